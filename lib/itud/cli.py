@@ -1,0 +1,247 @@
+"""The `itud` command: validate data, parse a source annex, build reports.
+
+Heavy libraries (pandas, papermill, matplotlib) are imported inside the
+commands that need them, so `--help` and an up-to-date check answer fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from itud import paths
+
+DESCRIPTION = """\
+Reproducible report on how ITU-D's work serves the WSIS Action Lines (C1-C11)
+and the Sustainable Development Goals (SDGs 1-17).
+
+The data flow: a TDAG contribution's annex is parsed into tables under
+data/<year>/ (`itud parse`), validated (`itud validate`), analysed by the
+notebooks in notebooks/ and rendered as a versioned TDAG-style report under
+reports/<year>/v<N>/ (`itud report`, or `itud batch` for several years).
+"""
+
+EPILOG = """\
+examples:
+  itud validate                      validate the newest edition, print its summary
+  itud validate --year 2019
+  itud parse ../shared/seeds/000_b35b5415e02ee5de.txt --year 2019
+  itud report --year 2019            build reports/2019/v<N>/ (or say it is up to date)
+  itud batch --jobs 2                every edition in data/, in parallel
+exit status: 0 success, 1 invalid data or a failed build, 2 wrong usage.
+"""
+
+
+def _year_and_data(parser: argparse.ArgumentParser, year_help: str) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=paths.DATA_DIR,
+        help=f"folder holding reference/ and one folder per edition year (default: {paths.DATA_DIR})",
+    )
+    parser.add_argument("--year", help=year_help)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="itud",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    validate = commands.add_parser(
+        "validate",
+        help="load and validate an edition, print counts per table",
+        description="Load data/<year>/ and the reference tables, check every rule (ids, links, "
+        "duplicates, encoding) and print the number of rows per table and the state of question "
+        "links. Every problem is listed with file, row, column and value.",
+    )
+    _year_and_data(validate, "edition year (default: the newest edition in the data folder)")
+
+    parse = commands.add_parser(
+        "parse",
+        help="read a contribution's annex text and write the edition's tables",
+        description="Read Annex 1 (objectives, outcomes and their SDG and Action Line links) and "
+        "Annex 2 (study groups) of a TDAG contribution, given as plain text or .docx, and write "
+        "objectives.csv, outcomes.csv, outcome_sdg.csv, outcome_action_line.csv and "
+        "study_groups.csv. Every normalisation made (typo'd ids, ranges, lists joined by 'and', "
+        "doubled or trailing spaces) is printed with its line number; a line that cannot be read "
+        "is an error and nothing is written.",
+    )
+    parse.add_argument("source", type=Path, help="the contribution: a .txt (plain text) or .docx file")
+    _year_and_data(parse, "edition year: the tables go to DATA_DIR/<year>/ (required unless --out)")
+    parse.add_argument("--out", type=Path, help="write the tables to this folder instead")
+
+    package = commands.add_parser(
+        "datapackage",
+        help="write data/datapackage.json (Frictionless description of every table)",
+        description="Describe every table in the data folder (columns, types, keys, links) as a "
+        "Frictionless Data Package, generated from the schemas the loader validates with.",
+    )
+    package.add_argument("--data-dir", type=Path, default=paths.DATA_DIR, help="the data folder")
+    package.add_argument("--check", action="store_true", help="only check the file is current; exit 1 if not")
+
+    report = commands.add_parser(
+        "report",
+        help="build the TDAG report of one year as a new version (HTML, DOCX, PDF)",
+        description="Execute every notebook with papermill for the year, render the TDAG-style "
+        "document as HTML, DOCX and PDF and publish it as reports/<year>/v<N>/ with a manifest. "
+        "When inputs and code are unchanged since the newest version, says 'up to date' and "
+        "writes nothing. A failed run leaves every published version untouched.",
+    )
+    _year_and_data(report, "edition year (default: the newest edition in the data folder)")
+    _report_options(report)
+
+    batch = commands.add_parser(
+        "batch",
+        help="build the reports of several years in parallel",
+        description="Build the report of every edition in the data folder (or of the years "
+        "given), several at once, with a progress bar. A failing year does not stop the others; "
+        "a summary table follows and the exit status is 1 if any year failed.",
+    )
+    batch.add_argument("years", nargs="*", help="years to build (default: every edition in the data folder)")
+    batch.add_argument("--data-dir", type=Path, default=paths.DATA_DIR, help="the data folder")
+    batch.add_argument("--jobs", type=int, default=None, help="years built at once (default: number of cores)")
+    _report_options(batch)
+    return parser
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reports-dir",
+        type=Path,
+        default=paths.REPORTS_DIR,
+        help=f"where version folders are published (default: {paths.REPORTS_DIR})",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="build a new version even when nothing changed (it must come out byte-identical)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _default_year(data_dir: Path) -> str:
+    from itud.load import available_years
+
+    years = available_years(data_dir)
+    if not years:
+        raise SystemExit(f"itud: no edition folders in {data_dir}")
+    return years[-1]
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from itud.load import load_edition
+
+    edition = load_edition(args.year or _default_year(args.data_dir), args.data_dir)
+    print(format_summary(edition))
+    return 0
+
+
+def format_summary(edition) -> str:
+    """The counts of a validated edition, as printed by `itud validate`."""
+    meta = edition.meta
+    labels = {
+        "objectives": f"{edition.objectives['kind'].iloc[0]}s" if len(edition.objectives) else "objectives",
+        "outcomes": "outcomes",
+        "outcome_sdg_links": "outcome -> SDG links",
+        "outcome_action_line_links": "outcome -> Action Line links",
+        "study_groups": "study groups",
+        "questions": "questions",
+        "question_sdg_links": "question -> SDG links",
+        "question_action_line_links": "question -> Action Line links",
+        "question_links": "question links",
+    }
+    synthetic = "  [SYNTHETIC test edition]" if edition.synthetic else ""
+    lines = [f"Edition {edition.year}: {meta.get('meeting', '')} - valid{synthetic}"]
+    for key, value in edition.summary().items():
+        lines.append(f"  {labels[key]:<30} {value:>13}")
+    if not edition.question_links_published:
+        lines.append(f"  ({meta['question_links'].get('note', 'the source does not publish them')})")
+    return "\n".join(lines)
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from itud.parse import parse_file, write_tables
+
+    if args.out is None and args.year is None:
+        raise SystemExit("itud parse: give --year (writes to DATA_DIR/<year>/) or --out FOLDER")
+    if args.out is None:
+        from itud.load import _YEAR
+
+        if not _YEAR.match(str(args.year)):
+            raise SystemExit(f"itud parse: not a year: {args.year!r} (expected four digits such as 2019)")
+    out = args.out or args.data_dir / str(args.year)
+    parsed = parse_file(args.source)
+    for normalisation in parsed.normalisations:
+        print(f"{args.source.name}: {normalisation}")
+    print(f"{len(parsed.normalisations)} normalisation(s) made")
+    for path in write_tables(parsed, out):
+        rows = len(parsed.tables()[path.stem])
+        print(f"wrote {path} ({rows} rows)")
+    if parsed.question_rows == 0:
+        print("Annex 2: no question rows in the source: question links are not published")
+    return 0
+
+
+def cmd_datapackage(args: argparse.Namespace) -> int:
+    from itud.load import available_years
+    from itud.schemas import datapackage_json
+
+    text = datapackage_json(args.data_dir, available_years(args.data_dir))
+    path = args.data_dir / "datapackage.json"
+    if args.check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            print(f"{path} is out of date: run `itud datapackage`", file=sys.stderr)
+            return 1
+        print(f"{path} is current")
+        return 0
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from itud.versions import build_report
+
+    year = args.year or _default_year(args.data_dir)
+    result = build_report(year, args.data_dir, args.reports_dir, force=args.force, progress=not args.quiet)
+    print(result.message)
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from itud.batch import format_results, run_batch
+
+    results = run_batch(
+        args.years or None, args.data_dir, args.reports_dir, jobs=args.jobs, force=args.force, progress=not args.quiet
+    )
+    print(format_results(results))
+    return 0 if all(r.ok for r in results) else 1
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "parse": cmd_parse,
+    "datapackage": cmd_datapackage,
+    "report": cmd_report,
+    "batch": cmd_batch,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from itud.errors import USER_ERRORS
+
+    try:
+        return COMMANDS[args.command](args)
+    except USER_ERRORS as error:
+        print(f"itud {args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Canonical identifiers: `D.1`, `D.1-5`, `SG1`, `Q3/2`, `C7`, SDG as int.
+
+Every id that enters the project passes through one of these functions once,
+at parse or load time. Each returns the canonical form or raises `IdError`
+with a short reason; the callers add file/line context.
+"""
+
+from __future__ import annotations
+
+import re
+
+SDG_RANGE = range(1, 18)
+ACTION_LINE_RANGE = range(1, 12)
+ALL_SDGS: tuple[int, ...] = tuple(SDG_RANGE)
+ALL_ACTION_LINES: tuple[str, ...] = tuple(f"C{n}" for n in ACTION_LINE_RANGE)
+
+
+class IdError(ValueError):
+    """An identifier that cannot be read as the kind asked for."""
+
+
+_OBJECTIVE = re.compile(r"^\s*([A-Z])\s*[.\-]\s*(\d+)\s*$")
+_OUTCOME = re.compile(r"^\s*([A-Z])\s*[.\-]\s*(\d+)\s*[.\-]\s*(\d+)\s*$")
+_STUDY_GROUP = re.compile(r"^\s*(?:SG|Study\s+Group)\s*(\d+)\s*$", re.IGNORECASE)
+_QUESTION = re.compile(r"^\s*(?:Q|Question)\s*(\d+)\s*/\s*(\d+)\s*$", re.IGNORECASE)
+_ACTION_LINE = re.compile(r"^\s*(?:(?:WSIS\s+)?AL\s*)?C\s*(\d+)\s*$", re.IGNORECASE)
+_SDG = re.compile(r"^\s*(?:SDG\s*(?:Goal\s*)?)?(\d+)\s*$", re.IGNORECASE)
+
+
+def objective_id(raw: str) -> str:
+    """`D-1`, `D.1`, `d.1` -> `D.1`. Also used for priorities and other parents."""
+    match = _OBJECTIVE.match(str(raw).upper())
+    if not match:
+        raise IdError(f"not an objective id like 'D.1': {raw!r}")
+    return f"{match[1]}.{int(match[2])}"
+
+
+def outcome_id(raw: str) -> str:
+    """`D.1.5`, `D-4-1`, `D.1-5` -> `D.1-5` (letter, objective number, outcome number)."""
+    match = _OUTCOME.match(str(raw).upper())
+    if not match:
+        raise IdError(f"not an outcome id like 'D.1-5': {raw!r}")
+    return f"{match[1]}.{int(match[2])}-{int(match[3])}"
+
+
+def study_group_id(raw: str) -> str:
+    """`SG1`, `sg 1`, `Study Group 1` -> `SG1`."""
+    match = _STUDY_GROUP.match(str(raw))
+    if not match:
+        raise IdError(f"not a study group id like 'SG1': {raw!r}")
+    return f"SG{int(match[1])}"
+
+
+def question_id(raw: str) -> str:
+    """`Q3/2`, `q 3/2`, `Question 3/2` -> `Q3/2` (question 3 of study group 2)."""
+    match = _QUESTION.match(str(raw))
+    if not match:
+        raise IdError(f"not a question id like 'Q3/2': {raw!r}")
+    return f"Q{int(match[1])}/{int(match[2])}"
+
+
+def action_line_id(raw: str) -> str:
+    """`C7`, `c 7`, `AL C7` -> `C7`; only C1-C11 exist."""
+    match = _ACTION_LINE.match(str(raw))
+    if not match:
+        raise IdError(f"not a WSIS Action Line id like 'C7': {raw!r}")
+    number = int(match[1])
+    if number not in ACTION_LINE_RANGE:
+        raise IdError(f"not a WSIS Action Line (C1-C11): {raw!r}")
+    return f"C{number}"
+
+
+def sdg_id(raw: str | int) -> int:
+    """`5`, `SDG 5`, `SDG Goal 5` -> 5; only 1-17 exist."""
+    match = _SDG.match(str(raw))
+    if not match:
+        raise IdError(f"not an SDG number: {raw!r}")
+    number = int(match[1])
+    if number not in SDG_RANGE:
+        raise IdError(f"not an SDG (1-17): {raw!r}")
+    return number
+
+
+def question_study_group(question: str) -> str:
+    """The study group a canonical question id belongs to: `Q3/2` -> `SG2`."""
+    return f"SG{question.split('/')[1]}"
+
+
+def action_line_number(action_line: str) -> int:
+    """Sort key for canonical Action Line ids: `C11` -> 11."""
+    return int(action_line[1:])

@@ -1,0 +1,326 @@
+"""What each table in `data/` holds: one catalogue drives validation and the datapackage.
+
+`TABLES` describes every table (columns, keys, links to other tables). From it
+come the pandera schemas the loader validates with, and `data/datapackage.json`
+(Frictionless Data), so that people outside Python can read and check the data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandera.pandas as pa
+
+from itud import ids
+
+STATUSES = ("VERIFIED", "LIKELY", "UNVERIFIED")
+ROLES = ("facilitator", "co-facilitator", "partner", "none")
+PARENT_KINDS = ("objective", "priority")
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column: type, meaning, and the rules a value must follow."""
+
+    name: str
+    description: str
+    type: str = "string"  # "string" or "integer" (Frictionless types)
+    required: bool = True  # a value must be present (not empty)
+    normalise: Callable[[str], object] | None = None  # id normaliser from `ids`
+    enum: tuple = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    pattern: str | None = None
+    references: tuple[str, str] | None = None  # (table, column) this column points to
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # file stem and resource name
+    description: str
+    columns: tuple[Col, ...]
+    primary_key: tuple[str, ...]
+    scope: str = "edition"  # "edition" (data/<year>/) or "reference" (data/reference/)
+    optional: bool = False  # may be absent (question links when not published)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+PROVENANCE = (
+    Col("source_document", "File name of the source document the row was read from"),
+    Col("annex", "Annex of the source document (e.g. 'Annex 1')"),
+    Col("source_line", "Line number in the source text the row was read from", "integer", minimum=1),
+)
+STATUS = Col("status", "How sure the value is: VERIFIED, LIKELY or UNVERIFIED", enum=STATUSES)
+SOURCE = Col("source", "Where the row's facts come from")
+SDG = Col("sdg", "SDG number (1-17)", "integer", normalise=ids.sdg_id, references=("sdgs", "sdg"))
+ACTION_LINE = Col(
+    "action_line",
+    "WSIS Action Line (C1-C11)",
+    normalise=ids.action_line_id,
+    references=("action_lines", "action_line"),
+)
+OUTCOME_REF = Col("outcome", "Outcome id, e.g. D.1-5", normalise=ids.outcome_id, references=("outcomes", "outcome"))
+QUESTION_REF = Col(
+    "question", "Question id, e.g. Q3/2", normalise=ids.question_id, references=("questions", "question")
+)
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "sdgs",
+        "The 17 Sustainable Development Goals: short name and official colour",
+        (
+            Col("sdg", "SDG number", "integer", normalise=ids.sdg_id),
+            Col("short_name", "Short name of the goal"),
+            Col("colour", "Colour of the goal's icon (hex RGB)", pattern=r"^#[0-9A-F]{6}$"),
+            Col("name_status", "Certainty of the name", enum=STATUSES),
+            Col("colour_status", "Certainty of the colour", enum=STATUSES),
+            SOURCE,
+        ),
+        ("sdg",),
+        scope="reference",
+    ),
+    Table(
+        "action_lines",
+        "The 11 WSIS Action Lines of the Geneva Plan of Action",
+        (Col("action_line", "Action Line id", normalise=ids.action_line_id), Col("name", "Name"), STATUS, SOURCE),
+        ("action_line",),
+        scope="reference",
+    ),
+    Table(
+        "c7_sublines",
+        "The eight sub-lines of Action Line C7 (ICT applications), in order",
+        (ACTION_LINE, Col("position", "Order within C7", "integer", minimum=1), Col("name", "Name"), STATUS, SOURCE),
+        ("action_line", "position"),
+        scope="reference",
+    ),
+    Table(
+        "itu_roles",
+        "ITU's role per Action Line over a period of years",
+        (
+            ACTION_LINE,
+            Col("role", "facilitator, co-facilitator, partner or none", enum=ROLES),
+            Col("period_start", "First year the role holds", "integer", minimum=1900, maximum=2100),
+            Col("period_end", "Last year the role holds", "integer", minimum=1900, maximum=2100),
+            STATUS,
+            SOURCE,
+        ),
+        ("action_line", "period_start"),
+        scope="reference",
+    ),
+    Table(
+        "objectives",
+        "The edition's parents of outcomes: objectives (2019) or priorities (Kigali, 2022)",
+        (
+            Col("objective", "Objective or priority id, e.g. D.1", normalise=ids.objective_id),
+            Col("kind", "objective or priority", enum=PARENT_KINDS),
+            Col("short_name", "Short name"),
+            Col("text", "Full text"),
+            *PROVENANCE,
+        ),
+        ("objective",),
+    ),
+    Table(
+        "outcomes",
+        "Outcomes, each under one objective",
+        (
+            Col("outcome", "Outcome id, e.g. D.1-5", normalise=ids.outcome_id),
+            Col(
+                "objective",
+                "Objective the outcome serves",
+                normalise=ids.objective_id,
+                references=("objectives", "objective"),
+            ),
+            Col("text", "Text of the outcome"),
+            *PROVENANCE,
+        ),
+        ("outcome",),
+    ),
+    Table(
+        "outcome_sdg",
+        "Which SDGs each outcome contributes to",
+        (OUTCOME_REF, SDG, *PROVENANCE),
+        ("outcome", "sdg"),
+    ),
+    Table(
+        "outcome_action_line",
+        "Which WSIS Action Lines each outcome helps implement",
+        (OUTCOME_REF, ACTION_LINE, *PROVENANCE),
+        ("outcome", "action_line"),
+    ),
+    Table(
+        "study_groups",
+        "ITU-D study groups of the study period",
+        (
+            Col("study_group", "Study group id, e.g. SG1", normalise=ids.study_group_id),
+            Col("name", "Name"),
+            *PROVENANCE,
+        ),
+        ("study_group",),
+    ),
+    Table(
+        "questions",
+        "Study group questions of the study period (titles entered from the reference facts)",
+        (
+            Col("question", "Question id, e.g. Q3/2", normalise=ids.question_id),
+            Col(
+                "study_group",
+                "Study group that holds the question",
+                normalise=ids.study_group_id,
+                references=("study_groups", "study_group"),
+            ),
+            Col("title", "Title of the question"),
+            Col("title_status", "Certainty of the title's wording", enum=STATUSES),
+            Col("status_note", "What is unsure about the title", required=False),
+            SOURCE,
+        ),
+        ("question",),
+    ),
+    Table(
+        "question_sdg",
+        "Which SDGs each question contributes to (only where the source publishes it)",
+        (QUESTION_REF, SDG, *PROVENANCE),
+        ("question", "sdg"),
+        optional=True,
+    ),
+    Table(
+        "question_action_line",
+        "Which WSIS Action Lines each question helps implement (only where published)",
+        (QUESTION_REF, ACTION_LINE, *PROVENANCE),
+        ("question", "action_line"),
+        optional=True,
+    ),
+    Table(
+        "normalisations",
+        "Every change the annex parser made to the source text (typo'd ids, ranges, spaces), by line",
+        (
+            Col("source_document", "File name of the source document"),
+            Col("source_line", "Line number in the source text", "integer", minimum=1),
+            Col("kind", "What was normalised"),
+            Col("before", "The text as the source has it"),
+            Col("after", "The text as read", required=False),
+        ),
+        ("source_document", "source_line", "kind"),
+        optional=True,
+    ),
+)
+
+TABLES_BY_NAME = {table.name: table for table in TABLES}
+QUESTION_LINK_TABLES = ("question_sdg", "question_action_line")
+
+
+@dataclass
+class KnownIds:
+    """Ids already loaded, by (table, column), for the link checks of later tables."""
+
+    values: dict[tuple[str, str], set] = field(default_factory=dict)
+
+    def get(self, key: tuple[str, str]) -> set:
+        return self.values.get(key, set())
+
+
+def pandera_schema(table: Table, known: KnownIds) -> pa.DataFrameSchema:
+    """The pandera schema of `table`, with link checks against ids in `known`."""
+    columns = {}
+    for col in table.columns:
+        checks: list[pa.Check] = []
+        if col.required:
+            checks.append(pa.Check(lambda s: s.astype(str).str.strip() != "", error="value is empty"))
+        if col.enum:
+            checks.append(pa.Check.isin(col.enum, error=f"must be one of {', '.join(col.enum)}"))
+        if col.minimum is not None:
+            checks.append(pa.Check.ge(col.minimum, error=f"must be at least {col.minimum}"))
+        if col.maximum is not None:
+            checks.append(pa.Check.le(col.maximum, error=f"must be at most {col.maximum}"))
+        if col.pattern:
+            checks.append(pa.Check.str_matches(col.pattern, error=f"must match {col.pattern}"))
+        if col.references:
+            target, column = col.references
+            checks.append(
+                pa.Check.isin(
+                    sorted(known.get(col.references), key=str),
+                    error=f"not a known {column} (no such row in {target})",
+                )
+            )
+        dtype = "Int64" if col.type == "integer" else str
+        columns[col.name] = pa.Column(
+            dtype, checks=checks, unique=table.primary_key == (col.name,), report_duplicates="exclude_first"
+        )
+    return pa.DataFrameSchema(
+        columns,
+        unique=list(table.primary_key) if len(table.primary_key) > 1 else None,
+        report_duplicates="exclude_first",
+        strict=False,
+        name=table.name,
+    )
+
+
+_FRICTIONLESS_CONSTRAINTS = {"enum": "enum", "minimum": "minimum", "maximum": "maximum", "pattern": "pattern"}
+
+
+def _field(col: Col) -> dict:
+    constraints: dict = {"required": True} if col.required else {}
+    for attribute, key in _FRICTIONLESS_CONSTRAINTS.items():
+        value = getattr(col, attribute)
+        if value not in (None, ()):
+            constraints[key] = list(value) if attribute == "enum" else value
+    entry: dict = {"name": col.name, "type": col.type, "description": col.description}
+    if constraints:
+        entry["constraints"] = constraints
+    return entry
+
+
+def _resource(table: Table, folder: str) -> dict:
+    prefix = "" if table.scope == "reference" else f"{folder}-"
+    schema: dict = {
+        "fields": [_field(col) for col in table.columns],
+        "primaryKey": list(table.primary_key),
+    }
+    foreign_keys = [
+        {
+            "fields": col.name,
+            "reference": {
+                "resource": ("" if TABLES_BY_NAME[col.references[0]].scope == "reference" else prefix)
+                + col.references[0],
+                "fields": col.references[1],
+            },
+        }
+        for col in table.columns
+        if col.references
+    ]
+    if foreign_keys:
+        schema["foreignKeys"] = foreign_keys
+    return {
+        "name": f"{prefix}{table.name}",
+        "path": f"{folder}/{table.name}.csv",
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "encoding": "utf-8",
+        "description": table.description,
+        "schema": schema,
+    }
+
+
+def datapackage(data_dir: Path, editions: Iterable[str]) -> dict:
+    """The Frictionless descriptor of `data_dir`: reference tables plus each edition's files."""
+    resources = [_resource(t, "reference") for t in TABLES if t.scope == "reference"]
+    for edition in editions:
+        for table in TABLES:
+            if table.scope == "edition" and (data_dir / edition / f"{table.name}.csv").exists():
+                resources.append(_resource(table, edition))
+    return {
+        "profile": "tabular-data-package",
+        "name": "itu-d-wsis-sdg-mapping",
+        "title": "ITU-D objectives, outcomes and study group questions mapped to WSIS Action Lines and SDGs",
+        "description": "Generated by `itud datapackage` from lib/itud/schemas.py; do not edit by hand.",
+        "resources": resources,
+    }
+
+
+def datapackage_json(data_dir: Path, editions: Iterable[str]) -> str:
+    return json.dumps(datapackage(data_dir, editions), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Set up the project's virtual environment and run its main jobs.
+
+Needs only Python 3.11 and pip, so that a fresh machine gets from a clone to a
+result in one command:
+
+    python3 tasks.py report   # build the TDAG report for the default year
+    python3 tasks.py test     # lint and run every test (unit tests + nbval)
+    python3 tasks.py setup    # only create/refresh .venv
+
+Extra arguments are passed on (`python3 tasks.py report --year 2019 --force`,
+`python3 tasks.py test -k parser`). The environment lives in `.venv/` inside the
+repository and is (re)installed from `requirements.lock` whenever that file or
+`pyproject.toml` changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+STAMP = VENV / ".installed"
+
+
+def _wanted_stamp() -> str:
+    digest = hashlib.sha256()
+    for name in ("requirements.lock", "pyproject.toml"):
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def setup() -> None:
+    """Create .venv and install the pinned dependencies, unless already current."""
+    if sys.version_info[:2] != (3, 11):
+        sys.exit(f"tasks.py: Python 3.11 is required, this is {sys.version.split()[0]}")
+    wanted = _wanted_stamp()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    print("tasks.py: setting up .venv (pinned dependencies from requirements.lock) ...", flush=True)
+    if not (BIN / "python").exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-r", str(ROOT / "requirements.lock")], check=True)
+    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
+    STAMP.write_text(wanted + "\n")
+
+
+def _run(argv: list[str]) -> int:
+    env = dict(os.environ, MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    return subprocess.run(argv, cwd=ROOT, env=env).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(__doc__)
+        return 0
+    task, rest = argv[0], argv[1:]
+    if task not in {"setup", "report", "test"}:
+        print(f"tasks.py: unknown task {task!r}; expected setup, report or test", file=sys.stderr)
+        return 2
+    setup()
+    if task == "report":
+        return _run([str(BIN / "itud"), "report", *rest])
+    if task == "test":
+        lint = _run([str(BIN / "ruff"), "check", "."])
+        tests = _run([str(BIN / "python"), "-m", "pytest", *rest])
+        return lint or tests
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,84 @@
+"""Project files that must agree: pinned dependencies, the datapackage, the README's commands."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from itud import paths
+from itud.cli import build_parser, main
+
+ROOT = paths.PROJECT_ROOT
+
+
+def _lock() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[_canonical(name)] = version
+    return pins
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_environment_yml_pins_the_same_direct_dependencies_as_the_lock():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    direct = {_canonical(d) for d in project["dependencies"] + project["optional-dependencies"]["test"]}
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
+    conda_pins = dict(_canonical_pin(line) for line in pip_section if not line.startswith("-e"))
+    lock = _lock()
+    assert set(conda_pins) == direct
+    assert conda_pins == {name: lock[name] for name in direct}
+    assert "python=3.11" in environment["dependencies"]
+
+
+def _canonical_pin(line: str) -> tuple[str, str]:
+    name, version = line.split("==")
+    return _canonical(name), version
+
+
+def test_datapackage_json_is_current(capsys):
+    assert main(["datapackage", "--check"]) == 0
+
+
+def test_datapackage_describes_every_2019_table():
+    import json
+
+    package = json.loads((paths.DATA_DIR / "datapackage.json").read_text())
+    names = [r["name"] for r in package["resources"]]
+    assert names == [
+        "sdgs", "action_lines", "c7_sublines", "itu_roles",
+        "2019-objectives", "2019-outcomes", "2019-outcome_sdg", "2019-outcome_action_line",
+        "2019-study_groups", "2019-questions", "2019-normalisations",
+    ]  # fmt: skip
+    links = next(r for r in package["resources"] if r["name"] == "2019-outcome_sdg")["schema"]
+    assert links["primaryKey"] == ["outcome", "sdg"]
+    assert links["foreignKeys"] == [
+        {"fields": "outcome", "reference": {"resource": "2019-outcomes", "fields": "outcome"}},
+        {"fields": "sdg", "reference": {"resource": "sdgs", "fields": "sdg"}},
+    ]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^(python3 tasks\.py \w+)$", readme, re.M)
+    assert commands == ["python3 tasks.py report", "python3 tasks.py test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert [line for line in ci.splitlines() if line.startswith("python3")] == ["python3 tasks.py test"]
+
+
+def test_help_explains_every_command_and_option():
+    parser = build_parser()
+    text = parser.format_help()
+    subcommands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    for name, sub in subcommands.items():
+        assert name in text
+        assert sub.description, name
+        for action in sub._actions:  # noqa: SLF001
+            assert action.help, f"itud {name} {action.option_strings or action.dest} has no help"
