@@ -97,7 +97,8 @@ def test_duplicate_outcome_id(data_copy: Path):
     path = data_copy / "2019/outcomes.csv"
     path.write_text(path.read_text() + path.read_text().splitlines()[1] + "\n")
     assert problems_of(data_copy) == [
-        f"{data_copy}/2019/outcomes.csv, row 17 (line 18), column 'outcome', value 'D.1-1': duplicate id (ids must be unique)"
+        f"{data_copy}/2019/outcomes.csv, row 17 (line 18), column 'outcome', value 'D.1-1': "
+        "duplicate id (ids must be unique)"
     ]
 
 
@@ -139,7 +140,7 @@ def test_empty_file(data_copy: Path):
 
 def test_non_utf8_bytes(data_copy: Path):
     path = data_copy / "2019/questions.csv"
-    path.write_bytes(path.read_bytes().replace("Q6/2,SG2,ICTs".encode(), b"Q6/2,SG2,\xe9ICTs"))
+    path.write_bytes(path.read_bytes().replace(b"Q6/2,SG2,ICTs", b"Q6/2,SG2,\xe9ICTs"))
     assert problems_of(data_copy)[0] == (
         f"{data_copy}/2019/questions.csv: not UTF-8 text: byte b'\\xe9' at line 14, offset 2926; save as UTF-8"
     )
@@ -157,7 +158,9 @@ def test_all_problems_of_a_file_are_reported_together(data_copy: Path):
 
 
 def test_year_with_no_edition_folder(data_copy: Path):
-    assert problems_of(data_copy, 2023) == [f"{data_copy}/2023: no edition folder for 2023 (editions in {data_copy}: 2019)"]
+    assert problems_of(data_copy, 2023) == [
+        f"{data_copy}/2023: no edition folder for 2023 (editions in {data_copy}: 2019)"
+    ]
 
 
 @pytest.mark.parametrize("year", ["../../etc", "2019/../2019", "19", "", "twenty"])

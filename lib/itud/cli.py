@@ -27,6 +27,7 @@ examples:
   itud validate                      validate the newest edition, print its summary
   itud validate --year 2019
   itud parse ../shared/seeds/000_b35b5415e02ee5de.txt --year 2019
+  itud notebooks                     re-execute notebooks/ in place after a change
   itud report --year 2019            build reports/2019/v<N>/ (or say it is up to date)
   itud batch --jobs 2                every edition in data/, in parallel
 exit status: 0 success, 1 invalid data or a failed build, 2 wrong usage.
@@ -83,6 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     package.add_argument("--data-dir", type=Path, default=paths.DATA_DIR, help="the data folder")
     package.add_argument("--check", action="store_true", help="only check the file is current; exit 1 if not")
+
+    refresh = commands.add_parser(
+        "notebooks",
+        help="re-execute the committed notebooks in place (after a data or code change)",
+        description="Execute every notebook in notebooks/ with its default parameters and save it with "
+        "its outputs, volatile metadata stripped. Run this and commit the notebooks when nbval reports "
+        "that a checked output changed because the data or the code did.",
+    )
+    refresh.add_argument(
+        "--notebooks-dir", type=Path, default=paths.NOTEBOOKS_DIR, help="folder of the notebooks (default: %(default)s)"
+    )
 
     report = commands.add_parser(
         "report",
@@ -204,6 +216,14 @@ def cmd_datapackage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    from itud.execute import execute_in_place
+
+    for path in execute_in_place(args.notebooks_dir):
+        print(f"executed {path}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from itud.versions import build_report
 
@@ -227,6 +247,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "parse": cmd_parse,
     "datapackage": cmd_datapackage,
+    "notebooks": cmd_notebooks,
     "report": cmd_report,
     "batch": cmd_batch,
 }

@@ -26,6 +26,8 @@ def _plain(value):
     """JSON-ready Python values from numpy/pandas scalars."""
     if hasattr(value, "item"):
         return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     if isinstance(value, (set, tuple)):
         return list(value)
     return str(value) if isinstance(value, coverage.NotPublished) else value

@@ -1,0 +1,111 @@
+"""Notebooks: one typed parameters cell, papermill runs, byte-identical reruns, nbval catches moved numbers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from itud import paths
+from itud.execute import execute, notebooks
+
+NAMES = ["01-mapping-tables", "02-coverage-by-objective", "03-coverage-by-study-group", "04-sdg-action-line-matrix"]
+
+
+def test_notebooks_in_reading_order():
+    assert [p.stem for p in notebooks()] == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_exactly_one_typed_and_commented_parameters_cell(name):
+    notebook = nbformat.read(paths.NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    lines = [line for line in tagged[0].source.splitlines() if not line.startswith("#")]
+    assert [line.split(":")[0] for line in lines] == ["year", "data_dir", "output_dir"]
+    assert all(": int =" in line or ": str =" in line for line in lines)
+    assert all("  # " in line for line in lines)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_notebooks_are_executed_without_errors(name):
+    notebook = nbformat.read(paths.NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code)
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert sum("nbval-check-output" in c.metadata.get("tags", []) for c in code) >= 2
+
+
+@pytest.fixture(scope="module")
+def twice(tmp_path_factory):
+    """All notebooks run by papermill for 2019, twice, into two folders."""
+    runs = []
+    for run in ("first", "second"):
+        out = tmp_path_factory.mktemp(run)
+        for name in NAMES:
+            execute(paths.NOTEBOOKS_DIR / f"{name}.ipynb", out / f"{name}.ipynb",
+                    {"year": 2019, "data_dir": str(paths.DATA_DIR), "output_dir": str(out)})  # fmt: skip
+        runs.append(out)
+    return runs
+
+
+def test_papermill_outputs_hold_figures_and_key_figures(twice):
+    out = twice[0]
+    results = {p.stem: json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))}
+    assert list(results) == NAMES
+    assert results["01-mapping-tables"]["key_figures"]["summary"]["outcome_sdg_links"] == 111
+    key = results["02-coverage-by-objective"]["key_figures"]
+    assert key["sdgs_only_through_blanket"] == [15] and key["action_lines_only_through_blanket"] == ["C10"]
+    assert results["03-coverage-by-study-group"]["key_figures"]["by_group"] == "not published"
+    assert results["03-coverage-by-study-group"]["figures"] == []
+    assert results["04-sdg-action-line-matrix"]["key_figures"]["pairs_linked_without_blanket"] == 120
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert len(figures) == 2 * 7
+    assert "outcomes-per-sdg.svg" in figures and "sdg-by-action-line-specific.png" in figures
+
+
+def test_running_twice_gives_byte_identical_files(twice):
+    first, second = twice
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert len(files) == 4 + 4 + 14
+    for relative in files:
+        if relative.suffix == ".ipynb":
+            # The executed notebooks differ only by the output folder parameter papermill injects.
+            a = (first / relative).read_text().replace(str(first), "OUT")
+            b = (second / relative).read_text().replace(str(second), "OUT")
+            assert a == b, relative
+        else:
+            assert (first / relative).read_bytes() == (second / relative).read_bytes(), relative
+
+
+def test_question_notebook_draws_figures_when_links_are_published(synthetic_data, tmp_path):
+    execute(paths.NOTEBOOKS_DIR / "03-coverage-by-study-group.ipynb", tmp_path / "03.ipynb",
+            {"year": 2090, "data_dir": str(synthetic_data), "output_dir": str(tmp_path)})  # fmt: skip
+    result = json.loads((tmp_path / "results" / "03-coverage-by-study-group.json").read_text())
+    assert [f["name"] for f in result["figures"]] == [
+        "questions-per-sdg", "question-by-sdg", "question-by-action-line", "study-group-by-sdg",
+    ]  # fmt: skip
+    assert result["key_figures"]["blanket"] == ["Q1/2"]
+    assert {r["study_group"]: r["sdgs_reached"] for r in result["key_figures"]["by_group"]} == {"SG1": 2, "SG2": 17}
+
+
+def test_nbval_fails_when_a_checked_number_moves(tmp_path):
+    """Drop one SDG link from the data: nbval must report the changed count in the checked cell."""
+    shutil.copytree(paths.DATA_DIR, tmp_path / "data")
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(paths.NOTEBOOKS_DIR / "01-mapping-tables.ipynb", tmp_path / "notebooks")
+    shutil.copy(paths.NOTEBOOKS_DIR / "sanitize.cfg", tmp_path / "notebooks")
+    links = tmp_path / "data" / "2019" / "outcome_sdg.csv"
+    lines = links.read_text().splitlines(keepends=True)
+    links.write_text("".join(lines[:-1]))  # D.4-4 -> SDG 13 removed: 110 links
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--nbval-lax",
+               "--nbval-sanitize-with", "notebooks/sanitize.cfg", "notebooks/01-mapping-tables.ipynb"]  # fmt: skip
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stdout[-2000:]
+    assert "01-mapping-tables.ipynb::Cell 2 - " in run.stdout and "Cell outputs differ" in run.stdout
+    assert "links': 110," in run.stdout and "links': 111," in run.stdout  # checked count: stored 111, now 110
