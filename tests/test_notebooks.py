@@ -13,7 +13,13 @@ import pytest
 from itud import paths
 from itud.execute import execute, notebooks
 
-NAMES = ["01-mapping-tables", "02-coverage-by-objective", "03-coverage-by-study-group", "04-sdg-action-line-matrix"]
+NAMES = [
+    "01-mapping-tables",
+    "02-coverage-by-objective",
+    "03-coverage-by-study-group",
+    "04-sdg-action-line-matrix",
+    "05-changes-since-previous-edition",
+]
 
 
 def test_notebooks_in_reading_order():
@@ -63,6 +69,7 @@ def test_papermill_outputs_hold_figures_and_key_figures(twice):
     assert results["03-coverage-by-study-group"]["key_figures"]["by_group"] == "not published"
     assert results["03-coverage-by-study-group"]["figures"] == []
     assert results["04-sdg-action-line-matrix"]["key_figures"]["pairs_linked_without_blanket"] == 120
+    assert results["05-changes-since-previous-edition"]["key_figures"] == {"previous_year": None}
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert len(figures) == 2 * 7
     assert "outcomes-per-sdg.svg" in figures and "sdg-by-action-line-specific.png" in figures
@@ -71,7 +78,7 @@ def test_papermill_outputs_hold_figures_and_key_figures(twice):
 def test_running_twice_gives_byte_identical_files(twice):
     first, second = twice
     files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
-    assert len(files) == 4 + 4 + 14
+    assert len(files) == 5 + 5 + 14
     for relative in files:
         if relative.suffix == ".ipynb":
             # The executed notebooks differ only by the output folder parameter papermill injects.

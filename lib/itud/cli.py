@@ -137,9 +137,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _default_year(data_dir: Path) -> str:
-    from itud.load import available_years
-
-    years = available_years(data_dir)
+    years = paths.available_years(data_dir)
     if not years:
         raise SystemExit(f"itud: no edition folders in {data_dir}")
     return years[-1]
@@ -181,11 +179,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
     if args.out is None and args.year is None:
         raise SystemExit("itud parse: give --year (writes to DATA_DIR/<year>/) or --out FOLDER")
-    if args.out is None:
-        from itud.load import _YEAR
-
-        if not _YEAR.match(str(args.year)):
-            raise SystemExit(f"itud parse: not a year: {args.year!r} (expected four digits such as 2019)")
+    if args.out is None and not paths.YEAR.match(str(args.year)):
+        raise SystemExit(f"itud parse: not a year: {args.year!r} (expected four digits such as 2019)")
     out = args.out or args.data_dir / str(args.year)
     parsed = parse_file(args.source)
     for normalisation in parsed.normalisations:
@@ -200,10 +195,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_datapackage(args: argparse.Namespace) -> int:
-    from itud.load import available_years
     from itud.schemas import datapackage_json
 
-    text = datapackage_json(args.data_dir, available_years(args.data_dir))
+    text = datapackage_json(args.data_dir, paths.available_years(args.data_dir))
     path = args.data_dir / "datapackage.json"
     if args.check:
         if not path.exists() or path.read_text(encoding="utf-8") != text:

@@ -45,7 +45,9 @@ def _failed_cell(path: Path) -> str:
     if not path.exists():
         return "an unknown cell"
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    for index, cell in enumerate(notebook["cells"]):
+    added = {"injected-parameters", "papermill-error-cell-tag"}  # cells papermill inserts
+    cells = [c for c in notebook["cells"] if not added & set(c.get("metadata", {}).get("tags", []))]
+    for index, cell in enumerate(cells):  # numbered as in the source notebook, as JupyterLab shows it
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             first = "".join(cell.get("source", "")).strip().splitlines()[0][:60] if cell.get("source") else ""
             return f"cell {index + 1} ({first!r})"

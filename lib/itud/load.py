@@ -8,7 +8,6 @@ Ids are normalised here, once, with the functions of `itud.ids`.
 from __future__ import annotations
 
 import io
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +17,13 @@ import pandera.errors
 
 from itud import ids
 from itud.errors import EditionError, Problem
+from itud.paths import edition_dir
 from itud.schemas import QUESTION_LINK_TABLES, TABLES, KnownIds, Table, pandera_schema
 
 EDITION_FILE = "edition.toml"
 REFERENCE_DIR = "reference"
 QUESTION_LINK_STATES = ("published", "not published")
 NOT_PUBLISHED = "not published"
-_YEAR = re.compile(r"^\d{4}$")
 
 _PANDERA_MESSAGES = {
     "field_uniqueness": "duplicate id (ids must be unique)",
@@ -83,26 +82,6 @@ class Edition:
             counts["question_action_line_links"] = len(self.question_action_line)
         counts["question_links"] = self.question_links_status
         return counts
-
-
-def edition_dir(data_dir: Path, year: object) -> Path:
-    """The folder of edition `year`, refusing anything that is not a four-digit year."""
-    text = str(year).strip()
-    if not _YEAR.match(text):
-        raise EditionError([Problem("<year argument>", "not a year (expected four digits such as 2019)", value=year)])
-    folder = Path(data_dir) / text
-    if not folder.is_dir():
-        present = ", ".join(available_years(data_dir)) or "none"
-        raise EditionError([Problem(str(folder), f"no edition folder for {text} (editions in {data_dir}: {present})")])
-    return folder
-
-
-def available_years(data_dir: Path) -> list[str]:
-    """Years that have an edition folder in `data_dir`, oldest first."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        return []
-    return sorted(p.name for p in data_dir.iterdir() if p.is_dir() and _YEAR.match(p.name))
 
 
 def read_table(path: Path, table: Table, problems: list[Problem]) -> pd.DataFrame | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+from itud.errors import EditionError, Problem
 
 # lib/itud/paths.py -> the repository root (the package is installed editable from it).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -10,3 +13,25 @@ DATA_DIR = PROJECT_ROOT / "data"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
+
+YEAR = re.compile(r"^\d{4}$")
+
+
+def edition_dir(data_dir: Path, year: object) -> Path:
+    """The folder of edition `year`, refusing anything that is not a four-digit year."""
+    text = str(year).strip()
+    if not YEAR.match(text):
+        raise EditionError([Problem("<year argument>", "not a year (expected four digits such as 2019)", value=year)])
+    folder = Path(data_dir) / text
+    if not folder.is_dir():
+        present = ", ".join(available_years(data_dir)) or "none"
+        raise EditionError([Problem(str(folder), f"no edition folder for {text} (editions in {data_dir}: {present})")])
+    return folder
+
+
+def available_years(data_dir: Path) -> list[str]:
+    """Years that have an edition folder in `data_dir`, oldest first."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return []
+    return sorted(p.name for p in data_dir.iterdir() if p.is_dir() and YEAR.match(p.name))

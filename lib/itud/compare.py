@@ -1,0 +1,106 @@
+"""What changed between two editions: ids added or removed, links gained or lost, coverage before and after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from itud import coverage
+from itud.load import Edition, load_edition
+from itud.paths import available_years
+
+ID_TABLES = (
+    ("objective", "objectives"),
+    ("outcome", "outcomes"),
+    ("study_group", "study_groups"),
+    ("question", "questions"),
+)
+LINK_TABLES = (
+    ("outcome", "sdg", "outcome_sdg"),
+    ("outcome", "action_line", "outcome_action_line"),
+    ("question", "sdg", "question_sdg"),
+    ("question", "action_line", "question_action_line"),
+)
+
+
+def previous_year(data_dir: Path, year: int) -> int | None:
+    """The newest edition in `data_dir` older than `year`, if any."""
+    older = [int(y) for y in available_years(data_dir) if int(y) < int(year)]
+    return max(older) if older else None
+
+
+def load_previous(edition: Edition, data_dir: Path) -> Edition | None:
+    year = previous_year(data_dir, edition.year)
+    return load_edition(year, data_dir) if year is not None else None
+
+
+def changed_ids(old: Edition, new: Edition) -> pd.DataFrame:
+    """Objectives, outcomes, study groups and questions added or removed."""
+    rows = []
+    for column, table in ID_TABLES:
+        before, after = list(getattr(old, table)[column]), list(getattr(new, table)[column])
+        rows += [{"kind": _kind(old, column, i), "id": i, "change": "removed"} for i in before if i not in after]
+        rows += [{"kind": _kind(new, column, i), "id": i, "change": "added"} for i in after if i not in before]
+    return pd.DataFrame(rows, columns=["kind", "id", "change"])
+
+
+def _kind(edition: Edition, column: str, identifier: str) -> str:
+    """'objective' or 'priority' for parents, as the edition calls them; the column name otherwise."""
+    if column != "objective":
+        return column
+    return str(edition.objectives.set_index("objective").loc[identifier, "kind"])
+
+
+def changed_links(old: Edition, new: Edition) -> pd.DataFrame:
+    """Links gained or lost; question links only where both editions publish them."""
+    rows = []
+    for unit, target, table in LINK_TABLES:
+        before, after = getattr(old, table), getattr(new, table)
+        if before is None or after is None:
+            continue
+        pairs_before = set(zip(before[unit], before[target], strict=True))
+        pairs_after = set(zip(after[unit], after[target], strict=True))
+        kind = f"{unit} -> {target}"
+        for change, pairs in (("lost", pairs_before - pairs_after), ("gained", pairs_after - pairs_before)):
+            for u, t in sorted(pairs, key=lambda pair: (pair[0], str(pair[1]).zfill(3))):
+                rows.append({"link": kind, "from": u, "to": t, "change": change})
+    return pd.DataFrame(rows, columns=["link", "from", "to", "change"])
+
+
+def question_links_comparable(old: Edition, new: Edition) -> bool:
+    return old.question_links_published and new.question_links_published
+
+
+def _figures(edition: Edition) -> dict[str, int]:
+    mapping = coverage.outcome_mapping(edition)
+    figures = {
+        "objectives": len(edition.objectives),
+        "outcomes": len(edition.outcomes),
+        "outcome -> SDG links": len(edition.outcome_sdg),
+        "outcome -> Action Line links": len(edition.outcome_action_line),
+        "SDGs reached": 17 - len(coverage.not_reached(mapping, "sdg")),
+        "Action Lines reached": 11 - len(coverage.not_reached(mapping, "action_line")),
+        "SDGs reached without blanket outcomes": 17 - len(coverage.not_reached(mapping, "sdg", exclude_blanket=True)),
+        "Action Lines reached without blanket outcomes": 11
+        - len(coverage.not_reached(mapping, "action_line", exclude_blanket=True)),
+        "blanket outcomes": len(coverage.blanket_units(mapping)),
+        "study groups": len(edition.study_groups),
+        "questions": len(edition.questions),
+    }
+    if edition.question_links_published:
+        figures["question -> SDG links"] = len(edition.question_sdg)
+        figures["question -> Action Line links"] = len(edition.question_action_line)
+    return figures
+
+
+def coverage_before_after(old: Edition, new: Edition) -> pd.DataFrame:
+    """Headline coverage figures of both editions side by side ('not published' where missing)."""
+    before, after = _figures(old), _figures(new)
+    measures = list(dict.fromkeys([*before, *after]))
+    rows = []
+    for measure in measures:
+        b, a = before.get(measure, "not published"), after.get(measure, "not published")
+        change = a - b if isinstance(a, int) and isinstance(b, int) else "-"
+        rows.append({"measure": measure, str(old.year): b, str(new.year): a, "change": change})
+    return pd.DataFrame(rows)

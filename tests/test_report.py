@@ -1,0 +1,252 @@
+"""The versioned report: up to date, byte-identical forced rebuilds, no overwrite, atomic failure,
+concurrent runs, batch with a broken edition, year over year, escaping. Builds run the real notebooks."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from itud import paths, render, versions
+from itud.batch import format_results, run_batch
+from itud.cli import main
+from itud.document import Document, Paragraph, Section, TableBlock
+from itud.errors import BuildError
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): versions.sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def leftovers(year_dir: Path) -> list[str]:
+    return sorted(p.name for p in year_dir.iterdir() if p.name.startswith(".tmp-"))
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """2019 built once into a scratch reports folder."""
+    reports = tmp_path_factory.mktemp("reports")
+    first = versions.build_report(2019, paths.DATA_DIR, reports, progress=False)
+    return reports, first
+
+
+def test_first_build_publishes_v1_with_all_formats_and_a_manifest(published):
+    reports, first = published
+    assert first.status == "built" and first.version == reports / "2019" / "v1"
+    names = set(tree(first.version))
+    assert {"report-2019.html", "report-2019.docx", "report-2019.pdf", "manifest.json"} <= names
+    assert {f"notebooks/{n}.ipynb" for n in ("01-mapping-tables", "05-changes-since-previous-edition")} <= names
+    manifest = json.loads((first.version / "manifest.json").read_text())
+    assert manifest["version"] == 1 and manifest["parameters"]["year"] == 2019
+    assert manifest["inputs"]["data/2019/outcome_sdg.csv"] == versions.sha256(paths.DATA_DIR / "2019/outcome_sdg.csv")
+    assert "lib/itud/coverage.py" in manifest["inputs"] and "requirements.lock" in manifest["inputs"]
+    assert manifest["environment"]["packages"]["papermill"] == "2.7.0"
+    assert manifest["outputs"] == {k: v for k, v in tree(first.version).items() if k != "manifest.json"}
+
+
+def test_executed_notebooks_carry_no_timestamps(published):
+    notebook = json.loads((published[1].version / "notebooks/02-coverage-by-objective.ipynb").read_text())
+    text = json.dumps(notebook)
+    assert "start_time" not in text and "end_time" not in text and "duration" not in text
+    parameters = notebook["metadata"]["papermill"]["parameters"]
+    assert list(notebook["metadata"]["papermill"]) == ["parameters"]
+    assert parameters["year"] == 2019 and parameters["output_dir"] == "."
+    assert not parameters["data_dir"].startswith("/")  # relative: the same from the build folder and v<N>/
+
+
+def test_rerun_with_nothing_changed_is_up_to_date_and_writes_nothing(published, capsys):
+    reports, first = published
+    before = tree(reports)
+    assert main(["report", "--year", "2019", "--reports-dir", str(reports), "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == f"2019: up to date ({first.version}); nothing written"
+    assert tree(reports) == before
+
+
+def test_forced_rebuild_is_byte_identical_and_never_overwrites(published):
+    reports, first = published
+    v1_before = tree(first.version)
+    second = versions.build_report(2019, paths.DATA_DIR, reports, force=True, progress=False)
+    assert second.version == reports / "2019" / "v2"
+    assert tree(first.version) == v1_before  # v1 untouched
+    v2 = tree(second.version)
+    assert set(v2) == set(v1_before)
+    differing = [name for name in v1_before if v1_before[name] != v2[name]]
+    assert differing == ["manifest.json"]  # only the version number and previous version differ
+    manifest = json.loads((second.version / "manifest.json").read_text())
+    assert (manifest["version"], manifest["previous_version"]) == (2, "v1")
+
+
+def test_failure_while_rendering_leaves_no_partial_version(published, monkeypatch):
+    reports, _ = published
+    before = tree(reports)
+
+    def broken(document, path):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(render, "write_pdf", broken)
+    with pytest.raises(BuildError, match=r"rendering report-2019\.pdf failed: OSError: disk full \(simulated\)"):
+        versions.build_report(2019, paths.DATA_DIR, reports, force=True, progress=False)
+    assert tree(reports) == before and leftovers(reports / "2019") == []
+
+
+def test_failing_notebook_is_named_with_its_cell_and_nothing_is_published(synthetic_data, tmp_path):
+    with pytest.raises(BuildError) as error:
+        versions.build_report(2099, synthetic_data, tmp_path, progress=False)
+    message = str(error.value)
+    assert message.startswith(
+        "notebook 01-mapping-tables.ipynb failed in cell 3 ('from itud import coverage'): EditionError:"
+    )
+    assert "outcome_sdg.csv, row 7 (line 8), column 'sdg', value '18': not an SDG (1-17)" in message
+    assert list((tmp_path / "2099").iterdir()) == []
+
+
+def test_report_refuses_a_path_as_year(tmp_path, capsys):
+    assert main(["report", "--year", "../../etc", "--reports-dir", str(tmp_path)]) == 1
+    assert "not a year (expected four digits such as 2019)" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """SYNTHETIC 2090 and 2091 plus the broken 2099, two at a time."""
+    import shutil
+
+    data = tmp_path_factory.mktemp("batch-data")
+    shutil.copytree(paths.DATA_DIR / "reference", data / "reference")
+    for year in ("2090", "2091", "2099"):
+        shutil.copytree(Path(__file__).parent / "synthetic" / year, data / year)
+    reports = tmp_path_factory.mktemp("batch-reports")
+    return data, reports, run_batch(None, data, reports, jobs=2, progress=False)
+
+
+def test_batch_isolates_the_broken_edition(batch):
+    _, reports, results = batch
+    assert [(r.year, r.status, r.version) for r in results] == [
+        ("2090", "built", "v1"),
+        ("2091", "built", "v1"),
+        ("2099", "failed", "-"),
+    ]
+    assert "notebook 01-mapping-tables.ipynb failed in cell 3" in results[2].message
+    table = format_results(results).splitlines()
+    assert table[0].split() == ["year", "status", "version", "seconds", "message"]
+    assert table[-1] == "2 of 3 years ok; failed: 2099"
+    assert list((reports / "2099").iterdir()) == []  # no version, no temporary folder
+
+
+def test_batch_command_exits_non_zero_when_a_year_fails(batch, capsys):
+    data, reports, _ = batch
+    assert main(["batch", "--data-dir", str(data), "--reports-dir", str(reports), "--jobs", "2", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "2090   up to date" in out and "2099   failed" in out
+
+
+def test_year_over_year_section_on_the_synthetic_pair(batch):
+    _, reports, _ = batch
+    changes = json.loads((reports / "2091/v1/results/05-changes-since-previous-edition.json").read_text())[
+        "key_figures"
+    ]
+    assert changes["previous_year"] == 2090
+    assert [(r["kind"], r["id"], r["change"]) for r in changes["changed_ids"]] == [
+        ("priority", "P.3", "added"), ("outcome", "P.1-2", "removed"),
+        ("outcome", "P.3-1", "added"), ("question", "Q3/1", "added"),
+    ]  # fmt: skip
+    gained_lost = [(r["from"], r["to"], r["change"]) for r in changes["changed_links"] if r["link"] == "outcome -> sdg"]
+    assert gained_lost == [("P.1-2", 4, "lost"), ("P.1-2", 9, "lost"), ("P.2-1", 10, "lost"),
+                           ("P.1-1", 1, "gained"), ("P.3-1", 16, "gained")]  # fmt: skip
+    before_after = {r["measure"]: (r["2090"], r["2091"], r["change"]) for r in changes["coverage_before_after"]}
+    assert before_after["objectives"] == (2, 3, 1)
+    assert before_after["outcome -> SDG links"] == (6, 5, -1)
+    assert before_after["questions"] == (3, 4, 1)
+    html = (reports / "2091/v1/report-2091.html").read_text()
+    assert "<h2>Changes since the 2090 edition</h2>" in html
+    assert "priority P.3, outcome P.3-1 and question Q3/1 were added and outcome P.1-2 was removed; " in html
+    assert "5 links were gained and 7 links lost" in html
+    first = json.loads((reports / "2090/v1/results/05-changes-since-previous-edition.json").read_text())
+    assert first["key_figures"] == {"previous_year": None}
+    assert "Changes since" not in (reports / "2090/v1/report-2090.html").read_text()
+
+
+def test_text_from_data_is_escaped_in_html(batch):
+    _, reports, _ = batch
+    html = (reports / "2090/v1/report-2090.html").read_text()
+    assert "<script>" not in html
+    assert "<title>SYNTHETIC report 2090 &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</title>" in html
+    assert "Include &lt;b&gt;all&lt;/b&gt;" in html
+    assert "SYNTHETIC TEST EDITION" in html
+
+
+def test_spreadsheet_tables_do_not_start_formulas(batch):
+    _, reports, _ = batch
+    cells = []
+    for path in sorted((reports / "2090/v1/tables").glob("*.csv")):
+        with path.open(encoding="utf-8-sig") as handle:
+            cells += [cell for row in csv.reader(handle) for cell in row]
+    assert "'=1+1 SYNTHETIC outcome three" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "@") and not c.lstrip("+-").replace(".", "").isdigit()]
+
+
+def test_spreadsheet_safe_cells():
+    assert [render.spreadsheet_safe(v) for v in ["=SUM(A1)", "+1+1", "-cmd", "@x", "-1", "3", "a=b"]] == [
+        "'=SUM(A1)", "'+1+1", "'-cmd", "'@x", "-1", "3", "a=b",
+    ]  # fmt: skip
+
+
+def _tiny_document(title: str) -> Document:
+    return Document(
+        year=2090, synthetic=True, header=[("Group", "<b>G</b>")], title=title, summary="s & t", action_required="a",
+        references=["r"], colophon="c",
+        sections=[Section("S <i>", [Paragraph("one <script>alert(1)</script>", 1), Paragraph("note", None),
+                                     TableBlock(1, "cap", ["<th>"], [["<td>"]]), Paragraph("two", 2)])],
+        annexes=[],
+    )  # fmt: skip
+
+
+def test_html_escapes_every_field():
+    html = render.html(_tiny_document("<script>x</script>"))
+    assert "<script>" not in html and "<b>G</b>" not in html and "<i>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;td&gt;" in html and "s &amp; t" in html
+
+
+def test_docx_has_real_headings_numbered_paragraphs_and_tables(tmp_path):
+    path = render.write_docx(_tiny_document("T"), tmp_path / "t.docx")
+    xml = zipfile.ZipFile(path).read("word/document.xml").decode()
+    assert xml.count('<w:pStyle w:val="ListNumber"/>') == 2
+    assert '<w:pStyle w:val="Heading1"/>' in xml and '<w:pStyle w:val="Title"/>' in xml
+    assert xml.count("<w:tbl>") == 2  # header block and the data table
+    assert "&lt;script&gt;" in xml
+    assert {i.date_time for i in zipfile.ZipFile(path).infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    again = render.write_docx(_tiny_document("T"), tmp_path / "u.docx")
+    assert path.read_bytes() == again.read_bytes()
+
+
+def test_pdf_is_deterministic_and_carries_no_dates(tmp_path):
+    a = render.write_pdf(_tiny_document("T <x>"), tmp_path / "a.pdf").read_bytes()
+    b = render.write_pdf(_tiny_document("T <x>"), tmp_path / "b.pdf").read_bytes()
+    assert a == b and a.startswith(b"%PDF")
+    assert b"D:20000101000000" in a  # reportlab's invariant date, not the time of the build
+
+
+def test_two_runs_started_at_once_do_not_corrupt_each_other(synthetic_data, tmp_path):
+    command = [sys.executable, "-m", "itud.cli", "report", "--year", "2090", "--data-dir", str(synthetic_data),
+               "--reports-dir", str(tmp_path), "--quiet"]  # fmt: skip
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    said = sorted(out.strip().split(": ", 1)[1].split(" ")[0] for out, _ in outputs)
+    assert said == ["built", "up"]  # one publishes v1, the other finds it up to date
+    assert sorted(p.name for p in (tmp_path / "2090").iterdir()) == [".lock", "v1"]
+    manifest = json.loads((tmp_path / "2090/v1/manifest.json").read_text())
+    assert manifest["outputs"] == {k: v for k, v in tree(tmp_path / "2090/v1").items() if k != "manifest.json"}
+
+
+def test_committed_2019_version_is_up_to_date_with_data_notebooks_and_code():
+    """README command 1 on a fresh clone must find nothing to rebuild; else publish a new version."""
+    number, latest, printed = versions._latest_fingerprint(paths.REPORTS_DIR / "2019")  # noqa: SLF001
+    current = versions.fingerprint(versions.state_of(2019, paths.DATA_DIR, paths.NOTEBOOKS_DIR))
+    assert latest is not None, "no published 2019 version: run `python3 tasks.py report` and commit reports/2019/"
+    assert printed == current, f"{latest} is stale: run `python3 tasks.py report` and commit the new version"
