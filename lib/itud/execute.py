@@ -1,10 +1,16 @@
-"""Run the notebooks with papermill, reproducibly.
+"""Run the notebooks with papermill, reproducibly and without paying kernel start-up five times.
 
-- Kernels talk over `ipc` (Unix sockets in a private folder) instead of TCP:
-  parallel kernels then cannot collide on ports, the known papermill/jupyter_client
-  race (papermill issue #511: ports are picked, released, then bound).
-- Volatile metadata (timestamps, durations, temporary paths) is stripped from the
-  executed notebook, so the same inputs give byte-identical files.
+- The notebooks of one build run one after another in one kernel (papermill's
+  API, handed a running kernel). Before each notebook the kernel's namespace is
+  cleared and its execution counter reset, so each notebook sees exactly what a
+  fresh kernel would show, except that modules already imported stay imported.
+  nbval runs every notebook alone in CI, so a notebook that leaned on another's
+  variables would fail there.
+- Kernels talk over `ipc` (Unix sockets in a private folder) instead of TCP, so
+  parallel builds cannot collide on ports: the known papermill/jupyter_client race
+  (papermill issue #511: ports are picked, released, then bound).
+- Volatile metadata (timestamps, durations, papermill's random cell id) is
+  stripped, so the same inputs give byte-identical files.
 - A failure raises `BuildError` naming the notebook and the cell.
 """
 
@@ -13,12 +19,15 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from itud.errors import BuildError
 from itud.paths import NOTEBOOKS_DIR
 
 KERNEL = "python3"
+_RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"
 
 
 def notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -54,46 +63,93 @@ def _failed_cell(path: Path) -> str:
     return "an unknown cell"
 
 
-def execute(source: Path, target: Path, parameters: dict | None = None, cwd: Path | None = None) -> Path:
-    """Execute `source` into `target` with papermill; raises `BuildError` on failure."""
-    import papermill
+@contextmanager
+def kernel(cwd: Path) -> Iterator:
+    """A python3 kernel on ipc sockets in a private folder, shut down on exit."""
     from jupyter_client.manager import KernelManager
 
     # Socket paths must stay under ~100 characters, hence a short private folder in /tmp.
     sockets = Path(tempfile.mkdtemp(prefix="itud-k-", dir="/tmp"))
-    kernel = KernelManager(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
+    manager = KernelManager(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(target),
-            parameters=parameters or {},
-            cwd=str(cwd or source.parent),
-            kernel_name=KERNEL,
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            km=kernel,
-        )
-    except papermill.PapermillExecutionError as error:
-        raise BuildError(
-            f"notebook {source.name} failed in {_failed_cell(target)}: {error.ename}: {error.evalue}"
-        ) from None
-    except Exception as error:  # kernel death, timeouts: name the notebook all the same
-        raise BuildError(f"notebook {source.name} could not be executed: {type(error).__name__}: {error}") from None
+        try:
+            # As nbclient starts its kernels: history in memory, nothing written to ~/.ipython.
+            manager.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        except Exception as error:
+            raise BuildError(f"the {KERNEL} kernel could not be started: {type(error).__name__}: {error}") from None
+        yield manager
     finally:
-        if kernel.has_kernel:  # papermill does not own a kernel it is handed, so it leaves it running
-            kernel.shutdown_kernel(now=True)
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
         shutil.rmtree(sockets, ignore_errors=True)
-    strip_volatile(target)
-    return target
+
+
+def _reset(manager) -> None:
+    """Clear the namespace and restart the execution counter, silently (no history, no output).
+
+    A new client each time: clients of one manager share a session identity, so the kernel
+    answers only the newest connection, which papermill's own client has just replaced.
+    Shell channel only, so no output broadcast by the notebooks is buffered here.
+    """
+    client = manager.client()
+    client.start_channels(iopub=False, stdin=False, hb=False)
+    try:
+        request = client.execute(_RESET, silent=True, store_history=False)
+        while client.get_shell_msg(timeout=60)["parent_header"].get("msg_id") != request:
+            pass
+    finally:
+        client.stop_channels()
+
+
+def execute_all(
+    jobs: list[tuple[Path, Path]],
+    parameters: dict | None = None,
+    cwd: Path | None = None,
+    on_done: Callable[[Path], None] | None = None,
+) -> list[Path]:
+    """Execute each (source, target) pair in order, in one kernel; raises `BuildError` on failure."""
+    import papermill
+
+    cwd = cwd or jobs[0][0].parent
+    with kernel(cwd) as manager:
+        for source, target in jobs:
+            _reset(manager)
+            try:
+                papermill.execute_notebook(
+                    str(source),
+                    str(target),
+                    parameters=parameters or {},
+                    cwd=str(cwd),
+                    kernel_name=KERNEL,
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=False,
+                    km=manager,
+                )
+            except papermill.PapermillExecutionError as error:
+                raise BuildError(
+                    f"notebook {source.name} failed in {_failed_cell(target)}: {error.ename}: {error.evalue}"
+                ) from None
+            except Exception as error:  # kernel death, timeouts: name the notebook all the same
+                raise BuildError(
+                    f"notebook {source.name} could not be executed: {type(error).__name__}: {error}"
+                ) from None
+            strip_volatile(target)
+            if on_done:
+                on_done(source)
+    return [target for _, target in jobs]
+
+
+def execute(source: Path, target: Path, parameters: dict | None = None, cwd: Path | None = None) -> Path:
+    """Execute one notebook into `target` (in a kernel of its own)."""
+    return execute_all([(source, target)], parameters, cwd)[0]
 
 
 def execute_in_place(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
     """Re-execute the committed notebooks with their default parameters (after a data or code change)."""
-    done = []
-    for path in notebooks(folder):
-        with tempfile.TemporaryDirectory() as scratch:
-            executed = execute(path, Path(scratch) / path.name)
-            shutil.copyfile(executed, path)
-        done.append(path)
-    return done
+    sources = notebooks(folder)
+    with tempfile.TemporaryDirectory() as scratch:
+        executed = execute_all([(s, Path(scratch) / s.name) for s in sources], cwd=folder)
+        for source, result in zip(sources, executed, strict=True):
+            shutil.copyfile(result, source)
+    return sources

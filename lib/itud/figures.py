@@ -50,16 +50,19 @@ class Figure:
     title: str
     caption: str
     figure: MplFigure
+    png: bytes | None = None  # the PNG as `save` wrote it, shown by Jupyter without drawing again
 
     def __repr__(self) -> str:  # stable text, so notebook outputs hold no memory addresses
         return f"<Figure {self.name}: {self.title}>"
 
     def _repr_png_(self) -> bytes:
         """Lets Jupyter show the figure exactly as `save` writes it."""
-        buffer = io.BytesIO()
-        with rc_context(STYLE):
-            self.figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-        return buffer.getvalue()
+        if self.png is None:
+            buffer = io.BytesIO()
+            with rc_context(STYLE):
+                self.figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+            self.png = buffer.getvalue()
+        return self.png
 
 
 def _wrap(text: str, width: int, lines: int = 2) -> str:
@@ -272,13 +275,16 @@ def count_heatmap(
 def save(figure: Figure, out_dir: Path) -> dict[str, str]:
     """Write `<name>.svg` and `<name>.png`, byte-identical for the same figure."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = {}
     with rc_context(STYLE):
-        for fmt, metadata in (("svg", {"Date": None, "Creator": None}), ("png", {"Software": None})):
-            path = out_dir / f"{figure.name}.{fmt}"
-            figure.figure.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
-            files[fmt] = path.name
-    return files
+        # Lay the figure out once (constrained layout), then keep that layout for every format.
+        figure.figure.draw_without_rendering()
+        figure.figure.set_layout_engine("none")
+        svg = out_dir / f"{figure.name}.svg"
+        figure.figure.savefig(svg, format="svg", dpi=DPI, metadata={"Date": None, "Creator": None})
+        figure.png = None
+        png = out_dir / f"{figure.name}.png"
+        png.write_bytes(figure._repr_png_())
+    return {"svg": svg.name, "png": png.name}
 
 
 # The report's figures for an edition, built from the coverage statistics.

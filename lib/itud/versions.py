@@ -225,7 +225,7 @@ def _build_into(folder: Path, year: int, data_dir: Path, notebooks_dir: Path, pr
     from tqdm import tqdm
 
     from itud import document, render, results
-    from itud.execute import execute
+    from itud.execute import execute_all
 
     sources = sorted(notebooks_dir.glob("[0-9][0-9]-*.ipynb"))
     steps = [*[s.stem for s in sources], *[f"report-{year}.{kind}" for kind in _DOCUMENTS]]
@@ -233,10 +233,8 @@ def _build_into(folder: Path, year: int, data_dir: Path, notebooks_dir: Path, pr
     (folder / "notebooks").mkdir()
     # Paths relative to the build folder: the same from .tmp-*/ and from the published v<N>/.
     parameters = {"year": year, "data_dir": os.path.relpath(data_dir, folder), "output_dir": "."}
-    for source in sources:
-        bar.set_postfix_str(source.stem)
-        execute(source, folder / "notebooks" / source.name, parameters, cwd=folder)
-        bar.update()
+    jobs = [(source, folder / "notebooks" / source.name) for source in sources]
+    execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update())
     meta = document.read_prose(data_dir / str(year) / "edition.toml")
     report = document.build(results.read_all(folder), meta, folder / "figures")
     writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}

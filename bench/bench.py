@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Benchmark of report builds: whole processes, median of several runs. Not a test.
+
+    .venv/bin/python bench/bench.py [--runs 3]
+
+(a) the full report for one year (`itud report --force`)
+(b) the same notebooks with their code cells emptied, executed by the papermill
+    command one after another (`papermill nb.ipynb out.ipynb -p year 2019`, as an
+    analyst runs them): the floor the goal is measured against
+(b') the same emptied notebooks through papermill's API in one process, one kernel
+    per notebook: a stricter floor, printed for comparison
+(c) a batch of four editions, serially (--jobs 1) and in parallel (--jobs 2)
+(d) an up-to-date rerun (`itud report` with nothing changed)
+
+Goals: (a) <= 1.5 x (b); (d) <= 1 s; parallel <= 0.65 x serial on 2 cores.
+The batch uses the real 2019 edition and the SYNTHETIC test editions 2090 and
+2091 (and 2092, a copy of 2091 made here), so the batch has an even number of
+years for two cores. Everything is written under a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+ITUD = str(BIN / "itud")
+
+
+def timed(command: list[str], runs: int, prepare=None) -> tuple[float, list[float]]:
+    """Median wall time of `command` over `runs` runs (each a fresh process)."""
+    times = []
+    for _ in range(runs):
+        if prepare:
+            prepare()
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), times
+
+
+def show(label: str, median: float, times: list[float], digits: int = 2) -> None:
+    each = ", ".join(f"{t:.{digits}f}" for t in times)
+    print(f"{label:<34} {median:7.{digits}f} s   (runs: {each})", flush=True)
+
+
+def emptied_notebooks(target: Path) -> list[Path]:
+    """Copies of the report's notebooks with every code cell emptied."""
+    target.mkdir(parents=True)
+    copies = []
+    for source in sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        notebook = json.loads(source.read_text())
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                cell["source"], cell["outputs"], cell["execution_count"] = "", [], None
+        copy = target / source.name
+        copy.write_text(json.dumps(notebook))
+        copies.append(copy)
+    return copies
+
+
+def batch_data(target: Path) -> Path:
+    shutil.copytree(ROOT / "data" / "reference", target / "reference")
+    shutil.copytree(ROOT / "data" / "2019", target / "2019")
+    for year in ("2090", "2091"):
+        shutil.copytree(ROOT / "tests" / "synthetic" / year, target / year)
+    shutil.copytree(target / "2091", target / "2092")
+    toml = target / "2092" / "edition.toml"
+    toml.write_text(toml.read_text().replace("2091", "2092"))
+    return target
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median is reported)")
+    args = parser.parse_args()
+    runs = args.runs
+    scratch = Path(tempfile.mkdtemp(prefix="itud-bench-"))
+    try:
+        reports = scratch / "reports"
+        print(f"runs per figure: {runs}; scratch: {scratch}", flush=True)
+
+        full, full_all = timed(
+            [ITUD, "report", "--year", "2019", "--force", "--quiet", "--reports-dir", str(reports)], runs
+        )
+        show("(a) full report, 2019", full, full_all)
+
+        copies = emptied_notebooks(scratch / "empty")
+        out = scratch / "empty-out"
+        reset = lambda: (shutil.rmtree(out, ignore_errors=True), out.mkdir())  # noqa: E731
+        papermill = str(BIN / "papermill")
+        commands = " && ".join(
+            f"{papermill} --no-progress-bar -p year 2019 {c} {out / c.name} 2>/dev/null" for c in copies
+        )
+        floor, floor_all = timed(["bash", "-c", commands], runs, prepare=reset)
+        show("(b) papermill command per notebook", floor, floor_all)
+        script = (
+            "import sys, papermill\n"
+            "for p in sys.argv[2:]: papermill.execute_notebook(p, sys.argv[1] + '/x.ipynb', "
+            "parameters={'year': 2019}, progress_bar=False)\n"
+        )
+        floor_api, api_all = timed([sys.executable, "-c", script, str(out), *map(str, copies)], runs, prepare=reset)
+        show("(b') papermill API, one process", floor_api, api_all)
+
+        uptodate, up_all = timed(
+            [ITUD, "report", "--year", "2019", "--quiet", "--reports-dir", str(reports)], max(runs, 5)
+        )
+        show("(d) up-to-date rerun", uptodate, up_all, digits=3)
+
+        data = batch_data(scratch / "batch-data")
+        base = [ITUD, "batch", "--data-dir", str(data), "--force", "--quiet"]
+        serial, serial_all = timed([*base, "--jobs", "1", "--reports-dir", str(scratch / "serial")], runs)
+        show("(c) batch of 4, serial", serial, serial_all)
+        parallel, parallel_all = timed([*base, "--jobs", "2", "--reports-dir", str(scratch / "parallel")], runs)
+        show("(c) batch of 4, parallel (2 jobs)", parallel, parallel_all)
+
+        print()
+        checks = [
+            ("(a) / (b)", full / floor, 1.5),
+            ("(a) / (b') stricter", full / floor_api, 1.5),
+            ("(d) seconds", uptodate, 1.0),
+            ("parallel / serial", parallel / serial, 0.65),
+        ]
+        for name, value, goal in checks:
+            print(f"{name:<22} {value:6.2f}   goal <= {goal:<5} {'met' if value <= goal else 'NOT met'}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
