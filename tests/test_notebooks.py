@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -116,3 +117,16 @@ def test_nbval_fails_when_a_checked_number_moves(tmp_path):
     assert run.returncode == 1, run.stdout[-2000:]
     assert "01-mapping-tables.ipynb::Cell 2 - " in run.stdout and "Cell outputs differ" in run.stdout
     assert "links': 110," in run.stdout and "links': 111," in run.stdout  # checked count: stored 111, now 110
+
+
+def test_papermill_command_line_from_the_repository_root(tmp_path):
+    """As an analyst runs it: `papermill notebooks/<name>.ipynb out.ipynb -p year 2019`, from the repository root."""
+    papermill = str(Path(sys.executable).parent / "papermill")
+    notebook = "notebooks/03-coverage-by-study-group.ipynb"
+    command = [papermill, "--no-progress-bar", notebook, str(tmp_path / "out.ipynb"),
+               "-p", "year", "2019", "-p", "output_dir", str(tmp_path)]  # fmt: skip
+    run = subprocess.run(command, cwd=paths.PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads((tmp_path / "results" / "03-coverage-by-study-group.json").read_text())
+    assert result["key_figures"]["by_group"] == "not published"
+    assert result["key_figures"]["questions_per_study_group"] == {"SG1": 7, "SG2": 7}

@@ -63,7 +63,11 @@ def test_rerun_with_nothing_changed_is_up_to_date_and_writes_nothing(published, 
     reports, first = published
     before = tree(reports)
     assert main(["report", "--year", "2019", "--reports-dir", str(reports), "--quiet"]) == 0
-    assert capsys.readouterr().out.strip() == f"2019: up to date ({first.version}); nothing written"
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Edition 2019: 24th meeting of TDAG - valid"
+    assert [line.split()[-1] for line in out[1:7]] == ["4", "16", "111", "53", "2", "14"]
+    assert out[7].endswith("not published")
+    assert out[-1] == f"2019: up to date ({first.version}); nothing written"
     assert tree(reports) == before
 
 

@@ -147,15 +147,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from itud.load import load_edition
 
     edition = load_edition(args.year or _default_year(args.data_dir), args.data_dir)
-    print(format_summary(edition))
+    print(_summary_of_edition(edition))
     return 0
 
 
-def format_summary(edition) -> str:
-    """The counts of a validated edition, as printed by `itud validate`."""
-    meta = edition.meta
+def format_summary(year: int, meeting: str, counts: dict, kind: str, note: str, synthetic: bool) -> str:
+    """The counts of a validated edition, as `itud validate` and `itud report` print them."""
     labels = {
-        "objectives": f"{edition.objectives['kind'].iloc[0]}s" if len(edition.objectives) else "objectives",
+        "objectives": f"{kind}s",
         "outcomes": "outcomes",
         "outcome_sdg_links": "outcome -> SDG links",
         "outcome_action_line_links": "outcome -> Action Line links",
@@ -165,13 +164,32 @@ def format_summary(edition) -> str:
         "question_action_line_links": "question -> Action Line links",
         "question_links": "question links",
     }
-    synthetic = "  [SYNTHETIC test edition]" if edition.synthetic else ""
-    lines = [f"Edition {edition.year}: {meta.get('meeting', '')} - valid{synthetic}"]
-    for key, value in edition.summary().items():
-        lines.append(f"  {labels[key]:<30} {value:>13}")
-    if not edition.question_links_published:
-        lines.append(f"  ({meta['question_links'].get('note', 'the source does not publish them')})")
+    lines = [f"Edition {year}: {meeting} - valid" + ("  [SYNTHETIC test edition]" if synthetic else "")]
+    lines += [f"  {labels[key]:<30} {value:>13}" for key, value in counts.items()]
+    if counts.get("question_links") == "not published":
+        lines.append(f"  ({note or 'the source does not publish them'})")
     return "\n".join(lines)
+
+
+def _summary_of_edition(edition) -> str:
+    kind = edition.objectives["kind"].iloc[0] if len(edition.objectives) else "objective"
+    note = edition.meta["question_links"].get("note", "")
+    return format_summary(
+        edition.year, edition.meta.get("meeting", ""), edition.summary(), kind, note, edition.synthetic
+    )
+
+
+def _summary_of_version(version: Path) -> str:
+    """The same summary, read from a published version's key figures (no pandas needed)."""
+    import json
+
+    key = json.loads((version / "results" / "01-mapping-tables.json").read_text(encoding="utf-8"))["key_figures"]
+    kind = key["objectives"][0]["kind"] if key["objectives"] else "objective"
+    meta = key["meta"]
+    note = key["question_links"].get("note", "")
+    return format_summary(
+        meta["year"], meta.get("meeting", ""), key["summary"], kind, note, bool(meta.get("synthetic"))
+    )
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -223,6 +241,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     year = args.year or _default_year(args.data_dir)
     result = build_report(year, args.data_dir, args.reports_dir, force=args.force, progress=not args.quiet)
+    print(_summary_of_version(result.version))
     print(result.message)
     return 0
 

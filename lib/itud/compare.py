@@ -8,7 +8,7 @@ import pandas as pd
 
 from itud import coverage
 from itud.load import Edition, load_edition
-from itud.paths import available_years
+from itud.paths import available_years, data_dir_or_default
 
 ID_TABLES = (
     ("objective", "objectives"),
@@ -30,7 +30,9 @@ def previous_year(data_dir: Path, year: int) -> int | None:
     return max(older) if older else None
 
 
-def load_previous(edition: Edition, data_dir: Path) -> Edition | None:
+def load_previous(edition: Edition, data_dir: str | Path = "") -> Edition | None:
+    """The newest earlier edition, validated; None when there is none."""
+    data_dir = data_dir_or_default(data_dir)
     year = previous_year(data_dir, edition.year)
     return load_edition(year, data_dir) if year is not None else None
 

@@ -56,32 +56,31 @@ class Mapping:
         return rows[[self.unit, self.group, dimension]].reset_index(drop=True)
 
 
-def outcome_mapping(edition: Edition) -> Mapping:
+def _mapping(unit: str, group: str, units, groups, sdg, action_line) -> Mapping:
     return Mapping(
-        unit="outcome",
-        group="objective",
-        units=edition.outcomes[["outcome", "objective"]],
-        groups=tuple(edition.objectives["objective"]),
-        links={
-            "sdg": edition.outcome_sdg[["outcome", "sdg"]],
-            "action_line": edition.outcome_action_line[["outcome", "action_line"]],
-        },
+        unit=unit,
+        group=group,
+        units=units[[unit, group]],
+        groups=tuple(groups[group]),
+        links={"sdg": sdg[[unit, "sdg"]], "action_line": action_line[[unit, "action_line"]]},
+    )
+
+
+def outcome_mapping(edition: Edition) -> Mapping:
+    """Outcomes under objectives (or priorities), with their links from Annex 1."""
+    return _mapping(
+        "outcome", "objective", edition.outcomes, edition.objectives, edition.outcome_sdg, edition.outcome_action_line
     )
 
 
 def question_mapping(edition: Edition) -> Mapping | NotPublished:
+    """Questions under study groups, or `NOT_PUBLISHED` when the source does not publish their links."""
     if not edition.question_links_published:
         return NOT_PUBLISHED
-    return Mapping(
-        unit="question",
-        group="study_group",
-        units=edition.questions[["question", "study_group"]],
-        groups=tuple(edition.study_groups["study_group"]),
-        links={
-            "sdg": edition.question_sdg[["question", "sdg"]],
-            "action_line": edition.question_action_line[["question", "action_line"]],
-        },
-    )
+    return _mapping(
+        "question", "study_group", edition.questions, edition.study_groups, edition.question_sdg,
+        edition.question_action_line,
+    )  # fmt: skip
 
 
 def _sorted(dimension: str, values) -> list:

@@ -200,6 +200,11 @@ def _introduction(n: _Numbers, meta: dict, tables: dict) -> Section:
     )
 
 
+def _most_and_fewest(rows: list[dict]) -> tuple[dict, dict]:
+    """The rows linked to the most and to the fewest outcomes (first in order on ties)."""
+    return max(rows, key=lambda r: r["outcomes"]), min(rows, key=lambda r: r["outcomes"])
+
+
 def _objective_coverage(n: _Numbers, result: dict, tables: dict, names: _Names, figures_dir: Path) -> Section:
     key = result["key_figures"]
     summary = tables["summary"]
@@ -278,9 +283,7 @@ def _objective_coverage(n: _Numbers, result: dict, tables: dict, names: _Names, 
         blocks.append(n.para(text))
     else:
         blocks.append(n.para("No outcome is linked to every SDG or to every Action Line (no blanket link)."))
-    by_sdg = key["by_sdg"]
-    most = max(by_sdg, key=lambda r: r["outcomes"])
-    fewest = min(by_sdg, key=lambda r: r["outcomes"])
+    most, fewest = _most_and_fewest(key["by_sdg"])
     blocks.append(
         n.para(
             f"By goal, {names.sdgs([most['sdg']])} is linked to the most outcomes ({most['outcomes']}, of "
@@ -289,9 +292,7 @@ def _objective_coverage(n: _Numbers, result: dict, tables: dict, names: _Names, 
         )
     )
     blocks.append(n.fig(figures["outcomes-per-sdg"], figures_dir))
-    by_line = key["by_action_line"]
-    most_line = max(by_line, key=lambda r: r["outcomes"])
-    fewest_line = min(by_line, key=lambda r: r["outcomes"])
+    most_line, fewest_line = _most_and_fewest(key["by_action_line"])
     blocks.append(
         n.para(
             f"Among the WSIS Action Lines, {names.action_lines([most_line['action_line']])} is linked to the most "

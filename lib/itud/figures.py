@@ -90,6 +90,32 @@ def _new(width: float, height: float) -> tuple[MplFigure, Axes]:
         return figure, figure.add_subplot()
 
 
+def _finish_bars(
+    figure: MplFigure,
+    ax: Axes,
+    total: pd.Series,
+    specific: pd.Series,
+    ticks: list[str],
+    xlabel: str,
+    handles: list[Patch],
+    title: str,
+    small: bool = False,
+) -> None:
+    """Value labels at the bar ends ('total (specific + blanket)'), axis words, legend below, title."""
+    for i, key in enumerate(total.index):
+        extra = total[key] - specific[key]
+        text = f"{total[key]}" + (f"  ({specific[key]} + {extra} blanket)" if extra else "")
+        ax.text(total[key] + 0.15, i, text, va="center", fontsize=7)
+    ax.set_yticks(range(len(ticks)), ticks, fontsize=6.5 if small else None)
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(0, total.max() * 1.4 + 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.spines[["top", "right"]].set_visible(False)
+    figure.legend(handles=handles, loc="outside lower center", ncol=3 if small else 2, frameon=False,
+                  fontsize=6.5 if small else None)  # fmt: skip
+    figure.suptitle(title)
+
+
 def sdg_bars(by_sdg: pd.DataFrame, by_sdg_specific: pd.DataFrame, sdgs: pd.DataFrame, unit: str = "outcome") -> Figure:
     """Outcomes per SDG, in SDG colours; the part owed to blanket outcomes is hatched."""
     with rc_context(STYLE):
@@ -102,26 +128,13 @@ def sdg_bars(by_sdg: pd.DataFrame, by_sdg_specific: pd.DataFrame, sdgs: pd.DataF
         y = range(len(order))
         ax.barh(y, specific, color=[colours[s] for s in order], edgecolor="black", linewidth=0.5)
         ax.barh(y, total - specific, left=specific, color="white", edgecolor="black", hatch="////", linewidth=0.5)
-        for i, sdg in enumerate(order):
-            extra = total[sdg] - specific[sdg]
-            text = f"{total[sdg]}" + (f"  ({specific[sdg]} + {extra} blanket)" if extra else "")
-            ax.text(total[sdg] + 0.2, i, text, va="center", fontsize=7)
-        ax.set_yticks(list(y), [labels[s] for s in order])
-        ax.set_xlabel(f"number of {unit}s linked to the goal")
-        ax.set_xlim(0, total.max() * 1.35 + 1)
-        ax.spines[["top", "right"]].set_visible(False)
-        figure.legend(
-            handles=[
-                Patch(facecolor="#777777", edgecolor="black", label=f"specific {unit}s (bar in the goal's colour)"),
-                Patch(facecolor="white", edgecolor="black", hatch="////", label=f"blanket {unit}s (linked to all 17)"),
-            ],
-            loc="outside lower center",
-            ncol=2,
-            frameon=False,
-        )
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         title = f"How many {unit}s contribute to each SDG"
-        figure.suptitle(title)
+        handles = [
+            Patch(facecolor="#777777", edgecolor="black", label=f"specific {unit}s (bar in the goal's colour)"),
+            Patch(facecolor="white", edgecolor="black", hatch="////", label=f"blanket {unit}s (linked to all 17)"),
+        ]
+        _finish_bars(figure, ax, total, specific, [labels[s] for s in order], f"number of {unit}s linked to the goal",
+                     handles, title)  # fmt: skip
     return Figure(
         f"{unit}s-per-sdg",
         title,
@@ -146,7 +159,6 @@ def action_line_bars(
         order = list(by_line.index)[::-1]
         total = by_line.loc[order, f"{unit}s"]
         specific = by_line_specific.loc[order, f"{unit}s"]
-        y = list(range(len(order)))
         for i, line in enumerate(order):
             r = role.get(line, "none")
             ax.barh(i, specific[line], color=ROLE_GREY[r], hatch=ROLE_HATCH[r], edgecolor="black", linewidth=0.5)
@@ -159,22 +171,15 @@ def action_line_bars(
                 linewidth=0.5,
                 linestyle="--",
             )
-            extra = total[line] - specific[line]
-            text = f"{total[line]}" + (f"  ({specific[line]} + {extra} blanket)" if extra else "")
-            ax.text(total[line] + 0.15, i, text, va="center", fontsize=7)
-        ax.set_yticks(y, [f"{labels[line]}\n[{role.get(line, 'role not known')}]" for line in order], fontsize=6.5)
-        ax.set_xlabel(f"number of {unit}s linked to the Action Line")
-        ax.set_xlim(0, total.max() * 1.4 + 1)
-        ax.spines[["top", "right"]].set_visible(False)
         handles = [
             Patch(facecolor=ROLE_GREY[r], hatch=ROLE_HATCH[r], edgecolor="black", label=f"ITU is {r}")
             for r in ROLE_GREY
         ]
         handles.append(Patch(facecolor="white", edgecolor="black", linestyle="--", label=f"blanket {unit}s"))
-        figure.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=6.5)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         title = f"How many {unit}s help implement each WSIS Action Line, by ITU's role"
-        figure.suptitle(title)
+        ticks = [f"{labels[line]}\n[{role.get(line, 'role not known')}]" for line in order]
+        _finish_bars(figure, ax, total, specific, ticks, f"number of {unit}s linked to the Action Line", handles,
+                     title, small=True)  # fmt: skip
     return Figure(
         f"{unit}s-per-action-line",
         title,

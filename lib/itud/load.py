@@ -17,7 +17,7 @@ import pandera.errors
 
 from itud import ids
 from itud.errors import EditionError, Problem
-from itud.paths import edition_dir
+from itud.paths import data_dir_or_default, edition_dir
 from itud.schemas import QUESTION_LINK_TABLES, TABLES, KnownIds, Table, pandera_schema
 
 EDITION_FILE = "edition.toml"
@@ -209,8 +209,12 @@ def roles_for_year(itu_roles: pd.DataFrame, year: int) -> pd.DataFrame:
     return itu_roles[in_force].reset_index(drop=True)
 
 
-def load_edition(year: object, data_dir: Path = Path("data"), reference_dir: Path | None = None) -> Edition:
-    """Load and validate edition `year` from `data_dir`; raises `EditionError` listing every problem."""
+def load_edition(year: object, data_dir: str | Path = "", reference_dir: Path | None = None) -> Edition:
+    """Load and validate edition `year` from `data_dir` ("" = the project's data/).
+
+    Raises `EditionError` listing every problem.
+    """
+    data_dir = data_dir_or_default(data_dir)
     folder = edition_dir(data_dir, year)
     year = int(str(year).strip())
     reference_dir = Path(reference_dir) if reference_dir else Path(data_dir) / REFERENCE_DIR

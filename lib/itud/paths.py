@@ -13,6 +13,18 @@ DATA_DIR = PROJECT_ROOT / "data"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
+NOTEBOOK_OUTPUT_DIR = PROJECT_ROOT / "build" / "notebooks"
+
+
+def data_dir_or_default(data_dir: str | Path) -> Path:
+    """A notebook's `data_dir` parameter: "" means the project's data/, from any working directory."""
+    return Path(data_dir) if str(data_dir) else DATA_DIR
+
+
+def output_dir_or_default(output_dir: str | Path) -> Path:
+    """A notebook's `output_dir` parameter: "" means the project's build/notebooks/ (not committed)."""
+    return Path(output_dir) if str(output_dir) else NOTEBOOK_OUTPUT_DIR
+
 
 YEAR = re.compile(r"^\d{4}$")
 

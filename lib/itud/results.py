@@ -17,6 +17,7 @@ import pandas as pd
 
 from itud import coverage, figures
 from itud.load import Edition
+from itud.paths import output_dir_or_default
 
 RESULTS_DIR = "results"
 FIGURES_DIR = "figures"
@@ -59,7 +60,7 @@ class NotebookResults:
     def __init__(self, notebook: str, edition: Edition, output_dir: str | Path):
         self.notebook = notebook
         self.year = edition.year
-        self.output_dir = Path(output_dir)
+        self.output_dir = output_dir_or_default(output_dir)
         self.figures: list[dict] = []
         self.key_figures: dict = {}
 
