@@ -105,7 +105,12 @@ def test_nbval_fails_when_a_checked_number_moves(tmp_path):
     """Drop one SDG link from the data: nbval must report the changed count in the checked cell."""
     shutil.copytree(paths.DATA_DIR, tmp_path / "data")
     (tmp_path / "notebooks").mkdir()
-    shutil.copy(paths.NOTEBOOKS_DIR / "01-mapping-tables.ipynb", tmp_path / "notebooks")
+    notebook = (paths.NOTEBOOKS_DIR / "01-mapping-tables.ipynb").read_text()
+    assert 'data_dir: str = \\"\\"' in notebook
+    # The copy reads the copied data (stored outputs unchanged), as if data/ itself had changed.
+    (tmp_path / "notebooks" / "01-mapping-tables.ipynb").write_text(
+        notebook.replace('data_dir: str = \\"\\"', 'data_dir: str = \\"../data\\"')
+    )
     shutil.copy(paths.NOTEBOOKS_DIR / "sanitize.cfg", tmp_path / "notebooks")
     links = tmp_path / "data" / "2019" / "outcome_sdg.csv"
     lines = links.read_text().splitlines(keepends=True)

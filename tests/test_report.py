@@ -241,7 +241,7 @@ def test_two_runs_started_at_once_do_not_corrupt_each_other(synthetic_data, tmp_
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [run.communicate(timeout=300) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
-    said = sorted(out.strip().split(": ", 1)[1].split(" ")[0] for out, _ in outputs)
+    said = sorted(out.strip().splitlines()[-1].split(": ", 1)[1].split(" ")[0] for out, _ in outputs)
     assert said == ["built", "up"]  # one publishes v1, the other finds it up to date
     assert sorted(p.name for p in (tmp_path / "2090").iterdir()) == [".lock", "v1"]
     manifest = json.loads((tmp_path / "2090/v1/manifest.json").read_text())

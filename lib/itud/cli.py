@@ -165,7 +165,7 @@ def format_summary(year: int, meeting: str, counts: dict, kind: str, note: str, 
         "question_links": "question links",
     }
     lines = [f"Edition {year}: {meeting} - valid" + ("  [SYNTHETIC test edition]" if synthetic else "")]
-    lines += [f"  {labels[key]:<30} {value:>13}" for key, value in counts.items()]
+    lines += [f"  {label:<30} {counts[key]:>13}" for key, label in labels.items() if key in counts]
     if counts.get("question_links") == "not published":
         lines.append(f"  ({note or 'the source does not publish them'})")
     return "\n".join(lines)
