@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import papermill
 import pytest
 
 from itud import paths
@@ -36,6 +37,12 @@ def test_exactly_one_typed_and_commented_parameters_cell(name):
     assert [line.split(":")[0] for line in lines] == ["year", "data_dir", "output_dir"]
     assert all(": int =" in line or ": str =" in line for line in lines)
     assert all("  # " in line for line in lines)
+    # papermill itself must read them (its parser rejects, for instance, an "=" inside the comment).
+    inferred = papermill.inspect_notebook(str(paths.NOTEBOOKS_DIR / f"{name}.ipynb"))
+    assert {key: (p["inferred_type_name"], p["default"]) for key, p in inferred.items()} == {
+        "year": ("int", "2019"), "data_dir": ("str", '""'), "output_dir": ("str", '""'),
+    }  # fmt: skip
+    assert all(p["help"] for p in inferred.values())
 
 
 @pytest.mark.parametrize("name", NAMES)
