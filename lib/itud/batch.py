@@ -35,7 +35,8 @@ def _one_year(year: str, data_dir: Path, reports_dir: Path, force: bool) -> Year
 
     started = time.perf_counter()
     try:
-        result = build_report(year, data_dir, reports_dir, force=force, progress=False)
+        # One kernel per year: the batch's parallelism comes from building several years at once.
+        result = build_report(year, data_dir, reports_dir, force=force, progress=False, kernels=1)
     except USER_ERRORS as error:
         first = str(error).strip().splitlines()
         return YearResult(year, False, "failed", "-", time.perf_counter() - started, " ".join(first[:3]))

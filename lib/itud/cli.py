@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _year_and_data(report, "edition year (default: the newest edition in the data folder)")
     _report_options(report)
+    report.add_argument(
+        "--kernels", type=int, default=None, help="notebooks executed at once (default: number of cores)"
+    )
 
     batch = commands.add_parser(
         "batch",
@@ -240,7 +243,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from itud.versions import build_report
 
     year = args.year or _default_year(args.data_dir)
-    result = build_report(year, args.data_dir, args.reports_dir, force=args.force, progress=not args.quiet)
+    result = build_report(
+        year, args.data_dir, args.reports_dir, force=args.force, progress=not args.quiet, kernels=args.kernels
+    )
     print(_summary_of_version(result.version))
     print(result.message)
     return 0

@@ -1,11 +1,11 @@
-"""Run the notebooks with papermill, reproducibly and without paying kernel start-up five times.
+"""Run the notebooks with papermill, reproducibly, without paying kernel start-up for each one.
 
-- The notebooks of one build run one after another in one kernel (papermill's
-  API, handed a running kernel). Before each notebook the kernel's namespace is
-  cleared and its execution counter reset, so each notebook sees exactly what a
-  fresh kernel would show, except that modules already imported stay imported.
-  nbval runs every notebook alone in CI, so a notebook that leaned on another's
-  variables would fail there.
+- The notebooks of one build share a few long-lived kernels (papermill's API,
+  handed a running kernel): each kernel takes the next notebook in reading order.
+  Before each notebook the kernel's namespace is cleared and its execution counter
+  reset, so each notebook sees exactly what a fresh kernel would show, except that
+  modules already imported stay imported. nbval runs every notebook alone in CI,
+  so a notebook that leaned on another's variables would fail there.
 - Kernels talk over `ipc` (Unix sockets in a private folder) instead of TCP, so
   parallel builds cannot collide on ports: the known papermill/jupyter_client race
   (papermill issue #511: ports are picked, released, then bound).
@@ -17,9 +17,11 @@
 from __future__ import annotations
 
 import json
+import queue
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -101,42 +103,74 @@ def _reset(manager) -> None:
         client.stop_channels()
 
 
+def _run(manager, source: Path, target: Path, parameters: dict) -> None:
+    """One notebook in a running kernel, after a reset; raises `BuildError` naming notebook and cell."""
+    import papermill
+
+    _reset(manager)
+    try:
+        # No `cwd` here: the kernel already runs in the build folder, and papermill's cwd
+        # changes the directory of this whole process, which threads running at once would undo.
+        papermill.execute_notebook(
+            str(source),
+            str(target),
+            parameters=parameters,
+            kernel_name=KERNEL,
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            km=manager,
+        )
+    except papermill.PapermillExecutionError as error:
+        raise BuildError(
+            f"notebook {source.name} failed in {_failed_cell(target)}: {error.ename}: {error.evalue}"
+        ) from None
+    except Exception as error:  # kernel death, timeouts: name the notebook all the same
+        raise BuildError(f"notebook {source.name} could not be executed: {type(error).__name__}: {error}") from None
+    strip_volatile(target)
+
+
 def execute_all(
     jobs: list[tuple[Path, Path]],
     parameters: dict | None = None,
     cwd: Path | None = None,
     on_done: Callable[[Path], None] | None = None,
+    kernels: int = 1,
 ) -> list[Path]:
-    """Execute each (source, target) pair in order, in one kernel; raises `BuildError` on failure."""
-    import papermill
+    """Execute each (source, target) pair, in `kernels` kernels at once; raises `BuildError` on failure.
 
+    Each kernel takes the next notebook in reading order when it is free. A notebook's outputs
+    do not depend on which kernel ran it (namespace and counter are reset before each).
+    """
     cwd = cwd or jobs[0][0].parent
-    with kernel(cwd) as manager:
-        for source, target in jobs:
-            _reset(manager)
-            try:
-                papermill.execute_notebook(
-                    str(source),
-                    str(target),
-                    parameters=parameters or {},
-                    cwd=str(cwd),
-                    kernel_name=KERNEL,
-                    progress_bar=False,
-                    log_output=False,
-                    request_save_on_cell_execute=False,
-                    km=manager,
-                )
-            except papermill.PapermillExecutionError as error:
-                raise BuildError(
-                    f"notebook {source.name} failed in {_failed_cell(target)}: {error.ename}: {error.evalue}"
-                ) from None
-            except Exception as error:  # kernel death, timeouts: name the notebook all the same
-                raise BuildError(
-                    f"notebook {source.name} could not be executed: {type(error).__name__}: {error}"
-                ) from None
-            strip_volatile(target)
-            if on_done:
-                on_done(source)
+    pending = queue.Queue()
+    for order, job in enumerate(jobs):
+        pending.put((order, job))
+    failures: dict[int, BaseException] = {}
+
+    def worker() -> None:
+        with kernel(cwd) as manager:
+            while not failures:
+                try:
+                    order, (source, target) = pending.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    _run(manager, source, target, parameters or {})
+                except BaseException as error:
+                    failures[order] = error
+                    return
+                if on_done:
+                    on_done(source)
+
+    count = max(1, min(kernels, len(jobs)))
+    try:
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            for future in [pool.submit(worker) for _ in range(count)]:
+                future.result()  # a kernel that could not start
+    finally:
+        if failures:  # the first failing notebook in reading order, whichever kernel ran it
+            raise failures[min(failures)]
     return [target for _, target in jobs]
 
 

@@ -174,8 +174,12 @@ def build_report(
     notebooks_dir: Path = paths.NOTEBOOKS_DIR,
     force: bool = False,
     progress: bool = True,
+    kernels: int | None = None,
 ) -> BuildResult:
-    """Build the report of `year` as a new version, or say that the newest one is up to date."""
+    """Build the report of `year` as a new version, or say that the newest one is up to date.
+
+    `kernels`: notebooks executed at once (default: the number of cores); the outputs do not depend on it.
+    """
     started = time.perf_counter()
     data_dir, reports_dir = Path(data_dir).resolve(), Path(reports_dir).resolve()
     year = int(paths.edition_dir(data_dir, year).name)
@@ -190,7 +194,7 @@ def build_report(
 
     scratch = Path(tempfile.mkdtemp(prefix=".tmp-", dir=year_dir))
     try:
-        outputs = _build_into(scratch, year, data_dir, notebooks_dir, progress)
+        outputs = _build_into(scratch, year, data_dir, notebooks_dir, progress, kernels or os.cpu_count() or 1)
         with _locked(year_dir):
             number, latest, latest_print = _latest_fingerprint(year_dir)
             if latest_print == current and not force:  # a concurrent run published the same thing first
@@ -220,7 +224,9 @@ def _printer(enabled: bool):
     return (lambda text: print(text, file=sys.stderr)) if enabled else (lambda text: None)
 
 
-def _build_into(folder: Path, year: int, data_dir: Path, notebooks_dir: Path, progress: bool) -> dict[str, str]:
+def _build_into(
+    folder: Path, year: int, data_dir: Path, notebooks_dir: Path, progress: bool, kernels: int
+) -> dict[str, str]:
     """Execute the notebooks and render the documents into `folder`; returns {output: sha256}."""
     from tqdm import tqdm
 
@@ -234,7 +240,7 @@ def _build_into(folder: Path, year: int, data_dir: Path, notebooks_dir: Path, pr
     # Paths relative to the build folder: the same from .tmp-*/ and from the published v<N>/.
     parameters = {"year": year, "data_dir": os.path.relpath(data_dir, folder), "output_dir": "."}
     jobs = [(source, folder / "notebooks" / source.name) for source in sources]
-    execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update())
+    execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels)
     meta = document.read_prose(data_dir / str(year) / "edition.toml")
     report = document.build(results.read_all(folder), meta, folder / "figures")
     writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}
