@@ -152,12 +152,14 @@ def _stable_zip(data: bytes) -> bytes:
 
 
 def _register_fonts() -> str:
-    import matplotlib
+    from importlib.util import find_spec
+
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    # The DejaVu fonts matplotlib ships (and draws the figures with), found without importing it.
+    fonts = Path(find_spec("matplotlib").submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
     if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont("DejaVuSans", str(fonts / "DejaVuSans.ttf")))
         pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(fonts / "DejaVuSans-Bold.ttf")))

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from itud import coverage, figures
-from itud.load import Edition
 from itud.paths import output_dir_or_default
+
+# Writing results happens in the notebooks, where pandas and matplotlib are loaded anyway;
+# reading them (`read_all`, for the report) must stay cheap, so heavy imports are local.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from itud import coverage, figures
+    from itud.load import Edition
 
 RESULTS_DIR = "results"
 FIGURES_DIR = "figures"
@@ -25,25 +30,31 @@ FIGURES_DIR = "figures"
 
 def _plain(value):
     """JSON-ready Python values from numpy/pandas scalars."""
+    from itud.coverage import NotPublished
+
     if hasattr(value, "item"):
         return value.item()
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, (set, tuple)):
         return list(value)
-    return str(value) if isinstance(value, coverage.NotPublished) else value
+    return str(value) if isinstance(value, NotPublished) else value
 
 
 def records(table: pd.DataFrame | coverage.NotPublished) -> list[dict] | str:
     """Rows of a statistics table as JSON-ready dicts (index included); 'not published' passes through."""
-    if isinstance(table, coverage.NotPublished):
+    from itud.coverage import NotPublished
+
+    if isinstance(table, NotPublished):
         return str(table)
     return json.loads(json.dumps(table.reset_index().to_dict(orient="records"), default=_plain))
 
 
 def readable(table: pd.DataFrame | coverage.NotPublished) -> pd.DataFrame | str:
     """A statistics table for people: lists as comma-separated text, shares as percentages."""
-    if isinstance(table, coverage.NotPublished):
+    from itud.coverage import NotPublished
+
+    if isinstance(table, NotPublished):
         return "not published in the source"
     shown = table.copy()
     for column in shown.columns:
@@ -66,12 +77,16 @@ class NotebookResults:
 
     def figure(self, figure: figures.Figure) -> figures.Figure:
         """Save a figure (SVG + PNG) and record its title and caption; returns it for display."""
-        files = figures.save(figure, self.output_dir / FIGURES_DIR)
+        from itud.figures import save
+
+        files = save(figure, self.output_dir / FIGURES_DIR)
         self.figures.append({"name": figure.name, "title": figure.title, "caption": figure.caption, "files": files})
         return figure
 
     def add(self, **key_figures) -> None:
         """Record key figures (tables become lists of records)."""
+        import pandas as pd
+
         for key, value in key_figures.items():
             self.key_figures[key] = (
                 records(value) if isinstance(value, pd.DataFrame) else json.loads(json.dumps(value, default=_plain))
