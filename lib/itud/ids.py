@@ -81,11 +81,6 @@ def sdg_id(raw: str | int) -> int:
     return number
 
 
-def question_study_group(question: str) -> str:
-    """The study group a canonical question id belongs to: `Q3/2` -> `SG2`."""
-    return f"SG{question.split('/')[1]}"
-
-
 def action_line_number(action_line: str) -> int:
     """Sort key for canonical Action Line ids: `C11` -> 11."""
     return int(action_line[1:])
