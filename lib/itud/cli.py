@@ -175,10 +175,9 @@ def format_summary(year: int, meeting: str, counts: dict, kind: str, note: str, 
 
 
 def _summary_of_edition(edition) -> str:
-    kind = edition.objectives["kind"].iloc[0] if len(edition.objectives) else "objective"
     note = edition.meta["question_links"].get("note", "")
     return format_summary(
-        edition.year, edition.meta.get("meeting", ""), edition.summary(), kind, note, edition.synthetic
+        edition.year, edition.meta.get("meeting", ""), edition.summary(), edition.parent_kind, note, edition.synthetic
     )
 
 
@@ -186,12 +185,13 @@ def _summary_of_version(version: Path) -> str:
     """The same summary, read from a published version's key figures (no pandas needed)."""
     import json
 
+    from itud.document import parent_kind
+
     key = json.loads((version / "results" / "01-mapping-tables.json").read_text(encoding="utf-8"))["key_figures"]
-    kind = key["objectives"][0]["kind"] if key["objectives"] else "objective"
     meta = key["meta"]
     note = key["question_links"].get("note", "")
     return format_summary(
-        meta["year"], meta.get("meeting", ""), key["summary"], kind, note, bool(meta.get("synthetic"))
+        meta["year"], meta.get("meeting", ""), key["summary"], parent_kind(key), note, bool(meta.get("synthetic"))
     )
 
 

@@ -100,6 +100,12 @@ def listing(items: list, conjunction: str = "and") -> str:
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
+def parent_kind(mapping_tables: dict) -> str:
+    """What the edition calls the parents of its outcomes ('objective', 'priority'), from notebook 01's results."""
+    objectives = mapping_tables["objectives"]
+    return objectives[0]["kind"] if objectives else "objective"
+
+
 def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"
 
@@ -178,7 +184,7 @@ def build(results: dict[str, dict], meta: dict, figures_dir: Path) -> Document:
 def _introduction(n: _Numbers, meta: dict, tables: dict) -> Section:
     source = meta.get("source_document", {}).get("title", "the source document")
     summary = tables["summary"]
-    kind = tables["objectives"][0]["kind"] if tables["objectives"] else "objective"
+    kind = parent_kind(tables)
     return Section(
         "Introduction",
         [
@@ -210,7 +216,7 @@ def _objective_coverage(n: _Numbers, result: dict, tables: dict, names: _Names, 
     summary = tables["summary"]
     groups = key["by_group"]
     figures = {f["name"]: f for f in result["figures"]}
-    kind = tables["objectives"][0]["kind"] if tables["objectives"] else "objective"
+    kind = parent_kind(tables)
     short = {o["objective"]: o["short_name"] for o in tables["objectives"]}
     sdgs_reached = 17 - len(key["sdgs_not_reached"])
     lines_reached = 11 - len(key["action_lines_not_reached"])
@@ -510,7 +516,7 @@ def _line_list(lines: list[str]) -> str:
 
 
 def _annex_1(n: _Numbers, tables: dict, meta: dict) -> Section:
-    kind = tables["objectives"][0]["kind"] if tables["objectives"] else "objective"
+    kind = parent_kind(tables)
     blocks: list = [
         n.tab(
             f"{kind.capitalize()}s",

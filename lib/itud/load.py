@@ -64,6 +64,11 @@ class Edition:
         return self.question_links_status != NOT_PUBLISHED
 
     @property
+    def parent_kind(self) -> str:
+        """What this edition calls the parents of its outcomes: 'objective' (2019) or 'priority'."""
+        return str(self.objectives["kind"].iloc[0]) if len(self.objectives) else "objective"
+
+    @property
     def synthetic(self) -> bool:
         return bool(self.meta.get("synthetic", False))
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from itud import __version__, paths
 from itud.errors import BuildError
+from itud.execute import notebooks
 
 MANIFEST = "manifest.json"
 _VERSION = re.compile(r"^v(\d+)$")
@@ -80,7 +81,7 @@ def inputs(year: int, data_dir: Path, notebooks_dir: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     for path in _edition_files(data_dir, year):
         found[f"data/{path.relative_to(data_dir).as_posix()}"] = sha256(path)
-    for path in sorted(notebooks_dir.glob("[0-9][0-9]-*.ipynb")):
+    for path in notebooks(notebooks_dir):
         found[f"notebooks/{path.name}"] = notebook_source_digest(path)
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*")):
@@ -160,7 +161,7 @@ def _locked(year_dir: Path) -> Iterator[None]:
 def state_of(year: int, data_dir: Path, notebooks_dir: Path) -> dict:
     """What a build depends on; its fingerprint decides whether a new version is needed."""
     return {
-        "parameters": {"year": year, "notebooks": [p.stem for p in sorted(notebooks_dir.glob("[0-9][0-9]-*.ipynb"))]},
+        "parameters": {"year": year, "notebooks": [p.stem for p in notebooks(notebooks_dir)]},
         "inputs": inputs(year, data_dir, notebooks_dir),
         "environment": environment(),
     }
@@ -233,7 +234,7 @@ def _build_into(
     from itud import document, render, results
     from itud.execute import execute_all
 
-    sources = sorted(notebooks_dir.glob("[0-9][0-9]-*.ipynb"))
+    sources = notebooks(notebooks_dir)
     steps = [*[s.stem for s in sources], *[f"report-{year}.{kind}" for kind in _DOCUMENTS]]
     bar = tqdm(steps, desc=f"report {year}", unit="step", disable=not progress, file=sys.stderr, leave=False)
     (folder / "notebooks").mkdir()
