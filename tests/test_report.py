@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from itud import paths, render, versions
+from itud import build, paths, render, versions
 from itud.batch import format_results, run_batch
 from itud.cli import main
 from itud.document import Document, Paragraph, Section, TableBlock
@@ -31,7 +31,7 @@ def leftovers(year_dir: Path) -> list[str]:
 def published(tmp_path_factory):
     """2019 built once into a scratch reports folder."""
     reports = tmp_path_factory.mktemp("reports")
-    first = versions.build_report(2019, paths.DATA_DIR, reports, progress=False)
+    first = build.build_report(2019, paths.DATA_DIR, reports, progress=False)
     return reports, first
 
 
@@ -75,7 +75,7 @@ def test_forced_rebuild_is_byte_identical_and_never_overwrites(published):
     reports, first = published
     v1_before = tree(first.version)
     # v1 ran the notebooks in as many kernels as there are cores; v2 in one: the bytes must not care.
-    second = versions.build_report(2019, paths.DATA_DIR, reports, force=True, progress=False, kernels=1)
+    second = build.build_report(2019, paths.DATA_DIR, reports, force=True, progress=False, kernels=1)
     assert second.version == reports / "2019" / "v2"
     assert tree(first.version) == v1_before  # v1 untouched
     v2 = tree(second.version)
@@ -95,13 +95,13 @@ def test_failure_while_rendering_leaves_no_partial_version(published, monkeypatc
 
     monkeypatch.setattr(render, "write_pdf", broken)
     with pytest.raises(BuildError, match=r"rendering report-2019\.pdf failed: OSError: disk full \(simulated\)"):
-        versions.build_report(2019, paths.DATA_DIR, reports, force=True, progress=False)
+        build.build_report(2019, paths.DATA_DIR, reports, force=True, progress=False)
     assert tree(reports) == before and leftovers(reports / "2019") == []
 
 
 def test_failing_notebook_is_named_with_its_cell_and_nothing_is_published(synthetic_data, tmp_path):
     with pytest.raises(BuildError) as error:
-        versions.build_report(2099, synthetic_data, tmp_path, progress=False)
+        build.build_report(2099, synthetic_data, tmp_path, progress=False)
     message = str(error.value)
     assert message.startswith(
         "notebook 01-mapping-tables.ipynb failed in cell 3 ('from itud import coverage'): EditionError:"

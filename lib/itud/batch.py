@@ -31,7 +31,7 @@ class YearResult:
 
 
 def _one_year(year: str, data_dir: Path, reports_dir: Path, force: bool) -> YearResult:
-    from itud.versions import build_report
+    from itud.build import build_report
 
     started = time.perf_counter()
     try:

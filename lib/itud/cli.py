@@ -240,7 +240,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from itud.versions import build_report
+    from itud.build import build_report
 
     year = args.year or _default_year(args.data_dir)
     result = build_report(
