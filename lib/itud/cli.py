@@ -175,10 +175,19 @@ def format_summary(year: int, meeting: str, counts: dict, kind: str, note: str, 
 
 
 def _summary_of_edition(edition) -> str:
+    from itud.corrections import describe_all
+
     note = edition.meta["question_links"].get("note", "")
-    return format_summary(
+    text = format_summary(
         edition.year, edition.meta.get("meeting", ""), edition.summary(), edition.parent_kind, note, edition.synthetic
     )
+    if edition.corrections:
+        lines = describe_all(edition.corrections)
+        text += (
+            f"\n  {len(lines)} correction(s) applied (data/{edition.year}/corrections.csv; counts above include them):"
+        )
+        text += "".join(f"\n    {line}" for line in lines)
+    return text
 
 
 def _summary_of_version(version: Path) -> str:

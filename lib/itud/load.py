@@ -16,6 +16,7 @@ import pandas as pd
 import pandera.errors
 
 from itud import ids
+from itud.corrections import CORRECTIONS_FILE, LINK_TABLES, Correction, apply_corrections, read_corrections
 from itud.errors import EditionError, Problem
 from itud.paths import data_dir_or_default, edition_dir
 from itud.schemas import QUESTION_LINK_TABLES, TABLES, KnownIds, Table, pandera_schema
@@ -54,6 +55,8 @@ class Edition:
     question_action_line: pd.DataFrame | None
     normalisations: pd.DataFrame | None  # the parser's log, when the tables came from `itud parse`
     files: dict[str, Path] = field(default_factory=dict)  # every input file, by role
+    corrections: list[Correction] = field(default_factory=list)  # applied to the link tables above
+    as_published: dict[str, pd.DataFrame] = field(default_factory=dict)  # link tables before corrections
 
     @property
     def question_links_status(self) -> str:
@@ -249,6 +252,12 @@ def load_edition(year: object, data_dir: str | Path = "", reference_dir: Path | 
     tables = _load_tables(folder, wanted, known, problems)
     if problems:
         raise EditionError(problems, year)
+    corrections_file = str(folder / CORRECTIONS_FILE)
+    corrections = read_corrections(tables.pop("corrections", None), corrections_file, tables, problems)
+    as_published = {name: tables[name] for name in LINK_TABLES if tables.get(name) is not None}
+    tables.update(apply_corrections(as_published, corrections, corrections_file, problems))
+    if problems:
+        raise EditionError(problems, year)
 
     files = {"edition": folder / EDITION_FILE}
     files.update({f"reference/{t.name}": reference_dir / f"{t.name}.csv" for t in TABLES if t.scope == "reference"})
@@ -270,4 +279,6 @@ def load_edition(year: object, data_dir: str | Path = "", reference_dir: Path | 
         question_action_line=tables.get("question_action_line"),
         normalisations=tables.get("normalisations"),
         files=files,
+        corrections=corrections,
+        as_published=as_published,
     )

@@ -11,10 +11,12 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandera.pandas as pa
+from typing import TYPE_CHECKING
 
 from itud import ids
+
+if TYPE_CHECKING:  # pandera is imported where schemas are built, so reading the catalogue stays cheap
+    import pandera.pandas as pa
 
 STATUSES = ("VERIFIED", "LIKELY", "UNVERIFIED")
 ROLES = ("facilitator", "co-facilitator", "partner", "none")
@@ -196,6 +198,26 @@ TABLES: tuple[Table, ...] = (
         optional=True,
     ),
     Table(
+        "corrections",
+        "Links added to or removed from the source's tables, each with its reason and authority",
+        (
+            Col("action", "add or remove", enum=("add", "remove")),
+            Col(
+                "table",
+                "The link table corrected",
+                enum=("outcome_sdg", "outcome_action_line", "question_sdg", "question_action_line"),
+            ),
+            Col("unit", "Outcome or question id, e.g. D.2-1"),
+            Col("target", "SDG number or Action Line id the link points to, e.g. 4 or C7"),
+            Col("reason", "Why the source's link is wrong or missing"),
+            Col("authority", "Who decided the correction (e.g. BDT, the contribution's author)"),
+            Col("date", "When the correction was decided (YYYY-MM-DD)", pattern=r"^\d{4}-\d{2}-\d{2}$"),
+            Col("reference", "Where the correction is written down (document, e-mail, meeting report)"),
+        ),
+        ("table", "unit", "target"),
+        optional=True,
+    ),
+    Table(
         "normalisations",
         "Every change the annex parser made to the source text (typo'd ids, ranges, spaces), by line",
         (
@@ -226,6 +248,8 @@ class KnownIds:
 
 def pandera_schema(table: Table, known: KnownIds) -> pa.DataFrameSchema:
     """The pandera schema of `table`, with link checks against ids in `known`."""
+    import pandera.pandas as pa
+
     columns = {}
     for col in table.columns:
         checks: list[pa.Check] = []
