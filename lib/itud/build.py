@@ -1,58 +1,85 @@
-"""Build one year's report into a private folder and publish it as the next version.
+"""Build one year's report into a private folder and publish it only when readers would see a change.
 
 A build:
-1. fingerprints its inputs (data files, notebook sources, code, pinned
-   dependencies, Python and package versions, parameters). If the newest
-   version has the same fingerprint, it says "up to date" and writes nothing.
-2. builds everything in a private temporary folder beside the versions
-   (executed notebooks, figures, results, the HTML/DOCX/PDF documents, CSV tables).
-3. under the year's lock (`itud.versions`), takes the next version number and
-   renames the folder into place in one step. A failure removes the temporary
-   folder; a published version is never touched again.
+1. reads every input once (`versions.snapshot`) and fingerprints inputs, code and
+   runtime environment. If the newest version has the same fingerprint, it says
+   "up to date" and writes nothing (a fast path: no notebook runs).
+2. otherwise builds everything in a private folder beside the versions: the input
+   snapshot (`inputs/`), executed notebooks, figures, results, the HTML/DOCX/PDF
+   documents and the tables. Notebooks read the snapshot through a path relative to
+   the build folder, so no checkout path ends up in a version.
+3. renders the documents as the newest version would say them; if every file readers
+   see (documents, tables, figures, results) is byte-identical to the newest version,
+   it says "reproduced vN byte for byte" and writes nothing. A version means the
+   documents changed.
+4. otherwise renders them as the next revision (header and "Changes in this
+   revision" against the newest version) and, under the year's lock, renames the
+   folder into place as v<N+1> in one step. A failure removes the build folder; a
+   published version is never touched again. `reports/index.html` is rewritten.
 
-Nothing time-dependent goes into a version, so a forced rebuild with the same
-inputs gives byte-identical files.
+Nothing time-dependent goes into the documents, so a rebuild with the same inputs
+gives byte-identical files.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from itud import __version__, paths
 from itud.errors import BuildError
-from itud.execute import notebooks
+from itud.revisions import Revision, changes, reason
 from itud.versions import (
+    INPUTS_DIR,
     MANIFEST,
-    _latest_fingerprint,
-    _locked,
+    check_next_name_free,
     code_commit,
     fingerprint,
-    sha256,
+    latest,
+    locked,
+    make_readable,
+    output_hashes,
+    reader_outputs,
+    snapshot,
     state_of,
 )
 
 _DOCUMENTS = ("html", "docx", "pdf")
+SCRATCH_PREFIX = ".tmp-"
+REPRODUCED = ".reproduced.json"  # git-ignored: which fingerprint last reproduced the newest version here
 
 
 @dataclass
 class BuildResult:
     year: int
-    status: str  # "built" or "up to date"
+    status: str  # "built", "up to date" (same inputs) or "reproduced" (rebuilt: same documents)
     version: Path | None
     seconds: float
+    ignored: list[str] = field(default_factory=list)  # stray files in the edition folder, not inputs
 
     @property
     def message(self) -> str:
         if self.status == "up to date":
-            return f"{self.year}: up to date ({self.version}); nothing written"
+            return (
+                f"{self.year}: up to date ({self.version} was built or reproduced with these inputs, "
+                "code and packages); nothing written"
+            )
+        if self.status == "reproduced":
+            return f"{self.year}: reproduced {self.version.name} byte for byte with the current code; nothing written"
         return f"{self.year}: built {self.version} in {self.seconds:.1f} s"
+
+    def documents(self) -> list[Path]:
+        """The HTML, DOCX and PDF of the version built or found."""
+        if self.version is None:
+            return []
+        return [self.version / f"report-{self.year}.{kind}" for kind in _DOCUMENTS]
 
 
 def build_report(
@@ -64,82 +91,152 @@ def build_report(
     force: bool = False,
     progress: bool = True,
     kernels: int | None = None,
+    publish: bool = True,
 ) -> BuildResult:
-    """Build the report of `year` as a new version, or say that the newest one is up to date.
+    """Build the report of `year`; publish it as a new version only if its documents changed.
 
+    `force`: rebuild even when the fingerprint is unchanged (still publishes only on a change).
+    `publish=False`: build and compare with the newest version, never write a version (`itud report --check`).
     `kernels`: notebooks executed at once (default: the number of cores); the outputs do not depend on it.
     """
     started = time.perf_counter()
     data_dir, reports_dir = Path(data_dir).resolve(), Path(reports_dir).resolve()
     year = int(paths.edition_dir(data_dir, year).name)
     year_dir = reports_dir / str(year)
-    year_dir.mkdir(parents=True, exist_ok=True)
-    state = state_of(year, data_dir, notebooks_dir)
-    print_ = _printer(progress)
+    check_next_name_free(year_dir)
+    taken = snapshot(year, data_dir, Path(notebooks_dir))
+    state = state_of(year, taken)
     current = fingerprint(state)
-    _, latest, latest_print = _latest_fingerprint(year_dir)
-    if latest_print == current and not force:
-        return BuildResult(year, "up to date", latest, time.perf_counter() - started)
+    number, newest, manifest = latest(year_dir)
+    if newest is not None and current in (manifest.get("fingerprint"), _reproduced(year_dir, newest)) and not force:
+        return BuildResult(year, "up to date", newest, time.perf_counter() - started, taken.ignored)
 
-    scratch = Path(tempfile.mkdtemp(prefix=".tmp-", dir=year_dir))
+    print_ = _printer(progress)
+    year_dir.mkdir(parents=True, exist_ok=True)
+    scratch_parent = year_dir if publish else Path(tempfile.gettempdir())
+    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_parent))
     try:
-        outputs = _build_into(scratch, year, data_dir, notebooks_dir, progress, kernels or os.cpu_count() or 1)
-        with _locked(year_dir):
-            number, latest, latest_print = _latest_fingerprint(year_dir)
-            if latest_print == current and not force:  # a concurrent run published the same thing first
+        taken.write(scratch / INPUTS_DIR / "data")
+        meta_file = scratch / INPUTS_DIR / "data" / str(year) / "edition.toml"
+        _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1)
+        if newest is not None:  # as the newest version would say it: the same bytes mean nothing to publish
+            _render(scratch, year, meta_file, year_dir / f"v{number - 1}" if number > 1 else None, number - 1)
+            if reader_outputs(output_hashes(scratch)) == reader_outputs(manifest.get("outputs", {})):
                 shutil.rmtree(scratch)
-                return BuildResult(year, "up to date", latest, time.perf_counter() - started)
-            manifest = {
+                if publish:
+                    _remember_reproduced(year_dir, newest, current)
+                return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
+        if not publish:
+            return BuildResult(year, "differs", scratch, time.perf_counter() - started, taken.ignored)
+        with locked(year_dir):
+            check_next_name_free(year_dir)
+            number, newest, manifest = latest(year_dir)  # a concurrent run may have published meanwhile
+            _render(scratch, year, meta_file, newest, number)
+            if newest is not None and reader_outputs(output_hashes(scratch)) == reader_outputs(
+                manifest.get("outputs", {})
+            ):
+                shutil.rmtree(scratch)
+                return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
+            record = {
                 "year": year,
                 "version": number + 1,
-                "previous_version": latest.name if latest else None,
+                "previous_version": newest.name if newest else None,
                 "built_by": f"itud {__version__}",
                 "code_commit": code_commit(),
+                "published": dt.datetime.now(dt.UTC).date().isoformat(),
                 "fingerprint": current,
                 **state,
-                "outputs": outputs,
+                "corrections": _count_corrections(scratch / INPUTS_DIR / "data" / str(year)),
+                "outputs": output_hashes(scratch),
             }
-            (scratch / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            record["reason"] = reason(manifest, record)
+            (scratch / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            make_readable(scratch)
             target = year_dir / f"v{number + 1}"
             os.rename(scratch, target)  # atomic on one file system; fails rather than overwrite
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
+    from itud.index import write_index
+
+    write_index(reports_dir)
     print_(f"published {target}")
-    return BuildResult(year, "built", target, time.perf_counter() - started)
+    return BuildResult(year, "built", target, time.perf_counter() - started, taken.ignored)
+
+
+def _reproduced(year_dir: Path, newest: Path) -> str | None:
+    """The fingerprint with which `newest` was last reproduced here (a local note, not part of any version)."""
+    try:
+        note = json.loads((year_dir / REPRODUCED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return note.get("fingerprint") if note.get("version") == newest.name else None
+
+
+def _remember_reproduced(year_dir: Path, newest: Path, current: str) -> None:
+    """Note that these inputs reproduce `newest`, so the next run answers "up to date" without rebuilding."""
+    note = year_dir / REPRODUCED
+    scratch = note.with_name(f"{REPRODUCED}.{os.getpid()}")
+    scratch.write_text(json.dumps({"version": newest.name, "fingerprint": current}) + "\n", encoding="utf-8")
+    scratch.replace(note)
+
+
+def _count_corrections(edition_dir: Path) -> int:
+    path = edition_dir / "corrections.csv"
+    if not path.exists():
+        return 0
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        return sum(1 for _ in csv.DictReader(handle))
 
 
 def _printer(enabled: bool):
     return (lambda text: print(text, file=sys.stderr)) if enabled else (lambda text: None)
 
 
-def _build_into(
-    folder: Path, year: int, data_dir: Path, notebooks_dir: Path, progress: bool, kernels: int
-) -> dict[str, str]:
-    """Execute the notebooks and render the documents into `folder`; returns {output: sha256}."""
+def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int) -> None:
+    """Execute the snapshot's notebooks in `folder`, reading the snapshot's data."""
     from tqdm import tqdm
 
-    from itud import document, render, results
     from itud.execute import execute_all
 
-    sources = notebooks(notebooks_dir)
-    steps = [*[s.stem for s in sources], *[f"report-{year}.{kind}" for kind in _DOCUMENTS]]
-    bar = tqdm(steps, desc=f"report {year}", unit="step", disable=not progress, file=sys.stderr, leave=False)
+    sources = folder / ".notebook-sources"
+    sources.mkdir()
+    for name, data in taken.notebooks.items():
+        (sources / name).write_bytes(data)
+    names = sorted(taken.notebooks)
+    bar = tqdm(names, desc=f"report {year}", unit="notebook", disable=not progress, file=sys.stderr, leave=False)
     (folder / "notebooks").mkdir()
     # Paths relative to the build folder: the same from .tmp-*/ and from the published v<N>/.
-    parameters = {"year": year, "data_dir": os.path.relpath(data_dir, folder), "output_dir": "."}
-    jobs = [(source, folder / "notebooks" / source.name) for source in sources]
-    execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels)
-    meta = document.read_prose(data_dir / str(year) / "edition.toml")
-    report = document.build(results.read_all(folder), meta, folder / "figures")
+    parameters = {"year": year, "data_dir": f"{INPUTS_DIR}/data", "output_dir": "."}
+    jobs = [(sources / name, folder / "notebooks" / name) for name in names]
+    try:
+        execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels)
+    finally:
+        bar.close()
+        shutil.rmtree(sources, ignore_errors=True)
+
+
+def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, revision_number: int) -> None:
+    """Render the documents and tables into `folder` as revision `revision_number` of version `previous`.
+
+    The HTML is rendered first without its changes block, so the paragraphs the block
+    compares are the document's own (the revision block is left out of the comparison).
+    """
+    from itud import document, render, results
+
+    meta = document.read_prose(meta_file)
+    found = results.read_all(folder)
+    revision = Revision(revision_number, previous.name if previous else None)
+    if previous is not None:
+        render.write_html(document.build(found, meta, folder / "figures"), folder / f"report-{year}.html")
+        revision.changes = changes(previous, folder, year)
+    report = document.build(found, meta, folder / "figures")
     writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}
     for kind in _DOCUMENTS:
-        bar.set_postfix_str(kind)
         try:
             writers[kind](report, folder / f"report-{year}.{kind}")
         except Exception as error:
             raise BuildError(f"rendering report-{year}.{kind} failed: {type(error).__name__}: {error}") from error
-        bar.update()
     render.write_tables_csv(report, folder / "tables")
-    bar.close()
-    return {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -30,6 +30,10 @@ examples:
   itud notebooks                     re-execute notebooks/ in place after a change
   itud report --year 2019            build reports/2019/v<N>/ (or say it is up to date)
   itud batch --jobs 2                every edition in data/, in parallel
+  itud report --check                rebuild and compare with the newest version (CI)
+  itud verify                        check every published file against its manifest
+  itud diff 2019 v4 v5               what changed between two versions
+  itud new-edition 2020 --from 2019  start data/2020/ with the facts to enter
 exit status: 0 success, 1 invalid data or a failed build, 2 wrong usage.
 """
 
@@ -109,6 +113,46 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--kernels", type=int, default=None, help="notebooks executed at once (default: number of cores)"
     )
+    report.add_argument(
+        "--check",
+        action="store_true",
+        help="rebuild in a temporary folder and compare with the newest published version, file by file; "
+        "publish nothing; exit 1 if what readers see differs (CI runs this through the tests)",
+    )
+
+    verify = commands.add_parser(
+        "verify",
+        help="check every published version's files against its manifest",
+        description="Recompute the SHA-256 of every file in every reports/<year>/v<N>/ and compare it with "
+        "the version's manifest.json: a file changed, removed or added after publishing is reported. "
+        "Exit 1 if anything differs.",
+    )
+    verify.add_argument("year", nargs="?", help="only this year (default: every year in the reports folder)")
+    verify.add_argument("--reports-dir", type=Path, default=paths.REPORTS_DIR, help="the reports folder")
+
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two published versions of a year",
+        description="Print the changes from one version to another: links added or removed, corrections, "
+        "key numbers and paragraphs, as the 'Changes in this revision' block of the report says them.",
+    )
+    diff.add_argument("year", help="the report's year, e.g. 2019")
+    diff.add_argument("old", help="the earlier version, e.g. v4")
+    diff.add_argument("new", help="the later version, e.g. v5")
+    diff.add_argument("--reports-dir", type=Path, default=paths.REPORTS_DIR, help="the reports folder")
+
+    new = commands.add_parser(
+        "new-edition",
+        help="start data/<year>/ from the previous edition, with its facts left to enter",
+        description="Write data/<year>/edition.toml from the previous edition's file, keeping its layout, "
+        "comments and wording, with every fact that belongs to one edition (meeting, dates, document, "
+        "source, the report's prose and their sources) set to 'TO ENTER'. No table is copied: parse the "
+        "new contribution with `itud parse SOURCE --year <year>`. `itud validate --year <year>` lists "
+        "what is still to enter.",
+    )
+    new.add_argument("year", help="the new edition's year, e.g. 2020")
+    new.add_argument("--from", dest="previous", required=True, help="the edition to start from, e.g. 2019")
+    new.add_argument("--data-dir", type=Path, default=paths.DATA_DIR, help="the data folder")
 
     batch = commands.add_parser(
         "batch",
@@ -253,10 +297,88 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     year = args.year or _default_year(args.data_dir)
     result = build_report(
-        year, args.data_dir, args.reports_dir, force=args.force, progress=not args.quiet, kernels=args.kernels
+        year,
+        args.data_dir,
+        args.reports_dir,
+        force=args.force or args.check,
+        progress=not args.quiet,
+        kernels=args.kernels,
+        publish=not args.check,
     )
+    for path in result.ignored:
+        print(f"ignored {path}: not an input of the report (only edition.toml and the tables are)")
+    if result.status == "differs":
+        return _report_differences(result)
     print(_summary_of_version(result.version))
     print(result.message)
+    for path in result.documents():
+        print(f"  {path}")
+    print(f"  all versions: {args.reports_dir / 'index.html'}")
+    return 0
+
+
+def _report_differences(result) -> int:
+    """`itud report --check` found a rebuild that differs from the newest version: say which files."""
+    import shutil
+
+    from itud.versions import latest, output_hashes, reader_outputs
+
+    _, newest, manifest = latest(result.version.parent)
+    rebuilt = reader_outputs(output_hashes(result.version))
+    published = reader_outputs(manifest.get("outputs", {}))
+    shutil.rmtree(result.version, ignore_errors=True)
+    if newest is None:
+        print(f"{result.year}: no published version; run `python3 tasks.py report --year {result.year}` and commit it")
+        return 1
+    differing = sorted(n for n in set(rebuilt) | set(published) if rebuilt.get(n) != published.get(n))
+    print(f"{result.year}: a rebuild differs from {newest} in {len(differing)} file(s):")
+    print("".join(f"  {name}\n" for name in differing), end="")
+    print(f"publish it with `python3 tasks.py report --year {result.year}` and commit reports/{result.year}/")
+    return 1
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from itud.versions import verify, versions
+
+    years = [args.year] if args.year else sorted(p.name for p in args.reports_dir.iterdir() if p.name.isdigit())
+    problems, checked = [], 0
+    for year in years:
+        year_dir = args.reports_dir / str(year)
+        if not year_dir.is_dir():
+            raise SystemExit(f"itud verify: no reports for {year} in {args.reports_dir}")
+        checked += len(versions(year_dir))
+        problems += verify(year_dir)
+    for problem in problems:
+        print(problem)
+    print(f"{checked} version(s) checked, {len(problems)} difference(s) from their manifests")
+    return 1 if problems else 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from itud.revisions import changes
+    from itud.versions import versions
+
+    year_dir = args.reports_dir / str(args.year)
+    published = {path.name: path for _, path in versions(year_dir)}
+    for name in (args.old, args.new):
+        if name not in published:
+            known = ", ".join(published) or "none"
+            raise SystemExit(f"itud diff: no version {name!r} of {args.year} in {year_dir} (published: {known})")
+    print(f"Changes from {args.old} to {args.new} of the {args.year} report:")
+    for line in changes(published[args.old], published[args.new], int(args.year)):
+        print(f"  - {line}")
+    return 0
+
+
+def cmd_new_edition(args: argparse.Namespace) -> int:
+    from itud.editions import new_edition
+
+    folder = new_edition(args.year, args.previous, args.data_dir)
+    print(f"wrote {folder / 'edition.toml'}: the facts of {args.previous} with every edition-specific value 'TO ENTER'")
+    print("next:")
+    print(f"  itud parse SOURCE --year {args.year}      the new contribution's annexes -> tables")
+    print(f"  enter questions.csv and every 'TO ENTER' in {folder / 'edition.toml'}, each with its source")
+    print(f"  itud validate --year {args.year}          lists what is still missing")
     return 0
 
 
@@ -277,6 +399,9 @@ COMMANDS = {
     "notebooks": cmd_notebooks,
     "report": cmd_report,
     "batch": cmd_batch,
+    "verify": cmd_verify,
+    "diff": cmd_diff,
+    "new-edition": cmd_new_edition,
 }
 
 

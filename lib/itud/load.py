@@ -25,6 +25,7 @@ EDITION_FILE = "edition.toml"
 REFERENCE_DIR = "reference"
 QUESTION_LINK_STATES = ("published", "not published")
 NOT_PUBLISHED = "not published"
+PARSED_TABLES = ("objectives", "outcomes", "outcome_sdg", "outcome_action_line", "study_groups")
 
 _PANDERA_MESSAGES = {
     "field_uniqueness": "duplicate id (ids must be unique)",
@@ -96,7 +97,8 @@ def read_table(path: Path, table: Table, problems: list[Problem]) -> pd.DataFram
     """Read one CSV as text, strictly UTF-8; record problems instead of raising."""
     name = str(path)
     if not path.exists():
-        problems.append(Problem(name, f"file is missing (table '{table.name}')"))
+        hint = "; write it with `itud parse SOURCE --year YEAR`" if table.name in PARSED_TABLES else ""
+        problems.append(Problem(name, f"file is missing (table '{table.name}'){hint}"))
         return None
     raw = path.read_bytes()
     try:
@@ -197,6 +199,7 @@ def read_meta(folder: Path, year: int, problems: list[Problem]) -> dict:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         problems.append(Problem(name, f"not readable UTF-8 TOML: {error}"))
         return {"question_links": {"status": NOT_PUBLISHED}}
+    problems.extend(_still_to_enter(meta, name))
     if meta.get("year") != year:
         problems.append(Problem(name, f"year must equal the folder name {year}", column="year", value=meta.get("year")))
     status = meta.get("question_links", {}).get("status")
@@ -209,6 +212,14 @@ def read_meta(folder: Path, year: int, problems: list[Problem]) -> dict:
         if not isinstance(meta.get(key), dict):
             problems.append(Problem(name, f"table [{key}] is missing", column=key))
     return meta
+
+
+def _still_to_enter(meta: dict, name: str) -> list[Problem]:
+    """The facts `itud new-edition` left for the analyst to enter."""
+    from itud.editions import TO_ENTER, still_to_enter
+
+    message = f"still to enter (itud new-edition left '{TO_ENTER}'): give the value and its source under [sources]"
+    return [Problem(name, message, column=key) for key in still_to_enter(meta)]
 
 
 def roles_for_year(itu_roles: pd.DataFrame, year: int) -> pd.DataFrame:

@@ -1,8 +1,14 @@
 """Published report versions: reports/<year>/v<N>/, each with a manifest, never overwritten.
 
-This module knows version folders and manifests: what a build depends on (its
-inputs and their fingerprint), which versions exist, and the per-year lock under
-which a new one is put in place. `itud.build` makes the report itself.
+This module knows version folders and manifests:
+- what a build depends on: its inputs, read once into a `Snapshot` (the bytes the
+  build uses are the bytes it hashed), and the fingerprint of inputs, code and
+  environment. The fingerprint decides whether to *rebuild*; whether to *publish*
+  is decided by the outputs (`reader_outputs`): a new version only when what
+  readers see changed (as in owid/etl, where a checksum decides what is dirty);
+- which versions exist, the per-year lock under which a new one is put in place,
+  and `verify`, which checks every published file against its manifest.
+`itud.build` makes the report itself.
 """
 
 from __future__ import annotations
@@ -10,72 +16,176 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import os
 import platform
 import re
+import stat
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 from itud import paths
+from itud.errors import BuildError
 from itud.execute import notebooks
 
 MANIFEST = "manifest.json"
+INPUTS_DIR = "inputs"  # the snapshot of the data a version was built from, inside the version
 _VERSION = re.compile(r"^v(\d+)$")
 _PACKAGE = "itud-wsis-report"
+MAX_INPUT_BYTES = 50 * 1024 * 1024  # a mapping table is kilobytes; anything this big is not one
+# Outputs that are records of the build rather than what readers see: they do not make a new version.
+_NOT_READER_FACING = ("notebooks/", f"{INPUTS_DIR}/", MANIFEST)
+EDITION_FILE = "edition.toml"
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def notebook_source_digest(path: Path) -> str:
+def notebook_source_digest(data: bytes) -> str:
     """Digest of what a notebook does (cell types, sources, tags), not of its stored outputs."""
-    notebook = json.loads(path.read_text(encoding="utf-8"))
+    notebook = json.loads(data.decode("utf-8"))
     cells = [(c["cell_type"], "".join(c["source"]), c.get("metadata", {}).get("tags", [])) for c in notebook["cells"]]
     return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()
 
 
-def _edition_files(data_dir: Path, year: int) -> list[Path]:
-    files = sorted((data_dir / "reference").glob("*.csv"))
+def read_input(path: Path, root: Path) -> bytes:
+    """The bytes of one input file: a regular file inside `root`, of sane size, read once.
+
+    Refuses directories, FIFOs and devices (a FIFO would hang the build, /dev/zero never ends)
+    and symlinks that lead out of `root`.
+    """
+    try:
+        resolved = path.resolve(strict=True)
+        info = os.stat(resolved)
+    except OSError as error:
+        raise BuildError(f"{path}: cannot be read: {error.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise BuildError(f"{path}: not a regular file; remove it or replace it with the table's CSV file")
+    if not resolved.is_relative_to(root.resolve()):
+        raise BuildError(f"{path}: a link to {resolved}, outside {root}; copy the file into the data folder")
+    if info.st_size > MAX_INPUT_BYTES:
+        raise BuildError(f"{path}: {info.st_size} bytes, more than the {MAX_INPUT_BYTES} an input may have")
+    with open(resolved, "rb") as handle:
+        return handle.read(MAX_INPUT_BYTES + 1)
+
+
+@dataclass
+class Snapshot:
+    """The inputs of one build, read once: data files by their name under data/, notebooks by file name."""
+
+    data: dict[str, bytes] = field(default_factory=dict)  # "2019/outcomes.csv", "reference/sdgs.csv"
+    notebooks: dict[str, bytes] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)  # files in an edition folder that are not inputs
+
+    def write(self, folder: Path) -> None:
+        """Lay the data out under `folder` as a data folder the notebooks can read."""
+        for name, data in self.data.items():
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+
+def edition_input_names() -> list[str]:
+    """The files of an edition folder that are inputs: edition.toml and the catalogue's tables."""
+    from itud.schemas import TABLES
+
+    return [EDITION_FILE, *(f"{t.name}.csv" for t in TABLES if t.scope == "edition")]
+
+
+def reference_dir(data_dir: Path) -> Path:
+    """The reference tables of `data_dir`, or the project's own when `data_dir` has none."""
+    own = Path(data_dir) / "reference"
+    return own if own.is_dir() else paths.DATA_DIR / "reference"
+
+
+def snapshot(year: int, data_dir: Path, notebooks_dir: Path) -> Snapshot:
+    """Read every input of the report of `year` once. Stray files (an editor's lock file) are listed, not read."""
+    from itud.schemas import TABLES
+
+    taken = Snapshot()
+    reference = reference_dir(data_dir)
+    for table in TABLES:
+        if table.scope == "reference":
+            taken.data[f"reference/{table.name}.csv"] = read_input(reference / f"{table.name}.csv", reference)
+    wanted = set(edition_input_names())
     older = [y for y in paths.available_years(data_dir) if int(y) < year]
     for edition in [*older[-1:], str(year)]:  # the previous edition feeds the year-over-year section
-        files += sorted(p for p in (data_dir / edition).iterdir() if p.is_file())
-    return files
-
-
-def inputs(year: int, data_dir: Path, notebooks_dir: Path) -> dict[str, str]:
-    """Every input of a build with its SHA-256, by a name that does not depend on where the checkout is."""
-    found: dict[str, str] = {}
-    for path in _edition_files(data_dir, year):
-        found[f"data/{path.relative_to(data_dir).as_posix()}"] = sha256(path)
+        folder = Path(data_dir) / edition
+        for path in sorted(folder.iterdir()):
+            if path.name in wanted:
+                taken.data[f"{edition}/{path.name}"] = read_input(path, Path(data_dir))
+            elif edition == str(year):
+                taken.ignored.append(str(path))
     for path in notebooks(notebooks_dir):
-        found[f"notebooks/{path.name}"] = notebook_source_digest(path)
+        taken.notebooks[path.name] = read_input(path, notebooks_dir)
+    return taken
+
+
+def code_files() -> dict[str, str]:
+    """The package's code and templates with their SHA-256, by path under lib/itud/."""
     package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and path.suffix in {".py", ".j2"}:
-            found[f"lib/itud/{path.relative_to(package).as_posix()}"] = sha256(path)
-    lock = paths.PROJECT_ROOT / "requirements.lock"
-    if lock.exists():
-        found["requirements.lock"] = sha256(lock)
+    return {
+        f"lib/itud/{path.relative_to(package).as_posix()}": sha256(path)
+        for path in sorted(package.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def inputs(taken: Snapshot) -> dict[str, str]:
+    """Every input of a build with its SHA-256, by a name that does not depend on where the checkout is."""
+    found = {f"data/{name}": hashlib.sha256(data).hexdigest() for name, data in sorted(taken.data.items())}
+    found.update({f"notebooks/{n}": notebook_source_digest(d) for n, d in sorted(taken.notebooks.items())})
+    found.update(code_files())
     return found
 
 
-def environment() -> dict:
-    """Python and the versions of the project's direct dependencies, as installed."""
-    names = sorted({re.split(r"[ ;<>=!\[]", r)[0] for r in metadata.requires(_PACKAGE) or []})
-    packages = {}
-    for name in names:
+def _runtime_packages() -> dict[str, str]:
+    """Versions of the packages the report's code runs on: the runtime dependencies, transitively.
+
+    Test and lint tools (pytest, ruff) are extras and left out: they cannot change a report.
+    """
+    found: dict[str, str] = {}
+    pending = [_PACKAGE]
+    while pending:
+        name = pending.pop()
         try:
-            packages[name] = metadata.version(name)
+            requires = metadata.requires(name) or []
         except metadata.PackageNotFoundError:
-            packages[name] = "not installed"
-    return {"python": platform.python_version(), "packages": packages}
+            continue
+        for requirement in requires:
+            if "extra ==" in requirement:
+                continue
+            dependency = re.split(r"[ ;<>=!~\[(]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+            if dependency in found:
+                continue
+            try:
+                found[dependency] = metadata.version(dependency)
+            except metadata.PackageNotFoundError:
+                continue  # a dependency for another platform or Python
+            pending.append(dependency)
+    return dict(sorted(found.items()))
+
+
+def environment() -> dict:
+    """Python (major.minor: a patch release does not change a report) and the runtime packages."""
+    return {"python": ".".join(platform.python_version_tuple()[:2]), "packages": _runtime_packages()}
 
 
 def fingerprint(state: dict) -> str:
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
+
+
+def state_of(year: int, taken: Snapshot) -> dict:
+    """What a build depends on; its fingerprint decides whether a rebuild is needed."""
+    return {
+        "parameters": {"year": year, "notebooks": [Path(n).stem for n in sorted(taken.notebooks)]},
+        "inputs": inputs(taken),
+        "environment": environment(),
+    }
 
 
 def code_commit() -> str:
@@ -85,7 +195,7 @@ def code_commit() -> str:
             ["git", "rev-parse", "HEAD"], cwd=paths.PROJECT_ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "lib", "notebooks", "data", "requirements.lock"],
+            ["git", "status", "--porcelain", "--", "lib", "notebooks", "data"],
             cwd=paths.PROJECT_ROOT,
             capture_output=True,
             text=True,
@@ -104,33 +214,87 @@ def versions(year_dir: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def _latest_fingerprint(year_dir: Path) -> tuple[int, Path | None, str | None]:
+def check_next_name_free(year_dir: Path) -> None:
+    """Refuse, before any work, a stray file or folder named like a version that is not one."""
+    for path in sorted(year_dir.iterdir()) if year_dir.is_dir() else []:
+        if _VERSION.match(path.name) and (not path.is_dir() or path.is_symlink()):
+            raise BuildError(f"{path}: named like a version but not a version folder; move it away and run again")
+        if _VERSION.match(path.name) and not (path / MANIFEST).is_file():
+            raise BuildError(f"{path}: a version folder without {MANIFEST}; move it away and run again")
+
+
+def read_manifest(version: Path) -> dict:
+    try:
+        return json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise BuildError(f"{version / MANIFEST}: not readable ({error})") from None
+
+
+def latest(year_dir: Path) -> tuple[int, Path | None, dict]:
+    """The newest version of a year: (number, folder, manifest); (0, None, {}) when there is none."""
     published = versions(year_dir)
     if not published:
-        return 0, None, None
+        return 0, None, {}
     number, path = published[-1]
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return number, path, None
-    return number, path, manifest.get("fingerprint")
+    return number, path, read_manifest(path)
+
+
+def reader_outputs(outputs: dict[str, str]) -> dict[str, str]:
+    """The outputs readers see (documents, tables, figures, results), without build records."""
+    return {name: digest for name, digest in outputs.items() if not name.startswith(_NOT_READER_FACING)}
+
+
+def output_hashes(folder: Path) -> dict[str, str]:
+    """{file under folder: sha256} for every file but the manifest."""
+    return {
+        p.relative_to(folder).as_posix(): sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
 
 
 @contextmanager
-def _locked(year_dir: Path) -> Iterator[None]:
-    """An exclusive lock per year, so concurrent runs publish one at a time."""
-    with open(year_dir / ".lock", "w") as handle:
+def locked(year_dir: Path) -> Iterator[None]:
+    """An exclusive lock per year, so concurrent runs publish one at a time.
+
+    Opened with O_NOFOLLOW and never truncated: a `.lock` that is a symlink is refused instead of
+    clobbering what it points to. (filelock truncates its file on open, hence fcntl by hand.)
+    """
+    path = year_dir / ".lock"
+    try:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise BuildError(f"{path}: cannot open the lock file ({error.strerror}); remove it and run again") from None
+    try:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
+
+
+def make_readable(folder: Path) -> None:
+    """Folders 0755 and files 0644, so other users can read a published version (mkdtemp makes 0700)."""
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def verify(year_dir: Path) -> list[str]:
+    """Every difference between the published versions of a year and their manifests."""
+    problems = []
+    for _, version in versions(year_dir):
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def state_of(year: int, data_dir: Path, notebooks_dir: Path) -> dict:
-    """What a build depends on; its fingerprint decides whether a new version is needed."""
-    return {
-        "parameters": {"year": year, "notebooks": [p.stem for p in notebooks(notebooks_dir)]},
-        "inputs": inputs(year, data_dir, notebooks_dir),
-        "environment": environment(),
-    }
+            manifest = read_manifest(version)
+        except BuildError as error:
+            problems.append(str(error))
+            continue
+        recorded = manifest.get("outputs", {})
+        present = output_hashes(version)
+        for name in sorted(set(recorded) | set(present)):
+            if name not in present:
+                problems.append(f"{version / name}: missing (the manifest lists it)")
+            elif name not in recorded:
+                problems.append(f"{version / name}: not in the manifest (added after publishing?)")
+            elif present[name] != recorded[name]:
+                problems.append(f"{version / name}: changed since publishing (SHA-256 differs from the manifest)")
+    return problems

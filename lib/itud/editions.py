@@ -1,0 +1,87 @@
+"""Start a new edition from the previous one: its structure and wording kept, its facts left to enter.
+
+`itud new-edition 2020 --from 2019` writes `data/2020/edition.toml`: the previous
+edition's file, comments and layout kept (tomlkit), every fact that belongs to one
+edition (meeting, dates, document number, source document, the report's prose and
+every [sources] entry) replaced by `TO_ENTER`. No table is copied: the new edition's
+tables come from its own source (`itud parse`), never from last year's. `itud
+validate` then lists what is still to enter.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from itud import paths
+from itud.errors import EditionError, Problem
+
+TO_ENTER = "TO ENTER"
+# Facts that stay true from one edition to the next unless a source says otherwise.
+_KEPT = {"group", "synthetic", "question_links.status"}
+_EDITION_FILE = "edition.toml"
+
+
+def _blank(table, prefix: str = "") -> None:
+    """Replace every value of a tomlkit table by TO_ENTER, except the kept facts (in place)."""
+    for key in list(table.keys()):
+        dotted = f"{prefix}{key}"
+        value = table[key]
+        if hasattr(value, "keys"):
+            _blank(value, f"{dotted}.")
+        elif dotted in _KEPT or dotted == "year":
+            continue
+        elif isinstance(value, list):
+            table[key] = [TO_ENTER]
+        else:
+            table[key] = TO_ENTER
+
+
+def new_edition_toml(previous_text: str, year: int) -> str:
+    """The new edition's edition.toml from the previous one's text."""
+    import tomlkit
+
+    document = tomlkit.parse(previous_text)
+    _blank(document)
+    document["year"] = year
+    if "question_links" in document:
+        document["question_links"]["status"] = "not published"
+    return tomlkit.dumps(document)
+
+
+def new_edition(year: object, previous: object, data_dir: Path = paths.DATA_DIR) -> Path:
+    """Make `data_dir/<year>/` with an edition.toml to fill in; refuses to touch an existing edition."""
+    data_dir = Path(data_dir)
+    text = str(year).strip()
+    if not (text.isascii() and paths.YEAR.match(text)):
+        raise EditionError([Problem("<year argument>", "not a year (expected four digits such as 2020)", value=year)])
+    source = paths.edition_dir(data_dir, previous) / _EDITION_FILE
+    target = data_dir / text
+    if target.exists():
+        raise EditionError([Problem(str(target), "already exists; new-edition never overwrites an edition")])
+    if int(text) <= int(source.parent.name):
+        raise EditionError([Problem("<year argument>", f"must come after the edition it starts from ({previous})")])
+    scratch = Path(tempfile.mkdtemp(prefix=f".new-{text}-", dir=data_dir))
+    try:
+        (scratch / _EDITION_FILE).write_text(
+            new_edition_toml(source.read_text(encoding="utf-8"), int(text)), encoding="utf-8"
+        )
+        scratch.chmod(0o755)
+        scratch.rename(target)  # all or nothing
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return target
+
+
+def still_to_enter(meta: dict, prefix: str = "") -> list[str]:
+    """Dotted keys of edition.toml whose value is still TO_ENTER."""
+    found = []
+    for key, value in meta.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            found += still_to_enter(value, f"{dotted}.")
+        elif value == TO_ENTER or (isinstance(value, list) and TO_ENTER in value):
+            found.append(dotted)
+    return found

@@ -1,0 +1,193 @@
+"""What changed from one version of a year's report to the next, and why it was published.
+
+A version after the first is a revision of the document (ITU: "Revision 1 to
+Document ..."). Its "Changes in this revision" block, `itud diff YEAR vA vB` and
+the reason in `reports/index.html` all come from here, by comparing two version
+folders: key numbers (the notebooks' results), links and corrections (the input
+snapshot each version keeps) and the paragraphs of the HTML document.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from itud.versions import INPUTS_DIR, read_manifest, reader_outputs
+
+MAX_LINES = 12  # per kind of change; the rest is counted
+
+
+@dataclass
+class Revision:
+    """Where a version stands among its year's versions, for the document's header and changes block."""
+
+    number: int  # 0 for the first version (the original document), 1 for the next (Revision 1), ...
+    previous: str | None = None  # the version it revises, e.g. "v4"
+    changes: list[str] = field(default_factory=list)
+
+
+def _flatten(value, prefix: str, into: dict) -> None:
+    if isinstance(value, dict):
+        for key in sorted(value):
+            _flatten(value[key], f"{prefix}.{key}" if prefix else str(key), into)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _flatten(item, f"{prefix}[{index}]", into)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        into[prefix] = value
+
+
+def key_numbers(version: Path) -> dict[str, float]:
+    """Every number the notebooks handed to the report, by notebook and path in its results."""
+    found: dict[str, float] = {}
+    for path in sorted((version / "results").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        _flatten(data.get("key_figures", data), path.stem, found)
+    return found
+
+
+def _capped(lines: list[str], what: str) -> list[str]:
+    if len(lines) <= MAX_LINES:
+        return lines
+    return [*lines[:MAX_LINES], f"... and {len(lines) - MAX_LINES} more {what}"]
+
+
+def number_changes(old: Path, new: Path) -> list[str]:
+    before, after = key_numbers(old), key_numbers(new)
+    lines = [
+        f"{name}: {before.get(name, 'absent')} -> {after.get(name, 'absent')}"
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    ]
+    return _capped(lines, "changed numbers")
+
+
+def _edition(version: Path, year: int):
+    """The edition a version was built from (its input snapshot), or None for versions made without one."""
+    from itud.load import load_edition
+
+    data = version / INPUTS_DIR / "data"
+    if not (data / str(year)).is_dir():
+        return None
+    return load_edition(year, data)
+
+
+def _links(edition) -> set[tuple[str, str, str]]:
+    from itud.corrections import LINK_TABLES
+
+    found = set()
+    for table, (unit, target, _) in LINK_TABLES.items():
+        frame = getattr(edition, table, None)
+        if frame is not None:
+            found |= {(table, str(u), str(t)) for u, t in zip(frame[unit], frame[target], strict=True)}
+    return found
+
+
+def _link_text(link: tuple[str, str, str]) -> str:
+    table, unit, target = link
+    return f"{unit} -> SDG {target}" if table.endswith("_sdg") else f"{unit} -> {target}"
+
+
+def link_changes(old: Path, new: Path, year: int) -> list[str]:
+    """Links and corrections added or removed, from the two versions' input snapshots."""
+    before, after = _edition(old, year), _edition(new, year)
+    if before is None or after is None:
+        return [f"links: {old.name} has no input snapshot to compare with"] if after is not None else []
+    lines = [f"link added: {_link_text(k)}" for k in sorted(_links(after) - _links(before))]
+    lines += [f"link removed: {_link_text(k)}" for k in sorted(_links(before) - _links(after))]
+    old_corrections = {c.describe() for c in before.corrections}
+    new_corrections = {c.describe() for c in after.corrections}
+    lines += [f"correction made: {c}" for c in sorted(new_corrections - old_corrections)]
+    lines += [f"correction withdrawn: {c}" for c in sorted(old_corrections - new_corrections)]
+    return _capped(lines, "link changes")
+
+
+class _Paragraphs(HTMLParser):
+    """The text of each <p> of a document, leaving out the revision block (it describes the change itself)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self._text: list[str] | None = None
+        self._skip = 0  # depth inside an element of class "revision"
+        self._stack: list[bool] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in {"br", "img", "meta", "link", "hr", "input", "col", "wbr"}:
+            return
+        skipping = "revision" in (dict(attrs).get("class") or "").split()
+        self._stack.append(skipping)
+        self._skip += skipping
+        if tag == "p" and not self._skip:
+            self._text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p" and self._text is not None:
+            text = " ".join("".join(self._text).split())
+            if text:
+                self.found.append(text)
+            self._text = None
+        if self._stack:
+            self._skip -= self._stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None and not self._skip:
+            self._text.append(data)
+
+
+def paragraphs(html_file: Path) -> list[str]:
+    reader = _Paragraphs()
+    reader.feed(html_file.read_text(encoding="utf-8") if html_file.exists() else "")
+    return reader.found
+
+
+def paragraph_changes(old: Path, new: Path, year: int) -> list[str]:
+    before = paragraphs(old / f"report-{year}.html")
+    after = paragraphs(new / f"report-{year}.html")
+    lines = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "insert":
+            lines += [f"paragraph added: \u201c{_short(t)}\u201d" for t in after[j1:j2]]
+        elif tag == "delete":
+            lines += [f"paragraph removed: \u201c{_short(t)}\u201d" for t in before[i1:i2]]
+        else:
+            lines += [f"paragraph reworded: \u201c{_short(t)}\u201d" for t in after[j1:j2]]
+    return _capped(lines, "paragraph changes")
+
+
+def _short(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "\u2026"
+
+
+def changes(old: Path, new: Path, year: int) -> list[str]:
+    """Every change from version folder `old` to `new` (or to a build folder not yet published)."""
+    lines = link_changes(old, new, year) + number_changes(old, new) + paragraph_changes(old, new, year)
+    return lines or [f"the documents' text and numbers are those of {old.name}; only their form changed"]
+
+
+def reason(previous: dict, manifest: dict) -> str:
+    """Why a version was published: first build, correction, data change or code change, from two manifests."""
+    if not previous:
+        return "first build"
+    before, after = previous.get("inputs", {}), manifest.get("inputs", {})
+    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    if any(k.endswith("/corrections.csv") for k in changed):
+        return "correction"
+    if any(k.startswith("data/") for k in changed):
+        return "data change"
+    if reader_outputs(previous.get("outputs", {})) == reader_outputs(manifest.get("outputs", {})):
+        return "code change (documents identical to the previous version)"
+    return "code change that changed the documents"
+
+
+def manifest_reason(version: Path, previous: Path | None) -> str:
+    """The reason recorded in a version's manifest, or worked out for versions made before it was recorded."""
+    manifest = read_manifest(version)
+    if manifest.get("reason"):
+        return manifest["reason"]
+    return reason(read_manifest(previous) if previous else {}, manifest)
