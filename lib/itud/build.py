@@ -123,7 +123,7 @@ def build_report(
             _render(scratch, year, meta_file, year_dir / f"v{number - 1}" if number > 1 else None, number - 1)
             if reader_outputs(output_hashes(scratch)) == reader_outputs(manifest.get("outputs", {})):
                 shutil.rmtree(scratch)
-                if publish:
+                if publish and manifest.get("fingerprint") != current:
                     _remember_reproduced(year_dir, newest, current)
                 return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
         if not publish:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.errors
 
-from itud import ids
+from itud import ids, paths
 from itud.corrections import CORRECTIONS_FILE, LINK_TABLES, Correction, apply_corrections, read_corrections
 from itud.errors import EditionError, Problem
 from itud.paths import data_dir_or_default, edition_dir
@@ -236,7 +236,7 @@ def load_edition(year: object, data_dir: str | Path = "", reference_dir: Path | 
     data_dir = data_dir_or_default(data_dir)
     folder = edition_dir(data_dir, year)
     year = int(str(year).strip())
-    reference_dir = Path(reference_dir) if reference_dir else Path(data_dir) / REFERENCE_DIR
+    reference_dir = Path(reference_dir) if reference_dir else paths.reference_dir(data_dir)
     problems: list[Problem] = []
     meta = read_meta(folder, year, problems)
     known = KnownIds()

@@ -26,6 +26,12 @@ def output_dir_or_default(output_dir: str | Path) -> Path:
     return Path(output_dir) if str(output_dir) else NOTEBOOK_OUTPUT_DIR
 
 
+def reference_dir(data_dir: str | Path) -> Path:
+    """The reference tables of `data_dir`, or the project's own (data/reference/) when it has none."""
+    own = Path(data_dir) / "reference"
+    return own if own.is_dir() else DATA_DIR / "reference"
+
+
 YEAR = re.compile(r"^\d{4}$")
 
 

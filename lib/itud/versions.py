@@ -35,6 +35,7 @@ MANIFEST = "manifest.json"
 INPUTS_DIR = "inputs"  # the snapshot of the data a version was built from, inside the version
 _VERSION = re.compile(r"^v(\d+)$")
 _PACKAGE = "itud-wsis-report"
+_NOT_IN_A_BUILD = {"jupyterlab", "nbval"}  # direct dependencies for people, not for building a report
 MAX_INPUT_BYTES = 50 * 1024 * 1024  # a mapping table is kilobytes; anything this big is not one
 # Outputs that are records of the build rather than what readers see: they do not make a new version.
 _NOT_READER_FACING = ("notebooks/", f"{INPUTS_DIR}/", MANIFEST)
@@ -96,18 +97,12 @@ def edition_input_names() -> list[str]:
     return [EDITION_FILE, *(f"{t.name}.csv" for t in TABLES if t.scope == "edition")]
 
 
-def reference_dir(data_dir: Path) -> Path:
-    """The reference tables of `data_dir`, or the project's own when `data_dir` has none."""
-    own = Path(data_dir) / "reference"
-    return own if own.is_dir() else paths.DATA_DIR / "reference"
-
-
 def snapshot(year: int, data_dir: Path, notebooks_dir: Path) -> Snapshot:
     """Read every input of the report of `year` once. Stray files (an editor's lock file) are listed, not read."""
     from itud.schemas import TABLES
 
     taken = Snapshot()
-    reference = reference_dir(data_dir)
+    reference = paths.reference_dir(data_dir)
     for table in TABLES:
         if table.scope == "reference":
             taken.data[f"reference/{table.name}.csv"] = read_input(reference / f"{table.name}.csv", reference)
@@ -146,7 +141,8 @@ def inputs(taken: Snapshot) -> dict[str, str]:
 def _runtime_packages() -> dict[str, str]:
     """Versions of the packages the report's code runs on: the runtime dependencies, transitively.
 
-    Test and lint tools (pytest, ruff) are extras and left out: they cannot change a report.
+    Test and lint tools (pytest, ruff) are extras, and the tools to edit and test notebooks
+    (JupyterLab, nbval) take no part in a build: left out, they cannot change a report.
     """
     found: dict[str, str] = {}
     pending = [_PACKAGE]
@@ -160,7 +156,7 @@ def _runtime_packages() -> dict[str, str]:
             if "extra ==" in requirement:
                 continue
             dependency = re.split(r"[ ;<>=!~\[(]", requirement, maxsplit=1)[0].lower().replace("_", "-")
-            if dependency in found:
+            if dependency in found or dependency in _NOT_IN_A_BUILD:
                 continue
             try:
                 found[dependency] = metadata.version(dependency)

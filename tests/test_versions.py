@@ -1,0 +1,194 @@
+"""Versions: a new one only when what readers see changed; reproducible from its manifest; verify, diff, index.
+
+The build tests run the real notebooks on the SYNTHETIC 2090 edition (small, fast); they never
+write into the project's reports/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from itud import build, versions
+from itud.cli import main
+from itud.errors import BuildError
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): versions.sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+CORRECTION = (
+    "action,table,unit,target,reason,authority,date,reference\n"
+    "add,outcome_sdg,P.1-1,5,SYNTHETIC: the outcome also serves gender equality,SYNTHETIC authority,"
+    "2090-05-01,SYNTHETIC letter 1\n"
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """SYNTHETIC 2090 published once as v1, in a data folder and reports folder of its own."""
+    root = tmp_path_factory.mktemp("versions")
+    data = root / "data"
+    shutil.copytree(Path(__file__).parent / "synthetic" / "2090", data / "2090")
+    reports = root / "reports"
+    first = build.build_report(2090, data, reports, progress=False)
+    return data, reports, first
+
+
+def test_first_build_publishes_a_readable_version_with_a_true_manifest(built):
+    data, reports, first = built
+    assert first.status == "built" and first.version == reports / "2090" / "v1"
+    manifest = json.loads((first.version / "manifest.json").read_text())
+    assert manifest["outputs"] == {k: v for k, v in tree(first.version).items() if k != "manifest.json"}
+    assert manifest["reason"] == "first build" and manifest["corrections"] == 0
+    assert manifest["inputs"]["data/2090/outcome_sdg.csv"] == versions.sha256(data / "2090/outcome_sdg.csv")
+    # the reference tables come from the project when the data folder has none, and are snapshotted
+    assert (first.version / "inputs/data/reference/sdgs.csv").is_file()
+    assert "data/reference/sdgs.csv" in manifest["inputs"]
+    # what cannot change a report is not in the fingerprint: dev tools, the Python patch release
+    assert "requirements.lock" not in manifest["inputs"]
+    assert {"pytest", "ruff"}.isdisjoint(manifest["environment"]["packages"])
+    assert manifest["environment"]["python"].count(".") == 1
+    assert stat.S_IMODE(first.version.stat().st_mode) == 0o755
+    assert {stat.S_IMODE(p.stat().st_mode) for p in first.version.rglob("*") if p.is_file()} == {0o644}
+    assert (reports / "index.html").is_file()
+
+
+def test_a_version_holds_no_path_of_the_machine_that_built_it(built):
+    data, reports, first = built
+    for path in first.version.rglob("*"):
+        if path.is_file():
+            assert str(data.parent).encode() not in path.read_bytes(), path
+
+
+def test_same_inputs_are_up_to_date_and_a_rebuild_reproduces_byte_for_byte(built, capsys):
+    data, reports, first = built
+    before = tree(reports)
+    assert main(["report", "--year", "2090", "--data-dir", str(data), "--reports-dir", str(reports), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "2090: up to date (" in out
+    for kind in ("html", "docx", "pdf"):
+        assert f"  {first.version}/report-2090.{kind}\n" in out  # where the report is
+    again = build.build_report(2090, data, reports, force=True, progress=False, kernels=1)
+    assert again.status == "reproduced" and again.version == first.version
+    assert again.message == "2090: reproduced v1 byte for byte with the current code; nothing written"
+    assert tree(reports) == before  # nothing written
+
+
+def test_a_correction_publishes_a_revision_that_says_what_changed(built, capsys):
+    data, reports, first = built
+    (data / "2090" / "corrections.csv").write_text(CORRECTION, encoding="utf-8")
+    try:
+        second = build.build_report(2090, data, reports, progress=False)
+    finally:
+        (data / "2090" / "corrections.csv").unlink()
+    assert second.status == "built" and second.version.name == "v2"
+    manifest = json.loads((second.version / "manifest.json").read_text())
+    assert (manifest["reason"], manifest["corrections"], manifest["previous_version"]) == ("correction", 1, "v1")
+    assert main(["diff", "2090", "v1", "v2", "--reports-dir", str(reports)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Changes from v1 to v2 of the 2090 report:"
+    assert "  - link added: P.1-1 -> SDG 5" in out
+    assert "  - correction made: added: P.1-1 -> SDG 5" in out
+    index = (reports / "index.html").read_text()
+    assert '<th scope="row">v2</th>' in index and "correction" in index
+    assert main(["verify", "--reports-dir", str(reports)]) == 0
+    assert capsys.readouterr().out.strip() == "2 version(s) checked, 0 difference(s) from their manifests"
+
+
+def test_verify_finds_a_tampered_copy(built, tmp_path, capsys):
+    _, reports, first = built
+    copy = tmp_path / "reports"
+    shutil.copytree(reports, copy)
+    v1 = copy / "2090" / "v1"
+    (v1 / "report-2090.html").write_text("edited by hand", encoding="utf-8")
+    (v1 / "tables").rename(v1 / "moved")
+    (v1 / "stray.txt").write_text("x", encoding="utf-8")
+    assert main(["verify", "2090", "--reports-dir", str(copy)]) == 1
+    out = capsys.readouterr().out
+    assert f"{v1}/report-2090.html: changed since publishing (SHA-256 differs from the manifest)" in out
+    assert f"{v1}/stray.txt: not in the manifest (added after publishing?)" in out
+    assert "/tables/" in out and ": missing (the manifest lists it)" in out
+
+
+def test_diff_names_an_unknown_version(built, capsys):
+    _, reports, _ = built
+    with pytest.raises(SystemExit) as stop:
+        main(["diff", "2090", "v1", "v9", "--reports-dir", str(reports)])
+    assert str(stop.value).startswith(f"itud diff: no version 'v9' of 2090 in {reports / '2090'} (published: v1")
+
+
+def test_a_stray_named_like_a_version_stops_the_build_before_any_work(tmp_path, synthetic_data):
+    year_dir = tmp_path / "2090"
+    year_dir.mkdir()
+    (year_dir / "v3").write_text("not a version", encoding="utf-8")
+    with pytest.raises(BuildError, match=r"v3: named like a version but not a version folder; move it away"):
+        build.build_report(2090, synthetic_data, tmp_path, progress=False)
+    assert sorted(p.name for p in year_dir.iterdir()) == ["v3"]
+
+
+def test_editor_lock_files_are_not_inputs(synthetic_data, tmp_path):
+    stray = synthetic_data / "2090" / ".~lock.outcomes.csv#"
+    stray.write_text("user,host", encoding="utf-8")
+    taken = versions.snapshot(2090, synthetic_data, Path(__file__).parents[1] / "notebooks")
+    assert "2090/.~lock.outcomes.csv#" not in taken.data and taken.ignored == [str(stray)]
+    assert "2090/outcomes.csv" in taken.data
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "outside link"])
+def test_inputs_that_are_not_files_in_the_data_folder_are_refused(synthetic_data, tmp_path, kind):
+    table = synthetic_data / "2090" / "outcomes.csv"
+    table.unlink()
+    if kind == "fifo":
+        os.mkfifo(table)
+        expected = "not a regular file"
+    elif kind == "directory":
+        table.mkdir()
+        expected = "not a regular file"
+    else:
+        outside = tmp_path / "elsewhere.csv"
+        outside.write_text("outcome\n", encoding="utf-8")
+        table.symlink_to(outside)
+        expected = "outside"
+    with pytest.raises(BuildError, match=expected):
+        versions.snapshot(2090, synthetic_data, Path(__file__).parents[1] / "notebooks")
+
+
+def test_the_lock_never_follows_a_symlink(tmp_path):
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me", encoding="utf-8")
+    (tmp_path / ".lock").symlink_to(precious)
+    with pytest.raises(BuildError, match=r"\.lock: cannot open the lock file"), versions.locked(tmp_path):
+        pass
+    assert precious.read_text(encoding="utf-8") == "keep me"
+
+
+def test_executed_notebooks_carry_no_timestamps_and_relative_paths(built):
+    notebook = json.loads((built[2].version / "notebooks/02-coverage-by-objective.ipynb").read_text())
+    text = json.dumps(notebook)
+    assert "start_time" not in text and "end_time" not in text and "duration" not in text
+    assert list(notebook["metadata"]["papermill"]) == ["parameters"]
+    parameters = notebook["metadata"]["papermill"]["parameters"]
+    assert parameters == {"year": 2090, "data_dir": "inputs/data", "output_dir": "."}
+
+
+def test_failure_while_rendering_leaves_no_partial_version(built, monkeypatch):
+    from itud import render
+
+    data, reports, _ = built
+    before = tree(reports)
+
+    def broken(document, path):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(render, "write_pdf", broken)
+    with pytest.raises(BuildError, match=r"rendering report-2090\.pdf failed: OSError: disk full \(simulated\)"):
+        build.build_report(2090, data, reports, force=True, progress=False)
+    assert tree(reports) == before
+    assert not [p for p in (reports / "2090").iterdir() if p.name.startswith(".tmp-")]
