@@ -43,11 +43,17 @@ def new_edition_toml(previous_text: str, year: int) -> str:
     import tomlkit
 
     document = tomlkit.parse(previous_text)
+    previous = document.get("year", "the previous edition")
     _blank(document)
     document["year"] = year
     if "question_links" in document:
         document["question_links"]["status"] = "not published"
-    return tomlkit.dumps(document)
+    head = (
+        f"# Edition {year}, started by `itud new-edition` from edition {previous}: every '{TO_ENTER}' is a fact\n"
+        "# of this edition still to enter, each with its source under [sources]. Comments below are\n"
+        f"# the {previous} edition's; update them too.\n"
+    )
+    return head + tomlkit.dumps(document)
 
 
 def new_edition(year: object, previous: object, data_dir: Path = paths.DATA_DIR) -> Path:

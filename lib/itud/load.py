@@ -97,7 +97,7 @@ def read_table(path: Path, table: Table, problems: list[Problem]) -> pd.DataFram
     """Read one CSV as text, strictly UTF-8; record problems instead of raising."""
     name = str(path)
     if not path.exists():
-        hint = "; write it with `itud parse SOURCE --year YEAR`" if table.name in PARSED_TABLES else ""
+        hint = f"; write it with `itud parse SOURCE --year {path.parent.name}`" if table.name in PARSED_TABLES else ""
         problems.append(Problem(name, f"file is missing (table '{table.name}'){hint}"))
         return None
     raw = path.read_bytes()
@@ -218,8 +218,9 @@ def _still_to_enter(meta: dict, name: str) -> list[Problem]:
     """The facts `itud new-edition` left for the analyst to enter."""
     from itud.editions import TO_ENTER, still_to_enter
 
-    message = f"still to enter (itud new-edition left '{TO_ENTER}'): give the value and its source under [sources]"
-    return [Problem(name, message, column=key) for key in still_to_enter(meta)]
+    value = f"still to enter (itud new-edition left '{TO_ENTER}'): give the value and its source under [sources]"
+    source = f"still to enter (itud new-edition left '{TO_ENTER}'): say where the value comes from"
+    return [Problem(name, source if "sources." in key else value, column=key) for key in still_to_enter(meta)]
 
 
 def roles_for_year(itu_roles: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -268,7 +269,7 @@ def load_edition(year: object, data_dir: str | Path = "", reference_dir: Path | 
     as_published = {name: tables[name] for name in LINK_TABLES if tables.get(name) is not None}
     tables.update(apply_corrections(as_published, corrections, corrections_file, problems))
     if problems:
-        raise EditionError(problems, year)
+        raise EditionError(sorted(problems, key=lambda p: p.row or 0), year)  # in the order of the file
 
     files = {"edition": folder / EDITION_FILE}
     files.update({f"reference/{t.name}": reference_dir / f"{t.name}.csv" for t in TABLES if t.scope == "reference"})

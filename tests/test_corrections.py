@@ -1,0 +1,71 @@
+"""Corrections: links added or removed with their own provenance, after loading; the source's tables untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from itud.cli import main
+from itud.errors import EditionError
+from itud.load import load_edition
+
+HEADER = "action,table,unit,target,reason,authority,date,reference\n"
+
+
+def correct(data: Path, *rows: str) -> Path:
+    path = data / "2090" / "corrections.csv"
+    path.write_text(HEADER + "".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def problems(data: Path) -> list[str]:
+    with pytest.raises(EditionError) as error:
+        load_edition(2090, data)
+    return [str(p) for p in error.value.problems]
+
+
+def test_a_correction_adds_and_removes_links_and_keeps_the_source_tables(synthetic_data):
+    plain = load_edition(2090, synthetic_data)
+    correct(
+        synthetic_data,
+        "add,outcome_sdg,P.1-1,SDG 5,SYNTHETIC reason,SYNTHETIC authority,2090-01-02,SYNTHETIC ref",
+        "remove,outcome_action_line,P.1-1,c2,SYNTHETIC reason,SYNTHETIC authority,2090-01-02,SYNTHETIC ref",
+    )
+    edition = load_edition(2090, synthetic_data)
+    assert len(edition.outcome_sdg) == len(plain.outcome_sdg) + 1
+    assert len(edition.outcome_action_line) == len(plain.outcome_action_line) - 1
+    added = edition.outcome_sdg[(edition.outcome_sdg["outcome"] == "P.1-1") & (edition.outcome_sdg["sdg"] == 5)]
+    assert added[["source_document", "annex", "source_line"]].values.tolist() == [["corrections.csv", "correction", 2]]
+    assert edition.as_published["outcome_sdg"].equals(plain.outcome_sdg)  # what the source says, unchanged
+    assert [c.describe() for c in edition.corrections] == ["added: P.1-1 -> SDG 5", "removed: P.1-1 -> C2"]
+
+
+def test_corrections_that_do_not_apply_are_errors_naming_the_row(synthetic_data):
+    path = correct(
+        synthetic_data,
+        "add,outcome_sdg,P.1-1,9,already there,SYNTHETIC,2090-01-02,ref",
+        "remove,outcome_sdg,P.1-1,1,never there,SYNTHETIC,2090-01-02,ref",
+        "add,outcome_sdg,P.9-9,3,no such outcome,SYNTHETIC,2090-01-02,ref",
+        "add,outcome_sdg,P.1-1,18,no such goal,SYNTHETIC,2090-01-02,ref",
+        "change,outcome_sdg,P.1-1,2,bad action,SYNTHETIC,2 January,ref",
+    )
+    assert problems(synthetic_data) == [
+        f"{path}, row 5 (line 6), column 'action', value 'change': must be one of add, remove",
+        f"{path}, row 5 (line 6), column 'date', value '2 January': must match ^\\d{{4}}-\\d{{2}}-\\d{{2}}$",
+    ]
+    correct(synthetic_data, *[line for line in path.read_text().splitlines()[1:5]])
+    assert problems(synthetic_data) == [
+        f"{path}, row 1 (line 2), column 'target', value '9': adds a link the table already has (nothing to correct)",
+        f"{path}, row 2 (line 3), column 'target', value '1': removes a link the table does not have",
+        f"{path}, row 3 (line 4), column 'unit', value 'P.9-9': not a known outcome (no such row in outcomes)",
+        f"{path}, row 4 (line 5), column 'target', value '18': not an SDG (1-17)",
+    ]
+
+
+def test_validate_prints_the_corrections(synthetic_data, capsys):
+    correct(synthetic_data, "add,outcome_sdg,P.1-1,5,SYNTHETIC reason,SYNTHETIC body,2090-01-02,SYNTHETIC letter")
+    assert main(["validate", "--year", "2090", "--data-dir", str(synthetic_data)]) == 0
+    out = capsys.readouterr().out
+    assert "  1 correction(s) applied (data/2090/corrections.csv; counts above include them):\n" in out
+    assert "    [1] added: P.1-1 -> SDG 5 (SYNTHETIC reason; SYNTHETIC body, 2090-01-02; SYNTHETIC letter)" in out
