@@ -443,7 +443,7 @@ def read_docx(path: Path, limit: int) -> Source:
     inflated = sum(member.file_size for member in members)
     if inflated > limit:
         raise ParseFileError(
-            name, f"refused: it inflates to {inflated / 1_000_000:,.0f} MB when unzipped; {_limit_advice(limit)}"
+            name, f"refused: it inflates to {inflated / 1_000_000:,.1f} MB when unzipped; {_limit_advice(limit)}"
         )
     import docx  # python-docx; imported here so text parsing does not pay for it
     from docx.opc.exceptions import PackageNotFoundError
