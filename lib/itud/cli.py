@@ -206,6 +206,7 @@ def _summary_of_version(version: Path) -> str:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    from itud.errors import EditionError
     from itud.parse import parse_file, write_tables
 
     if args.out is None and args.year is None:
@@ -219,7 +220,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
     for normalisation in parsed.normalisations:
         print(f"{parsed.source_document}: {normalisation}")
     print(f"{len(parsed.normalisations)} normalisation(s) made")
-    for path in write_tables(parsed, out, args.data_dir / "reference"):
+    try:
+        written = write_tables(parsed, out, args.data_dir / "reference")
+    except EditionError as error:
+        print(f"itud parse: {error}\nnothing was written to {out}", file=sys.stderr)
+        return 1
+    for path in written:
         rows = len(parsed.tables()[path.stem])
         print(f"wrote {path} ({rows} rows)")
     if parsed.question_rows == 0:

@@ -749,8 +749,8 @@ def parse_file(path: Path, limit_mb: float | None = None) -> ParsedAnnexes:
 def validate_parsed(parsed: ParsedAnnexes, folder: Path, reference_dir: Path) -> None:
     """Check the tables written in `folder` with `itud validate`'s own rules (itud.load).
 
-    A problem in a row is reported at the source line the row was read from.
-    Raises `AnnexParseError` (rows) or `EditionError` (the reference tables).
+    Raises `EditionError`; a problem in a row names the source line (and place in a
+    .docx) the row was read from, the column, the value and the table.
     """
     from itud.load import _load_tables
     from itud.schemas import TABLES, KnownIds
@@ -762,25 +762,19 @@ def validate_parsed(parsed: ParsedAnnexes, folder: Path, reference_dir: Path) ->
     if problems:
         raise EditionError(problems)
     _load_tables(folder, [t for t in TABLES if t.name in tables], known, problems)
-    found = []
+    found: list[Problem] = []
     for problem in problems:
         stem = Path(problem.file).stem
         table = tables.get(stem)
         if problem.row is None or table is None or not 0 < problem.row <= len(table):
-            found.append(LineProblem(1, f"{stem}.csv: {problem.message}", str(problem.column or "")))
-            continue
-        row = table.iloc[problem.row - 1]
-        place = _place_of(row["source_document"], parsed.source_document)
-        column = f" (column '{problem.column}')" if problem.column else ""
-        message = f"{place}{stem}: {problem.message}{column}"
-        found.append(LineProblem(int(row["source_line"]), message, "" if problem.value is None else str(problem.value)))
+            where = parsed.source_document
+        else:
+            row = table.iloc[problem.row - 1]
+            place = row["source_document"].removeprefix(parsed.source_document).removeprefix(", ")
+            where = f"{parsed.source_document}, line {int(row['source_line'])}" + (f" ({place})" if place else "")
+        found.append(Problem(where, f"{problem.message} (table {stem})", column=problem.column, value=problem.value))
     if found:
-        raise AnnexParseError(parsed.source_document, found)
-
-
-def _place_of(source_document: str, name: str) -> str:
-    place = source_document.removeprefix(name).removeprefix(", ")
-    return f"{place}: " if place else ""
+        raise EditionError(list(dict.fromkeys(found)))  # a duplicated outcome repeats in its links: once each
 
 
 @contextmanager
@@ -797,7 +791,8 @@ def edition_lock(folder: Path) -> Iterator[None]:
         try:
             descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError as error:
-            reason = "is a symbolic link: give the real folder" if error.errno == errno.ELOOP else error.strerror
+            symlink = error.errno in (errno.ELOOP, errno.ENOTDIR) and folder.is_symlink()
+            reason = "is a symbolic link: give the real folder" if symlink else error.strerror
             raise ParseFileError(folder, f"cannot write the tables here: {reason}") from error
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
