@@ -105,6 +105,40 @@ def test_outcomes_in_a_table_one_row_per_outcome(tmp_path: Path):
     assert _places(tables["study_groups"]) == ["paragraph 9"]  # body paragraphs are counted around the table
 
 
+def test_outcomes_in_a_table_with_the_link_lines_as_column_headings(tmp_path: Path):
+    """outcome | "Contributes to achievement of SDG Goals ..." | "... WSIS AL ...", the cells holding the lists."""
+    document = docx.Document()
+    _paragraphs(document, HEAD[:-1])
+    table = document.add_table(rows=len(OUTCOMES) + 1, cols=3)
+    headings = [
+        "Outcomes",
+        "Contributes to achievement of SDG Goals ...",
+        "Contributes to facilitation of implementation of WSIS AL ...",
+    ]
+    for cell, text in zip(table.rows[0].cells, headings, strict=True):
+        cell.text = text
+    for row, outcome in zip(table.rows[1:], OUTCOMES, strict=True):
+        row.cells[0].text = outcome[0]
+        row.cells[1].text = outcome[1].removeprefix("Contributes to achievement of SDG Goals ")
+        row.cells[2].text = outcome[2].removeprefix("Contributes to facilitation of implementation of WSIS AL ")
+    _paragraphs(document, TAIL)
+    parsed = parse_file(_save(document, tmp_path))
+    tables, expected = parsed.tables(), _text_tables()
+    for name in ("objectives", "outcomes", "outcome_sdg", "outcome_action_line", "study_groups"):
+        pd.testing.assert_frame_equal(
+            tables[name].drop(columns="source_document"), expected[name].drop(columns="source_document")
+        )
+    assert _places(tables["outcome_sdg"])[0] == "table 1, row 2, cell 2"
+    logged = [(n.line, n.where, n.kind, n.before) for n in parsed.normalisations if "column heading" in n.kind]
+    assert logged == [
+        (7, "table 1, row 1", "table column headings read", " | ".join(headings)),
+        (9, "table 1, row 2, cell 2", "table column heading applied", "1, 3 and 17"),
+        (10, "table 1, row 2, cell 3", "table column heading applied", "C1 and C11"),
+        (12, "table 1, row 3, cell 2", "table column heading applied", "2 - 4"),
+        (13, "table 1, row 3, cell 3", "table column heading applied", "c7"),
+    ]
+
+
 def test_outcomes_in_a_table_one_line_per_cell(tmp_path: Path):
     document = docx.Document()
     _paragraphs(document, HEAD)

@@ -43,7 +43,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -68,6 +68,14 @@ _QUESTION = re.compile(r"^Q(?:uestion)?\s*\d+\s*/\s*\d+\b", re.IGNORECASE)
 _LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.IGNORECASE)
 _SDG_RANGE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
 _AL_RANGE = re.compile(r"^C\s*(\d+)\s*-\s*C?\s*(\d+)$", re.IGNORECASE)
+# A table's heading row may hold the start of the link lines; its cells then hold only the lists.
+_COLUMN_HEADINGS = (
+    re.compile(r"^(Contributes to achievement of SDG Goals?)\s*(?:\.\.\.|\u2026|:)?$", re.IGNORECASE),
+    re.compile(
+        r"^(Contributes to facilitation of implementation of WSIS (?:AL|Action Lines?))\s*(?:\.\.\.|\u2026|:)?$",
+        re.IGNORECASE,
+    ),
+)
 
 PROVENANCE_COLUMNS = ["source_document", "annex", "source_line"]
 
@@ -108,6 +116,7 @@ class SourceLine:
     where: str = ""  # "paragraph 12", "table 1, row 3, cell 2, line 2"; "" for text files
     skipped: str = ""  # content here that cannot be read as text (a text box, an equation...)
     changes: str = ""  # the paragraph with its tracked changes marked, when it has any
+    heading: str = ""  # a table's column heading put before the cell's text (`Contributes to ... SDG Goals`)
 
 
 @dataclass
@@ -299,6 +308,7 @@ class _DocxReader:
 
     def __init__(self) -> None:
         self.lines: list[SourceLine] = []
+        self.notes: list[Normalisation] = []
         self.changes: Counter[str] = Counter()
         self.first_change: int | None = None
 
@@ -335,6 +345,7 @@ class _DocxReader:
                 yield child
 
     def table(self, table, name: str) -> None:
+        headings: dict[int, str] = {}
         for r, row in enumerate(self._children(table, "tr"), start=1):
             properties = row.find(f"{_W}trPr")
             if properties is not None and properties.find(f"{_W}del") is not None:
@@ -342,9 +353,43 @@ class _DocxReader:
                 continue
             if properties is not None and properties.find(f"{_W}ins") is not None:
                 self._count("insertion")
-            for c, cell in enumerate(self._children(row, "tc"), start=1):
+            cells = self._children(row, "tc")
+            if r == 1 and (headings := self._column_headings(cells, name)):
+                continue
+            for c, cell in enumerate(cells, start=1):
                 paragraphs = len(cell.findall(f"{_W}p"))
+                start = len(self.lines)
                 self.blocks(cell, f"{name}, row {r}, cell {c}", number_paragraphs=paragraphs > 1)
+                if c in headings:
+                    self._apply_heading(start, headings[c])
+
+    def _column_headings(self, cells: list, name: str) -> dict[int, str]:
+        """A heading row whose cells start the link lines: its columns, logged; else {}."""
+        texts = ["".join(node.text or "" for node in cell.iter(f"{_W}t")).strip() for cell in cells]
+        headings = {
+            c: match[1]
+            for c, text in enumerate(texts, start=1)
+            for pattern in _COLUMN_HEADINGS
+            if (match := pattern.match(text))
+        }
+        if headings:
+            self.notes.append(
+                Normalisation(
+                    len(self.lines) + 1, "table column headings read", " | ".join(texts), "", f"{name}, row 1"
+                )
+            )
+            if _SECTION.match(texts[0]):  # "Outcomes" over the first column is the section heading
+                self.lines.append(SourceLine(texts[0], f"{name}, row 1, cell 1"))
+        return headings
+
+    def _apply_heading(self, start: int, heading: str) -> None:
+        """Put the column's heading before the first line of a cell that holds only the list."""
+        for index in range(start, len(self.lines)):
+            line = self.lines[index]
+            if line.text.strip() and not line.skipped:
+                if not line.text.strip().lower().startswith("contributes"):
+                    self.lines[index] = replace(line, text=f"{heading} {line.text.strip()}", heading=heading)
+                return
 
     def _children(self, element, tag: str) -> list:
         return [child for child in self._flat(element) if child.tag == f"{_W}{tag}"]
@@ -455,11 +500,11 @@ def read_docx(path: Path, limit: int) -> Source:
         raise ParseFileError(name, f"not a readable Word document: {error}") from error
     reader = _DocxReader()
     reader.blocks(body, "", number_paragraphs=True)
-    notes = []
+    notes = reader.notes
     if reader.changes:
         counts = f"{reader.changes['insertion']} insertion(s) read, {reader.changes['deletion']} deletion(s) ignored"
         line = min(reader.first_change or 1, max(len(reader.lines), 1))
-        notes.append(Normalisation(line, "tracked changes in the document", counts, "read as if accepted"))
+        notes.insert(0, Normalisation(line, "tracked changes in the document", counts, "read as if accepted"))
     return Source(name, reader.lines, notes)
 
 
@@ -579,6 +624,8 @@ def parse_annexes(
             continue
         if line.changes and annex is not None:
             reader.note(number, "tracked changes accepted", line.changes, raw.strip())
+        if line.heading:
+            reader.note(number, "table column heading applied", raw.strip()[len(line.heading) + 1 :], raw.strip())
         if not raw.strip():
             continue
         heading = _ANNEX_HEADING.match(raw.replace("\u00a0", " ").strip())
