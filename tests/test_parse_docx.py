@@ -296,10 +296,39 @@ def test_annex_content_that_cannot_be_read_is_an_error(tmp_path: Path):
     _paragraphs(document, TAIL)
     with pytest.raises(AnnexParseError) as error:
         parse_file(_save(document, tmp_path))
+    expected = "paragraph 8: content the parser cannot read: <pict> (a text box, drawing or equation with text)"
+    assert f"annex.docx, line 8: {expected}" in str(error.value)
+
+
+def test_an_embedded_object_in_an_annex_is_an_error(tmp_path: Path):
+    document = docx.Document()
+    _paragraphs(document, HEAD)
+    document.add_paragraph().add_run()._r.append(OxmlElement("w:object"))  # e.g. a pasted spreadsheet
+    for outcome in OUTCOMES:
+        _paragraphs(document, outcome)
+    _paragraphs(document, TAIL)
+    with pytest.raises(AnnexParseError) as error:
+        parse_file(_save(document, tmp_path))
     assert (
-        "annex.docx, line 9: paragraph 8: content the parser cannot read: <pict> (a text box or drawing with text)"
+        "annex.docx, line 8: paragraph 8: content the parser cannot read: <object> (an embedded object or document)"
         in str(error.value)
     )
+
+
+def test_a_picture_in_an_annex_is_logged(tmp_path: Path):
+    from PIL import Image
+
+    image = tmp_path / "logo.png"
+    Image.new("RGB", (4, 4), "white").save(image)
+    document = docx.Document()
+    _paragraphs(document, HEAD[:3])
+    document.add_picture(str(image))
+    _paragraphs(document, HEAD[3:] + [line for outcome in OUTCOMES for line in outcome] + TAIL)
+    parsed = parse_file(_save(document, tmp_path))
+    assert len(parsed.outcomes) == 2
+    assert [(n.line, n.kind, n.before, n.where) for n in parsed.normalisations][:1] == [
+        (4, "picture ignored", "<drawing> (a picture)", "paragraph 4")
+    ]
 
 
 def test_a_text_box_outside_the_annexes_is_prose(tmp_path: Path):

@@ -114,7 +114,8 @@ class SourceLine:
 
     text: str
     where: str = ""  # "paragraph 12", "table 1, row 3, cell 2, line 2"; "" for text files
-    skipped: str = ""  # content here that cannot be read as text (a text box, an equation...)
+    skipped: str = ""  # content here that cannot be read as text (a text box, an equation...): an error in an annex
+    ignored: str = ""  # a picture without text: logged in an annex
     changes: str = ""  # the paragraph with its tracked changes marked, when it has any
     heading: str = ""  # a table's column heading put before the cell's text (`Contributes to ... SDG Goals`)
 
@@ -298,6 +299,20 @@ def _has_text(element) -> bool:
     return any((node.text or "").strip() for node in element.iter(*_TEXT_TAGS))
 
 
+def _unreadable(element) -> SourceLine | None:
+    """The marker line for an element the reader cannot read as text, or None if it holds nothing."""
+    tag = _local(element.tag)
+    if element.tag in _NO_TEXT:
+        return None
+    if _has_text(element):
+        return SourceLine("", skipped=f"<{tag}> (a text box, drawing or equation with text)")
+    if tag in {"object", "altChunk"}:
+        return SourceLine("", skipped=f"<{tag}> (an embedded object or document)")
+    if tag in {"drawing", "pict", "AlternateContent"}:
+        return SourceLine("", ignored=f"<{tag}> (a picture)")
+    return None
+
+
 def _local(tag: object) -> str:
     return str(tag).rsplit("}", 1)[-1]
 
@@ -325,8 +340,8 @@ class _DocxReader:
                 carried = self._flush(carried, prefix)
                 counts["table"] += 1
                 self.table(child, ", ".join(filter(None, [prefix, f"table {counts['table']}"])))
-            elif child.tag not in _NO_TEXT and _has_text(child):
-                self.lines.append(SourceLine("", prefix or "body", skipped=f"<w:{_local(child.tag)}>"))
+            elif marker := _unreadable(child):
+                self.lines.append(replace(marker, where=prefix or "body"))
         self._flush(carried, prefix)
 
     def _flat(self, container) -> Iterator:
@@ -406,6 +421,7 @@ class _DocxReader:
         text, markup = carried[0] + "".join(accepted), carried[1] + "".join(marked)
         if mark is not None and mark.find(f"{_W}del") is not None:
             self._count("deletion")  # the paragraph joins the next one
+            self.lines += [replace(marker, where=where) for marker in skipped]
             return text, markup + "[-\u00b6-]"
         changed = sum(self.changes.values()) != before or carried != ("", "")
         parts = text.split("\n")
@@ -413,7 +429,12 @@ class _DocxReader:
             place = f"{where}, line {number}" if len(parts) > 1 else where
             first = number == 1 and changed
             self.lines.append(SourceLine(part, place, changes=markup.replace("\n", " / ") if first else ""))
-        self.lines += [SourceLine("", where, skipped=what) for what in skipped]
+        if skipped:  # what the paragraph holds besides text goes with its last line
+            self.lines[-1] = replace(
+                self.lines[-1],
+                skipped="; ".join(m.skipped for m in skipped if m.skipped),
+                ignored="; ".join(m.ignored for m in skipped if m.ignored),
+            )
         return "", ""
 
     def _flush(self, carried: tuple[str, str], where: str) -> tuple[str, str]:
@@ -421,10 +442,10 @@ class _DocxReader:
             self.lines.append(SourceLine(carried[0], where or "body", changes=carried[1]))
         return "", ""
 
-    def inline(self, element, accepted: list[str], marked: list[str]) -> list[str]:
+    def inline(self, element, accepted: list[str], marked: list[str]) -> list[SourceLine]:
         """Text of runs in order into `accepted` (and `marked`, showing tracked changes); returns what
         could not be read as text (text boxes, equations, embedded objects)."""
-        skipped: list[str] = []
+        skipped: list[SourceLine] = []
         for child in element.iterchildren():
             if child.tag == f"{_W}r":
                 skipped += self.run(child, accepted, marked)
@@ -442,11 +463,11 @@ class _DocxReader:
                 content = child.find(f"{_W}sdtContent")
                 if content is not None:
                     skipped += self.inline(content, accepted, marked)
-            elif child.tag not in _NO_TEXT and _has_text(child):
-                skipped.append(f"<{_local(child.tag)}>")
+            elif marker := _unreadable(child):
+                skipped.append(marker)
         return skipped
 
-    def run(self, run, accepted: list[str], marked: list[str]) -> list[str]:
+    def run(self, run, accepted: list[str], marked: list[str]) -> list[SourceLine]:
         skipped = []
         for child in run.iterchildren():
             tag = child.tag
@@ -459,8 +480,8 @@ class _DocxReader:
             elif tag == f"{_W}noBreakHyphen":
                 piece = "-"
             else:
-                if tag not in _NO_TEXT and _has_text(child):
-                    skipped.append(f"<{_local(tag)}> (a text box or drawing with text)")
+                if marker := _unreadable(child):
+                    skipped.append(marker)
                 continue
             accepted.append(piece)
             marked.append(piece)
@@ -616,12 +637,12 @@ def parse_annexes(
 
     for number, line in enumerate(source_lines, start=1):
         raw = line.text
-        if line.skipped:
-            if annex is None:
-                skipped_outside.append(f"{line.skipped} in {line.where}")
-            else:
-                reader.problems.append(LineProblem(number, f"content the parser cannot read: {line.skipped}", ""))
-            continue
+        if line.ignored and annex is not None:
+            reader.note(number, "picture ignored", line.ignored, "")
+        if line.skipped and annex is None:
+            skipped_outside.append(f"{line.skipped} in {line.where}")
+        elif line.skipped:
+            reader.problems.append(LineProblem(number, f"content the parser cannot read: {line.skipped}", raw))
         if line.changes and annex is not None:
             reader.note(number, "tracked changes accepted", line.changes, raw.strip())
         if line.heading:
