@@ -17,9 +17,15 @@ line number so the report can show it.
 A `.docx` is read as its text form: the body in document order, paragraphs and
 tables interleaved, each table row by row and each cell's paragraphs (and
 nested tables) in order; manual line breaks split lines, tabs are spaces,
-tracked insertions are read and tracked deletions ignored. `source_line` is
-the line of that text form; the place in the Word file (`paragraph 12`,
-`table 1, row 3, cell 2`, ...) is added to `source_document`.
+tracked insertions are read and tracked deletions ignored (both logged). A
+table whose heading row starts the link lines ("Contributes to achievement of
+SDG Goals ...") has that start put before each cell's list (logged). Inside an
+annex, a text box, equation or embedded object is an error (its text cannot be
+read in order) and a picture is logged. `source_line` is the line of that text
+form; the place in the Word file (`paragraph 12`, `table 1, row 3, cell 2`,
+`table 1, row 1, cell 1, table 1, row 2, cell 3, paragraph 2, line 1`) is added
+to `source_document` as `<file>, <place>`. A source larger than a limit (for a
+.docx, its unzipped size) is refused before it is read.
 
 Nothing is written unless the tables pass the same checks as `itud validate`;
 the tables of an edition are then replaced all together, under a lock on the
