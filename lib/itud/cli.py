@@ -70,15 +70,25 @@ def build_parser() -> argparse.ArgumentParser:
         "parse",
         help="read a contribution's annex text and write the edition's tables",
         description="Read Annex 1 (objectives, outcomes and their SDG and Action Line links) and "
-        "Annex 2 (study groups) of a TDAG contribution, given as plain text or .docx, and write "
-        "objectives.csv, outcomes.csv, outcome_sdg.csv, outcome_action_line.csv and "
-        "study_groups.csv. Every normalisation made (typo'd ids, ranges, lists joined by 'and', "
-        "doubled or trailing spaces) is printed with its line number; a line that cannot be read "
-        "is an error and nothing is written.",
+        "Annex 2 (study groups) of a TDAG contribution, given as UTF-8 plain text or .docx, and write "
+        "objectives.csv, outcomes.csv, outcome_sdg.csv, outcome_action_line.csv, study_groups.csv and "
+        "normalisations.csv. A .docx is read in document order: paragraphs and tables (row by row, "
+        "cell by cell, nested tables too), manual line breaks as new lines, tracked changes as if "
+        "accepted. Every normalisation made (typo'd ids, ranges, lists joined by 'and', doubled or "
+        "trailing spaces, tracked changes) is printed with its line number. A line that cannot be "
+        "read, or tables that `itud validate` would refuse, are errors and nothing is written; "
+        "otherwise all tables are replaced together, under a lock on the edition folder.",
     )
-    parse.add_argument("source", type=Path, help="the contribution: a .txt (plain text) or .docx file")
-    _year_and_data(parse, "edition year: the tables go to DATA_DIR/<year>/ (required unless --out)")
+    parse.add_argument("source", type=Path, help="the contribution: a .txt (UTF-8 plain text) or .docx file")
+    _year_and_data(parse, "edition year, four ASCII digits: the tables go to DATA_DIR/<year>/ (required unless --out)")
     parse.add_argument("--out", type=Path, help="write the tables to this folder instead")
+    parse.add_argument(
+        "--max-source-mb",
+        type=float,
+        default=None,
+        help="refuse a source larger than this many MB (a .docx: its unzipped size); default: the "
+        "ITUD_MAX_SOURCE_MB environment variable, else 200",
+    )
 
     package = commands.add_parser(
         "datapackage",
@@ -249,18 +259,26 @@ def _summary_of_version(version: Path) -> str:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    from itud.errors import EditionError
     from itud.parse import parse_file, write_tables
 
     if args.out is None and args.year is None:
         raise SystemExit("itud parse: give --year (writes to DATA_DIR/<year>/) or --out FOLDER")
-    if args.out is None and not paths.YEAR.match(str(args.year)):
-        raise SystemExit(f"itud parse: not a year: {args.year!r} (expected four digits such as 2019)")
+    if args.year is not None and not (str(args.year).isascii() and paths.YEAR.match(str(args.year))):
+        raise SystemExit(f"itud parse: not a year: {args.year!r} (expected four ASCII digits such as 2019)")
     out = args.out or args.data_dir / str(args.year)
-    parsed = parse_file(args.source)
+    if out.exists() and not out.is_dir():
+        raise SystemExit(f"itud parse: {out} is a file, not a folder: give a folder for the tables")
+    parsed = parse_file(args.source, args.max_source_mb)
     for normalisation in parsed.normalisations:
-        print(f"{args.source.name}: {normalisation}")
+        print(f"{parsed.source_document}: {normalisation}")
     print(f"{len(parsed.normalisations)} normalisation(s) made")
-    for path in write_tables(parsed, out):
+    try:
+        written = write_tables(parsed, out, args.data_dir / "reference")
+    except EditionError as error:
+        print(f"itud parse: {error}\nnothing was written to {out}", file=sys.stderr)
+        return 1
+    for path in written:
         rows = len(parsed.tables()[path.stem])
         print(f"wrote {path} ({rows} rows)")
     if parsed.question_rows == 0:
