@@ -13,7 +13,16 @@ import difflib
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from itud.errors import Problem
 
@@ -117,12 +126,18 @@ class EditionFile(_Table):
     sources: dict[str, Text] = {}
     report: Report
 
+    @field_validator("meeting_end")
+    @classmethod
+    def _meeting_ends_after_it_starts(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("meeting_start")
+        if start and end and end < start:
+            raise ValueError(f"is before meeting_start {start}")
+        return end
+
     @model_validator(mode="after")
-    def _meeting_dates_in_order(self) -> EditionFile:
+    def _both_meeting_dates_or_neither(self) -> EditionFile:
         if (self.meeting_start is None) != (self.meeting_end is None):
             raise ValueError("give both meeting_start and meeting_end, or neither")
-        if self.meeting_start and self.meeting_end and self.meeting_end < self.meeting_start:
-            raise ValueError(f"meeting_end {self.meeting_end} is before meeting_start {self.meeting_start}")
         return self
 
 
@@ -169,11 +184,22 @@ def _dotted(location: tuple) -> str:
     return ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in location).replace(".[", "[")
 
 
+def _shown(value: object) -> object:
+    """The offending value as a message shows it: tables are not repeated, long texts are cut."""
+    if isinstance(value, dict):
+        return None
+    text = str(value)
+    return text if len(text) <= _SHOWN_CHARACTERS else text[:_SHOWN_CHARACTERS] + "..."
+
+
+_SHOWN_CHARACTERS = 60
+
+
 def problems_of(error: ValidationError, file: str) -> list[Problem]:
     """One `Problem` per error pydantic found, with the dotted key and the offending value."""
     found = []
     for item in error.errors(include_url=False):
-        value = None if item["type"] == "missing" or isinstance(item["input"], dict) else item["input"]
+        value = None if item["type"] == "missing" else _shown(item["input"])
         key = _dotted(item["loc"]) or None
         found.append(Problem(file, _message(item), key=key, value=value))
     return found

@@ -323,13 +323,14 @@ def read_meta(folder: Path, year: int, problems: list[Problem], root: Path | Non
         problems.append(Problem(name, f"not readable UTF-8 TOML: {error}"))
         return {"question_links": {"status": NOT_PUBLISHED}}
     model, found = parse_edition_file(raw, name)
+    stated = raw.get("year")
+    if type(stated) is int and stated != year:  # any other type is the model's problem
+        problems.append(Problem(name, f"must equal the folder name {year}", key="year", value=stated))
     problems.extend(found)
     if model is None:
         links = raw.get("question_links")
         status = links.get("status") if isinstance(links, dict) else None
         return {"question_links": {"status": status if status in QUESTION_LINK_STATES else NOT_PUBLISHED}}
-    if model.year != year:
-        problems.append(Problem(name, f"must equal the folder name {year}", key="year", value=model.year))
     return as_meta(model)
 
 
