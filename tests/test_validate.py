@@ -230,6 +230,20 @@ def test_control_character_in_a_table_cell(data_copy: Path):
     ]
 
 
+def test_text_too_long_for_the_report(data_copy: Path):
+    rewrite(data_copy / "2019/outcomes.csv", "Assessment of the", "Assessment " + "very " * 200 + "of the")
+    toml = data_copy / "2019/edition.toml"
+    rewrite(toml, 'action_required = """TDAG', 'action_required = """' + "TDAG " * 700)
+    value = "TDAG " * 12
+    cell = "Assessment " + "very " * 9 + "very"
+    assert problems_of(data_copy) == [
+        f"{toml}, key 'report.action_required', value '{value}...': is 3577 characters, over the limit of 3000: "
+        "the report's boxes must fit on one PDF page; shorten it",
+        f"{data_copy}/2019/outcomes.csv, row 2 (line 3), column 'text', value '{cell}...': text is 1083 characters, "
+        "over the limit of 1000 (a table cell must fit on one PDF page): shorten it",
+    ]
+
+
 def test_duplicate_column_names(data_copy: Path):
     rewrite(data_copy / "2019/outcome_sdg.csv", "outcome,sdg,source_document,", "outcome,sdg,sdg,")
     path = f"{data_copy}/2019/outcome_sdg.csv"

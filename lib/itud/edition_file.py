@@ -42,10 +42,24 @@ def control_characters(text: str) -> list[str]:
     return [f"U+{ord(ch):04X}" for ch in dict.fromkeys(found)]
 
 
+# The PDF lays each of the summary box's parts out as one table row, and a row taller than a page
+# cannot be laid out (about 5,600 characters of body text fail); 3,000 leaves room for the header.
+MAX_TEXT_CHARACTERS = 3000
+
+
+def _too_long(length: int) -> str:
+    return (
+        f"is {length} characters, over the limit of {MAX_TEXT_CHARACTERS}: "
+        "the report's boxes must fit on one PDF page; shorten it"
+    )
+
+
 def _clean_text(text: str) -> str:
     bad = control_characters(text)
     if bad:
         raise ValueError(f"contains control character(s) {', '.join(bad)}: remove them")
+    if len(text) > MAX_TEXT_CHARACTERS:
+        raise ValueError(_too_long(len(text)))
     return text
 
 
@@ -105,6 +119,14 @@ class Report(_Table):
     action_required: NonEmptyText
     references: list[Text]
     sources: dict[str, Text] = {}
+
+    @field_validator("references")
+    @classmethod
+    def _references_fit_their_box(cls, references: list[str]) -> list[str]:
+        length = len("; ".join(references))  # the report prints them on one line, joined by "; "
+        if length > MAX_TEXT_CHARACTERS:
+            raise ValueError(_too_long(length))
+        return references
 
 
 class EditionFile(_Table):

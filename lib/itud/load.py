@@ -134,7 +134,7 @@ def read_table(path: Path, table: Table, problems: list[Problem], root: Path | N
         return None
     lines = layout.lines if layout is not None and len(layout.lines) == len(frame) else None
     frame.attrs["lines"] = lines
-    problems.extend(_control_character_problems(frame, name, lines))
+    problems.extend(_text_problems(frame, name, lines))
     return frame
 
 
@@ -199,24 +199,29 @@ def csv_layout(text: str) -> CsvLayout | None:
     return CsvLayout(header or [], lines, widths)
 
 
-def _control_character_problems(frame: pd.DataFrame, name: str, lines: list[int] | None) -> list[Problem]:
-    """Every cell holding a character a report cannot show (DOCX refuses control characters)."""
+# A table cell is printed in a narrow column of the report's tables; a cell taller than a PDF
+# page cannot be laid out. The longest 2019 text is 350 characters.
+MAX_CELL_CHARACTERS = 1000
+
+
+def _text_problems(frame: pd.DataFrame, name: str, lines: list[int] | None) -> list[Problem]:
+    """Every cell the report cannot show: control characters (DOCX refuses them), or too long."""
     found = []
     for column in frame.columns:
         for row, value in enumerate(frame[column], start=1):
-            bad = control_characters(value) if isinstance(value, str) else []
+            if not isinstance(value, str):
+                continue
+            line = lines[row - 1] if lines else None
+            bad = control_characters(value)
             if bad:
-                line = lines[row - 1] if lines else None
-                found.append(
-                    Problem(
-                        name,
-                        f"control character(s) {', '.join(bad)} in the text: remove them",
-                        row,
-                        str(column),
-                        value,
-                        line,
-                    )
+                message = f"control character(s) {', '.join(bad)} in the text: remove them"
+                found.append(Problem(name, message, row, str(column), value, line))
+            if len(value) > MAX_CELL_CHARACTERS:
+                message = (
+                    f"text is {len(value)} characters, over the limit of {MAX_CELL_CHARACTERS} "
+                    "(a table cell must fit on one PDF page): shorten it"
                 )
+                found.append(Problem(name, message, row, str(column), value[:60] + "...", line))
     return found
 
 
