@@ -169,3 +169,10 @@ def test_system_errors_name_the_file_and_what_to_do(capsys, monkeypatch):
 def test_describe_a_permission_error():
     error = PermissionError(errno.EACCES, "Permission denied", "/srv/reports/2019")
     assert describe(error) == "/srv/reports/2019: Permission denied (check the permissions, or choose another folder)"
+
+
+def test_parse_refuses_a_year_in_non_ascii_digits(tmp_path: Path):
+    with pytest.raises(SystemExit) as error:  # cmd_parse's own check, now on ASCII digits only
+        main(["parse", "x.txt", "--year", "٢٠٢٠", "--data-dir", str(tmp_path)])
+    assert "not a year: '٢٠٢٠'" in str(error.value)
+    assert list(tmp_path.iterdir()) == []
