@@ -30,7 +30,7 @@ def test_a_correction_adds_and_removes_links_and_keeps_the_source_tables(synthet
     correct(
         synthetic_data,
         "add,outcome_sdg,P.1-1,SDG 5,SYNTHETIC reason,SYNTHETIC authority,2090-01-02,SYNTHETIC ref",
-        "remove,outcome_action_line,P.1-1,c2,SYNTHETIC reason,SYNTHETIC authority,2090-01-02,SYNTHETIC ref",
+        "remove,outcome_action_line,P.1-2,c2,SYNTHETIC reason,SYNTHETIC authority,2090-01-02,SYNTHETIC ref",
     )
     edition = load_edition(2090, synthetic_data)
     assert len(edition.outcome_sdg) == len(plain.outcome_sdg) + 1
@@ -38,7 +38,7 @@ def test_a_correction_adds_and_removes_links_and_keeps_the_source_tables(synthet
     added = edition.outcome_sdg[(edition.outcome_sdg["outcome"] == "P.1-1") & (edition.outcome_sdg["sdg"] == 5)]
     assert added[["source_document", "annex", "source_line"]].values.tolist() == [["corrections.csv", "correction", 2]]
     assert edition.as_published["outcome_sdg"].equals(plain.outcome_sdg)  # what the source says, unchanged
-    assert [c.describe() for c in edition.corrections] == ["added: P.1-1 -> SDG 5", "removed: P.1-1 -> C2"]
+    assert [c.describe() for c in edition.corrections] == ["added: P.1-1 -> SDG 5", "removed: P.1-2 -> C2"]
 
 
 def test_corrections_that_do_not_apply_are_errors_naming_the_row(synthetic_data):

@@ -20,7 +20,7 @@ def test_new_edition_keeps_the_layout_and_leaves_the_facts_to_enter(synthetic_da
     assert meta["question_links"]["status"] == "not published"
     assert main(["validate", "--year", "2095", "--data-dir", str(synthetic_data)]) == 1
     err = capsys.readouterr().err
-    assert "edition.toml, column 'meeting': still to enter (itud new-edition left 'TO ENTER')" in err
+    assert "edition.toml, key 'meeting': still to enter (itud new-edition left 'TO ENTER')" in err
     assert "outcomes.csv: file is missing (table 'outcomes'); write it with `itud parse SOURCE --year 2095`" in err
 
 

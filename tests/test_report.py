@@ -39,7 +39,7 @@ def test_failing_notebook_is_named_with_its_cell_and_nothing_is_published(synthe
 
 
 def test_report_refuses_a_path_as_year(tmp_path, capsys):
-    assert main(["report", "--year", "../../etc", "--reports-dir", str(tmp_path)]) == 1
+    assert main(["report", "--year", "../../etc", "--reports-dir", str(tmp_path)]) == 2  # wrong usage
     assert "not a year (expected four digits such as 2019)" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 

@@ -16,7 +16,7 @@ import pytest
 
 from itud import build, versions
 from itud.cli import main
-from itud.errors import BuildError
+from itud.errors import BuildError, InputFileError
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -156,7 +156,7 @@ def test_inputs_that_are_not_files_in_the_data_folder_are_refused(synthetic_data
         outside.write_text("outcome\n", encoding="utf-8")
         table.symlink_to(outside)
         expected = "outside"
-    with pytest.raises(BuildError, match=expected):
+    with pytest.raises(InputFileError, match=expected):
         versions.snapshot(2090, synthetic_data, Path(__file__).parents[1] / "notebooks")
 
 

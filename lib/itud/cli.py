@@ -7,10 +7,13 @@ commands that need them, so `--help` and an up-to-date check answer fast.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from pathlib import Path
 
 from itud import paths
+from itud.errors import UsageError
 
 DESCRIPTION = """\
 Reproducible report on how ITU-D's work serves the WSIS Action Lines (C1-C11)
@@ -35,17 +38,32 @@ examples:
   itud diff 2019 v4 v5               what changed between two versions
   itud new-edition 2020 --from 2019  start data/2020/ with the facts to enter
 exit status: 0 success, 1 invalid data or a failed build, 2 wrong usage.
+errors name the file and what to do; `itud --debug COMMAND ...` also shows the Python traceback.
 """
 
 
-def _year_and_data(parser: argparse.ArgumentParser, year_help: str) -> None:
+def year_argument(text: str) -> str:
+    """argparse type of --year: four ASCII digits (an empty value is an error, not "the newest")."""
+    if not paths.YEAR.match(text):
+        raise argparse.ArgumentTypeError(f"not a year (expected four digits such as 2019): {text!r}")
+    return text
+
+
+def positive_int(text: str) -> int:
+    """argparse type of --jobs and --kernels: a whole number of at least 1, in ASCII digits."""
+    if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1: {text!r}")
+    return int(text)
+
+
+def _year_and_data(parser: argparse.ArgumentParser, year_help: str, year_type=year_argument) -> None:
     parser.add_argument(
         "--data-dir",
         type=Path,
         default=paths.DATA_DIR,
         help=f"folder holding reference/ and one folder per edition year (default: {paths.DATA_DIR})",
     )
-    parser.add_argument("--year", help=year_help)
+    parser.add_argument("--year", type=year_type, help=year_help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--debug", action="store_true", help="on an error, also show the Python traceback")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     validate = commands.add_parser(
@@ -80,7 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
         "otherwise all tables are replaced together, under a lock on the edition folder.",
     )
     parse.add_argument("source", type=Path, help="the contribution: a .txt (UTF-8 plain text) or .docx file")
-    _year_and_data(parse, "edition year, four ASCII digits: the tables go to DATA_DIR/<year>/ (required unless --out)")
+    _year_and_data(
+        parse,
+        "edition year, four ASCII digits: the tables go to DATA_DIR/<year>/ (required unless --out)",
+        year_type=str,
+    )
     parse.add_argument("--out", type=Path, help="write the tables to this folder instead")
     parse.add_argument(
         "--max-source-mb",
@@ -121,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     _year_and_data(report, "edition year (default: the newest edition in the data folder)")
     _report_options(report)
     report.add_argument(
-        "--kernels", type=int, default=None, help="notebooks executed at once (default: number of cores)"
+        "--kernels", type=positive_int, default=None, help="notebooks executed at once (default: number of cores)"
     )
     report.add_argument(
         "--check",
@@ -171,9 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
         "given), several at once, with a progress bar. A failing year does not stop the others; "
         "a summary table follows and the exit status is 1 if any year failed.",
     )
-    batch.add_argument("years", nargs="*", help="years to build (default: every edition in the data folder)")
+    batch.add_argument(
+        "years", nargs="*", type=year_argument, help="years to build (default: every edition in the data folder)"
+    )
     batch.add_argument("--data-dir", type=Path, default=paths.DATA_DIR, help="the data folder")
-    batch.add_argument("--jobs", type=int, default=None, help="years built at once (default: number of cores)")
+    batch.add_argument("--jobs", type=positive_int, default=None, help="years built at once (default: number of cores)")
     _report_options(batch)
     return parser
 
@@ -196,15 +221,82 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 def _default_year(data_dir: Path) -> str:
     years = paths.available_years(data_dir)
     if not years:
-        raise SystemExit(f"itud: no edition folders in {data_dir}")
+        raise UsageError(f"{data_dir}: no edition folders (four-digit years) in the data folder: give --data-dir")
     return years[-1]
+
+
+def _check_data_dir(data_dir: Path) -> None:
+    if not data_dir.is_dir():
+        state = "is not a folder" if data_dir.exists() else "does not exist"
+        raise UsageError(
+            f"{data_dir}: the data folder {state}: give --data-dir FOLDER (the folder holding reference/ "
+            "and one folder per edition year)"
+        )
+
+
+def _check_years(data_dir: Path, years: list[str]) -> None:
+    present = paths.available_years(data_dir)
+    for year in years:
+        if year not in present:
+            raise UsageError(
+                f"{data_dir / year}: no edition {year} in the data folder (editions: {', '.join(present) or 'none'}): "
+                "give one of these, or --data-dir"
+            )
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def check_reports_dir(reports_dir: Path, years: list[str]) -> None:
+    """Before any work: the reports folder (and each year's folder in it) is a folder we can write into."""
+    for folder in [reports_dir, *(reports_dir / year for year in years)]:
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{folder}: is a file, not a folder: move it away or give --reports-dir FOLDER")
+    existing = next(p for p in [reports_dir, *reports_dir.parents] if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"{existing}: is a file, not a folder: give --reports-dir FOLDER")
+    for folder in [existing, *(reports_dir / year for year in years)]:
+        if folder.is_dir() and not _writable(folder):
+            raise UsageError(
+                f"{folder}: the folder is read-only, reports cannot be written there: "
+                "make it writable or give --reports-dir FOLDER"
+            )
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """What argparse cannot check alone: folders exist, years are editions, reports can be written."""
+    if args.command in ("validate", "report", "batch", "datapackage"):
+        _check_data_dir(args.data_dir)
+    if args.command in ("validate", "report"):
+        args.year = args.year or _default_year(args.data_dir)  # None: not given; "" is refused by argparse
+        _check_years(args.data_dir, [args.year])
+    if args.command == "batch":
+        _check_years(args.data_dir, args.years)
+    if args.command in ("report", "batch"):
+        years = [args.year] if args.command == "report" else args.years or paths.available_years(args.data_dir)
+        check_reports_dir(args.reports_dir, years)
+    if args.command == "notebooks":
+        from itud.execute import notebooks
+
+        if not args.notebooks_dir.is_dir():
+            raise UsageError(f"{args.notebooks_dir}: the notebooks folder does not exist: give --notebooks-dir FOLDER")
+        if not notebooks(args.notebooks_dir):
+            raise UsageError(
+                f"{args.notebooks_dir}: no notebooks (files named like 01-name.ipynb) in the folder: "
+                "give --notebooks-dir FOLDER"
+            )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from itud.load import load_edition
 
-    edition = load_edition(args.year or _default_year(args.data_dir), args.data_dir)
+    edition = load_edition(args.year, args.data_dir)
     print(_summary_of_edition(edition))
+    for key, what in (("without_sdg", "SDG"), ("without_action_line", "Action Line")):
+        stated = edition.meta.get("outcome_links", {}).get(key, [])
+        if stated:
+            print(f"  outcomes with no {what} link, as edition.toml states: {', '.join(stated)}")
     return 0
 
 
@@ -313,9 +405,8 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from itud.build import build_report
 
-    year = args.year or _default_year(args.data_dir)
     result = build_report(
-        year,
+        args.year,
         args.data_dir,
         args.reports_dir,
         force=args.force or args.check,
@@ -424,14 +515,29 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from itud.errors import USER_ERRORS
+    """Run one command; returns the exit status. The one error path: every error a user can cause
+    is printed as one message naming the file and what to do (exit 1, or 2 for wrong usage); the
+    traceback only with --debug."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # argparse has printed its message (or the help)
+        return stop.code if isinstance(stop.code, int) else 2
+    from itud.errors import USER_ERRORS, EditionError, describe
 
     try:
+        _check_arguments(args)
         return COMMANDS[args.command](args)
     except USER_ERRORS as error:
-        print(f"itud {args.command}: {error}", file=sys.stderr)
-        return 1
+        if args.debug:
+            raise
+        usage = isinstance(error, UsageError)
+        print(f"itud {args.command}: {'error: ' if usage else ''}{describe(error)}", file=sys.stderr)
+        if isinstance(error, EditionError):
+            year = getattr(args, "year", None)
+            print(
+                f"fix the file(s) listed, then run `itud validate{f' --year {year}' if year else ''}`", file=sys.stderr
+            )
+        return 2 if usage else 1
 
 
 if __name__ == "__main__":

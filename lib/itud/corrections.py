@@ -35,6 +35,7 @@ class Correction:
     """One applied correction: which link, added or removed, and its provenance."""
 
     number: int  # the row of corrections.csv, counted from 1: the footnote number in the report
+    line: int  # the physical line of corrections.csv the row starts on
     action: str
     table: str
     unit: str
@@ -55,7 +56,9 @@ class Correction:
         return f"{verb}: {self.unit} -> {target}"
 
 
-def _read_row(row: int, record: dict, name: str, tables: dict[str, pd.DataFrame], problems: list) -> Correction | None:
+def _read_row(
+    row: int, line: int, record: dict, name: str, tables: dict[str, pd.DataFrame], problems: list
+) -> Correction | None:
     """One row of corrections.csv as a `Correction`, or None after recording what is wrong with it."""
     table = record["table"]
     if table not in LINK_TABLES:
@@ -65,21 +68,23 @@ def _read_row(row: int, record: dict, name: str, tables: dict[str, pd.DataFrame]
     try:
         unit = read_unit(record["unit"])
     except ids.IdError as error:
-        problems.append(Problem(name, str(error).split(":")[0], row, "unit", record["unit"]))
+        problems.append(Problem(name, str(error).split(":")[0], row, "unit", record["unit"], line))
         return None
     try:
         target = read_target(record["target"])
     except ids.IdError as error:
-        problems.append(Problem(name, str(error).split(":")[0], row, "target", record["target"]))
+        problems.append(Problem(name, str(error).split(":")[0], row, "target", record["target"], line))
         return None
     if tables.get(unit_table) is None or unit not in set(tables[unit_table][unit_column]):
-        problems.append(Problem(name, f"not a known {unit_column} (no such row in {unit_table})", row, "unit", unit))
+        problems.append(
+            Problem(name, f"not a known {unit_column} (no such row in {unit_table})", row, "unit", unit, line)
+        )
         return None
     if tables.get(table) is None:
-        problems.append(Problem(name, f"the edition has no {table} table to correct", row, "table", table))
+        problems.append(Problem(name, f"the edition has no {table} table to correct", row, "table", table, line))
         return None
     return Correction(
-        row, record["action"], table, unit, target, record["reason"], record["authority"], record["date"],
+        row, line, record["action"], table, unit, target, record["reason"], record["authority"], record["date"],
         record["reference"],
     )  # fmt: skip
 
@@ -89,8 +94,9 @@ def read_corrections(frame: pd.DataFrame | None, name: str, tables: dict, proble
     if frame is None or frame.empty:
         return []
     found = []
+    lines = frame.attrs.get("lines") or [row + 1 for row in range(1, len(frame) + 1)]
     for row, record in enumerate(frame.to_dict(orient="records"), start=1):
-        correction = _read_row(row, record, name, tables, problems)
+        correction = _read_row(row, lines[row - 1], record, name, tables, problems)
         if correction is not None:
             found.append(correction)
     return found
@@ -119,7 +125,8 @@ def apply_corrections(
                         correction.number,
                         "target",
                         correction.target,
-                    )  # fmt: skip
+                        correction.line,
+                    )
                 )
                 continue
             row = {
@@ -127,7 +134,7 @@ def apply_corrections(
                 target_column: correction.target,
                 "source_document": CORRECTIONS_FILE,
                 "annex": "correction",
-                "source_line": correction.number + 1,
+                "source_line": correction.line,
             }
             added = pd.DataFrame([row]).astype(frame.dtypes.to_dict())
             after = int(frame.index[frame[unit_column] == correction.unit].max()) + 1 if (
@@ -137,8 +144,13 @@ def apply_corrections(
             if not present.any():
                 found.append(
                     Problem(
-                        name, "removes a link the table does not have", correction.number, "target", correction.target
-                    )  # fmt: skip
+                        name,
+                        "removes a link the table does not have",
+                        correction.number,
+                        "target",
+                        correction.target,
+                        correction.line,
+                    )
                 )
                 continue
             frame = frame[~present]

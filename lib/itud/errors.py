@@ -5,25 +5,36 @@ Kept free of heavy imports so the command line can catch them cheaply.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in one place of one data file. `row` counts data rows from 1."""
+    """One thing wrong in one place of one data file.
+
+    `row` counts data rows from 1 (the header is not a row); `line` is the physical line of the
+    file where that row starts (they differ after a quoted newline). `key` is a dotted TOML key.
+    """
 
     file: str
     message: str
     row: int | None = None
     column: str | None = None
     value: object = None
+    line: int | None = None
+    key: str | None = None
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
-            where += f", row {self.row} (line {self.row + 1})"
+            where += f", row {self.row}" + (f" (line {self.line})" if self.line is not None else "")
+        elif self.line is not None:
+            where += f", line {self.line}"
         if self.column is not None:
             where += f", column '{self.column}'"
+        if self.key is not None:
+            where += f", key '{self.key}'"
         if self.value is not None:
             where += f", value {str(self.value)!r}"
         return f"{where}: {self.message}"
@@ -65,4 +76,37 @@ class BuildError(RuntimeError):
     """A report build that failed; names the notebook and cell where it can."""
 
 
-USER_ERRORS = (EditionError, AnnexParseError, BuildError, FileNotFoundError, UnicodeDecodeError)
+class InputFileError(ValueError):
+    """An input that is not a regular file of sane size (a folder, a FIFO, a device, too big...)."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+class UsageError(ValueError):
+    """A command-line argument that cannot be used (exit status 2, like argparse's own errors)."""
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "free some disk space and run again",
+    errno.EDQUOT: "free some disk space and run again",
+    errno.EACCES: "check the permissions, or choose another folder",
+    errno.EPERM: "check the permissions, or choose another folder",
+    errno.EROFS: "the file system is read-only: choose another folder",
+    errno.ENOENT: "check the path",
+    errno.EISDIR: "give a file, not a folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: check the path",
+}
+
+
+def describe(error: BaseException) -> str:
+    """The one-paragraph message a user sees for `error` (file first, then what to do)."""
+    if isinstance(error, OSError) and not isinstance(error, UnicodeError) and error.strerror:
+        where = f"{error.filename}: " if error.filename is not None else ""
+        hint = _OS_HINTS.get(error.errno, "check the path and run again")
+        return f"{where}{error.strerror} ({hint})"
+    return str(error)
+
+
+USER_ERRORS = (EditionError, AnnexParseError, BuildError, InputFileError, UsageError, OSError, UnicodeDecodeError)

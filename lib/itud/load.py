@@ -7,9 +7,12 @@ Ids are normalised here, once, with the functions of `itud.ids`.
 
 from __future__ import annotations
 
+import csv
 import io
+import os
 import tomllib
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -17,8 +20,9 @@ import pandera.errors
 
 from itud import ids, paths
 from itud.corrections import CORRECTIONS_FILE, LINK_TABLES, Correction, apply_corrections, read_corrections
-from itud.errors import EditionError, Problem
-from itud.paths import data_dir_or_default, edition_dir
+from itud.edition_file import as_meta, control_characters, parse_edition_file
+from itud.errors import EditionError, InputFileError, Problem
+from itud.paths import data_dir_or_default, edition_dir, read_input
 from itud.schemas import QUESTION_LINK_TABLES, TABLES, KnownIds, Table, pandera_schema
 
 EDITION_FILE = "edition.toml"
@@ -93,14 +97,22 @@ class Edition:
         return counts
 
 
-def read_table(path: Path, table: Table, problems: list[Problem]) -> pd.DataFrame | None:
-    """Read one CSV as text, strictly UTF-8; record problems instead of raising."""
+def read_table(path: Path, table: Table, problems: list[Problem], root: Path | None = None) -> pd.DataFrame | None:
+    """Read one CSV as text, strictly UTF-8; record problems instead of raising.
+
+    `root` is the data folder: symbolic links that leave it are refused. The physical line of
+    each data row (they differ from row + 1 after a quoted newline) is kept in `frame.attrs["lines"]`.
+    """
     name = str(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         hint = f"; write it with `itud parse SOURCE --year {path.parent.name}`" if table.name in PARSED_TABLES else ""
         problems.append(Problem(name, f"file is missing (table '{table.name}'){hint}"))
         return None
-    raw = path.read_bytes()
+    try:
+        raw = read_input(path, root)
+    except InputFileError as error:
+        problems.append(error.problem)
+        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -110,15 +122,112 @@ def read_table(path: Path, table: Table, problems: list[Problem]) -> pd.DataFram
             Problem(name, f"not UTF-8 text: byte {byte!r} at line {line}, offset {error.start}; save as UTF-8")
         )
         return None
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         problems.append(Problem(name, f"file is empty (expected a header: {', '.join(table.column_names)})"))
         return None
+    layout = csv_layout(text)
+    if layout is not None:
+        found = layout.problems(name)
+        problems.extend(found)
+        if any(p.row is not None for p in found):
+            return None  # a row with the wrong number of fields: its values cannot be trusted
     try:
-        frame = pd.read_csv(io.StringIO(text.removeprefix("\ufeff")), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as error:
         problems.append(Problem(name, f"not a readable CSV table: {error}"))
         return None
+    lines = layout.lines if layout is not None and len(layout.lines) == len(frame) else None
+    frame.attrs["lines"] = lines
+    problems.extend(_text_problems(frame, name, lines))
     return frame
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """The header of a CSV text and where each data row starts, as the `csv` module reads it."""
+
+    header: list[str]
+    lines: list[int]  # physical line (from 1) where each data row starts
+    widths: list[int]  # number of fields of each data row
+
+    def problems(self, name: str) -> list[Problem]:
+        """Duplicate column names, and rows whose number of fields differs from the header's."""
+        found = []
+        for column, count in Counter(self.header).items():
+            if count > 1:
+                positions = ", ".join(str(i + 1) for i, c in enumerate(self.header) if c == column)
+                found.append(
+                    Problem(
+                        name,
+                        f"column name appears {count} times in the header (columns {positions}): "
+                        "column names must be unique; rename or remove the extra column",
+                        column=column,
+                    )
+                )
+        for row, (line, width) in enumerate(zip(self.lines, self.widths, strict=True), start=1):
+            if width != len(self.header):
+                found.append(
+                    Problem(
+                        name,
+                        f"has {width} fields but the header has {len(self.header)}: check the commas and quotes",
+                        row=row,
+                        line=line,
+                    )
+                )
+        return found
+
+
+def csv_layout(text: str) -> CsvLayout | None:
+    """Header, row start lines and row widths of `text`; None when the `csv` module cannot read it.
+
+    The `csv` module is used besides pandas because pandas reports neither where a row starts
+    (it counts rows, not lines, so a quoted newline shifts every later line number) nor
+    duplicate column names (it silently renames the second `sdg` to `sdg.1`).
+    """
+    reader = csv.reader(io.StringIO(text, newline=None))
+    header: list[str] | None = None
+    lines: list[int] = []
+    widths: list[int] = []
+    previous = 0
+    try:
+        for record in reader:
+            if record:  # pandas skips blank lines too
+                if header is None:
+                    header = record
+                else:
+                    lines.append(previous + 1)
+                    widths.append(len(record))
+            previous = reader.line_num
+    except csv.Error:
+        return None  # pandas reports it (e.g. an unterminated quote) with its own message
+    return CsvLayout(header or [], lines, widths)
+
+
+# A table cell is printed in a narrow column of the report's tables; a cell taller than a PDF
+# page cannot be laid out. The longest 2019 text is 350 characters.
+MAX_CELL_CHARACTERS = 1000
+
+
+def _text_problems(frame: pd.DataFrame, name: str, lines: list[int] | None) -> list[Problem]:
+    """Every cell the report cannot show: control characters (DOCX refuses them), or too long."""
+    found = []
+    for column in frame.columns:
+        for row, value in enumerate(frame[column], start=1):
+            if not isinstance(value, str):
+                continue
+            line = lines[row - 1] if lines else None
+            bad = control_characters(value)
+            if bad:
+                message = f"control character(s) {', '.join(bad)} in the text: remove them"
+                found.append(Problem(name, message, row, str(column), value, line))
+            if len(value) > MAX_CELL_CHARACTERS:
+                message = (
+                    f"text is {len(value)} characters, over the limit of {MAX_CELL_CHARACTERS} "
+                    "(a table cell must fit on one PDF page): shorten it"
+                )
+                found.append(Problem(name, message, row, str(column), value[:60] + "...", line))
+    return found
 
 
 def _normalise_columns(frame: pd.DataFrame, table: Table, name: str, problems: list[Problem]) -> pd.DataFrame:
@@ -171,15 +280,20 @@ def validate_table(frame: pd.DataFrame, table: Table, name: str, known: KnownIds
     return frame, problems
 
 
-def _load_tables(folder: Path, tables: list[Table], known: KnownIds, problems: list[Problem]) -> dict:
+def load_tables(
+    folder: Path, tables: list[Table], known: KnownIds, problems: list[Problem], root: Path | None = None
+) -> dict:
+    """Read and validate `tables` from `folder`, recording problems; ids of primary keys go into `known`."""
     loaded: dict[str, pd.DataFrame] = {}
     for table in tables:
         path = folder / f"{table.name}.csv"
-        frame = read_table(path, table, problems)
+        frame = read_table(path, table, problems, root)
+        lines = frame.attrs.get("lines") if frame is not None else None
         if frame is None:
             frame = pd.DataFrame(columns=table.column_names)
         frame, found = validate_table(frame, table, str(path), known)
-        problems.extend(found)
+        problems.extend(_with_lines(found, lines))
+        frame.attrs["lines"] = lines
         loaded[table.name] = frame
         for col in table.columns:
             if col.name in table.primary_key and col.name in frame.columns:
@@ -187,31 +301,138 @@ def _load_tables(folder: Path, tables: list[Table], known: KnownIds, problems: l
     return loaded
 
 
-def read_meta(folder: Path, year: int, problems: list[Problem]) -> dict:
-    """The edition's hand-entered facts (edition.toml), checked for the keys the code needs."""
+def _with_lines(problems: list[Problem], lines: list[int] | None) -> list[Problem]:
+    """Add the physical line where each problem's row starts (known from `csv_layout`)."""
+    if not lines:
+        return problems
+    return [
+        replace(p, line=lines[p.row - 1]) if p.row is not None and p.line is None and p.row <= len(lines) else p
+        for p in problems
+    ]
+
+
+def _line(frame: pd.DataFrame, row: int) -> int | None:
+    lines = frame.attrs.get("lines")
+    return lines[row - 1] if lines and row <= len(lines) else None
+
+
+def read_meta(folder: Path, year: int, problems: list[Problem], root: Path | None = None) -> dict:
+    """The edition's hand-entered facts (edition.toml), checked against the typed model of the file.
+
+    On any problem, returns the minimal facts the rest of the loading needs (the question links'
+    state), so that the tables are still checked and every problem is reported in one pass.
+    """
     path = folder / EDITION_FILE
     name = str(path)
-    try:
-        meta = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         problems.append(Problem(name, "file is missing (the edition's facts and report prose)"))
+        return {"question_links": {"status": NOT_PUBLISHED}}
+    try:
+        raw = tomllib.loads(read_input(path, root).decode("utf-8"))
+    except InputFileError as error:
+        problems.append(error.problem)
         return {"question_links": {"status": NOT_PUBLISHED}}
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         problems.append(Problem(name, f"not readable UTF-8 TOML: {error}"))
         return {"question_links": {"status": NOT_PUBLISHED}}
-    problems.extend(_still_to_enter(meta, name))
-    if meta.get("year") != year:
-        problems.append(Problem(name, f"year must equal the folder name {year}", column="year", value=meta.get("year")))
-    status = meta.get("question_links", {}).get("status")
-    if status not in QUESTION_LINK_STATES:
-        problems.append(
-            Problem(name, "must be 'published' or 'not published'", column="question_links.status", value=status)
-        )
-        meta.setdefault("question_links", {})["status"] = NOT_PUBLISHED
-    for key in ("report",):
-        if not isinstance(meta.get(key), dict):
-            problems.append(Problem(name, f"table [{key}] is missing", column=key))
-    return meta
+    model, found = parse_edition_file(raw, name)
+    to_enter = _still_to_enter(raw, name)
+    if to_enter:  # a placeholder is reported as such, not also as a value of the wrong type
+        placeholders = {p.key for p in to_enter}
+        found = [*to_enter, *(p for p in found if p.key not in placeholders)]
+    stated = raw.get("year")
+    if type(stated) is int and stated != year:  # any other type is the model's problem
+        problems.append(Problem(name, f"must equal the folder name {year}", key="year", value=stated))
+    problems.extend(found)
+    if model is None:
+        links = raw.get("question_links")
+        status = links.get("status") if isinstance(links, dict) else None
+        return {"question_links": {"status": status if status in QUESTION_LINK_STATES else NOT_PUBLISHED}}
+    return as_meta(model)
+
+
+def edition_problems(tables: dict[str, pd.DataFrame], meta: dict, folder: Path) -> list[Problem]:
+    """What the report needs beyond each table's own rules: something to report on, and links.
+
+    An outcome with no SDG (or no Action Line) link is an error unless edition.toml lists it under
+    [outcome_links] (with the source that says so): a missing link is far more often a slip
+    than a fact, and the report would silently count the outcome as reaching nothing.
+    """
+    found = []
+    for table, what in (("objectives", "objective (or priority)"), ("outcomes", "outcome")):
+        if tables[table].empty:
+            found.append(Problem(str(folder / f"{table}.csv"), f"has no rows: an edition needs at least one {what}"))
+    stated = meta.get("outcome_links", {})
+    outcomes = tables["outcomes"]
+    known = set(outcomes["outcome"].dropna())
+    for links, key, what in (
+        ("outcome_sdg", "without_sdg", "SDG"),
+        ("outcome_action_line", "without_action_line", "Action Line"),
+    ):
+        linked = set(tables[links]["outcome"].dropna())
+        listed = stated.get(key, [])
+        for row, outcome in enumerate(outcomes["outcome"], start=1):
+            if outcome not in linked and outcome not in listed:
+                found.append(
+                    Problem(
+                        str(folder / "outcomes.csv"),
+                        f"outcome has no {what} link in {links}.csv: add its links, or, if the source "
+                        f"gives none, list it under [outcome_links] {key} in {EDITION_FILE} with the source",
+                        row,
+                        "outcome",
+                        outcome,
+                        _line(outcomes, row),
+                    )
+                )
+        for outcome in listed:
+            if outcome not in known or outcome in linked:
+                state = "is not an outcome" if outcome not in known else f"has {what} links in {links}.csv"
+                found.append(
+                    Problem(
+                        str(folder / EDITION_FILE),
+                        f"listed as having no {what} link but {state}: remove it from the list",
+                        key=f"outcome_links.{key}",
+                        value=outcome,
+                    )
+                )
+    return found
+
+
+def role_period_problems(itu_roles: pd.DataFrame, name: str) -> list[Problem]:
+    """One ITU role per Action Line and period: periods run forwards and never overlap."""
+    found = []
+    rows = itu_roles.assign(_row=range(1, len(itu_roles) + 1))
+    for _, row in rows.iterrows():
+        if row["period_end"] < row["period_start"]:
+            found.append(
+                Problem(
+                    name,
+                    f"period_end is before period_start {row['period_start']}",
+                    row["_row"],
+                    "period_end",
+                    row["period_end"],
+                    _line(itu_roles, row["_row"]),
+                )
+            )
+    for action_line, periods in rows.sort_values(["action_line", "period_start"]).groupby("action_line"):
+        previous = None
+        for _, row in periods.iterrows():
+            if previous is not None and row["period_start"] <= previous["period_end"]:
+                found.append(
+                    Problem(
+                        name,
+                        f"{action_line} is '{row['role']}' from {row['period_start']} but already "
+                        f"'{previous['role']}' in {previous['period_start']}-{previous['period_end']} (row "
+                        f"{previous['_row']}): one ITU role per Action Line and period; fix the periods",
+                        row["_row"],
+                        "period_start",
+                        row["period_start"],
+                        _line(itu_roles, row["_row"]),
+                    )
+                )
+            if previous is None or row["period_end"] > previous["period_end"]:
+                previous = row
+    return found
 
 
 def _still_to_enter(meta: dict, name: str) -> list[Problem]:
@@ -220,7 +441,7 @@ def _still_to_enter(meta: dict, name: str) -> list[Problem]:
 
     value = f"still to enter (itud new-edition left '{TO_ENTER}'): give the value and its source under [sources]"
     source = f"still to enter (itud new-edition left '{TO_ENTER}'): say where the value comes from"
-    return [Problem(name, source if "sources." in key else value, column=key) for key in still_to_enter(meta)]
+    return [Problem(name, source if "sources." in key else value, key=key) for key in still_to_enter(meta)]
 
 
 def roles_for_year(itu_roles: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -239,16 +460,20 @@ def load_edition(year: object, data_dir: str | Path = "", reference_dir: Path | 
     year = int(str(year).strip())
     reference_dir = Path(reference_dir) if reference_dir else paths.reference_dir(data_dir)
     problems: list[Problem] = []
-    meta = read_meta(folder, year, problems)
+    meta = read_meta(folder, year, problems, data_dir)
     known = KnownIds()
-    reference = _load_tables(reference_dir, [t for t in TABLES if t.scope == "reference"], known, problems)
+    reference = load_tables(
+        reference_dir, [t for t in TABLES if t.scope == "reference"], known, problems, reference_dir
+    )
+    if not problems:
+        problems.extend(role_period_problems(reference["itu_roles"], str(reference_dir / "itu_roles.csv")))
 
     published = meta["question_links"]["status"] != NOT_PUBLISHED
     wanted = []
     for table in TABLES:
         if table.scope != "edition":
             continue
-        present = (folder / f"{table.name}.csv").exists()
+        present = os.path.lexists(folder / f"{table.name}.csv")  # a broken link is reported, not skipped
         if table.optional and table.name not in QUESTION_LINK_TABLES and not present:
             continue
         if table.name in QUESTION_LINK_TABLES and not published:
@@ -261,7 +486,7 @@ def load_edition(year: object, data_dir: str | Path = "", reference_dir: Path | 
                 )
             continue
         wanted.append(table)
-    tables = _load_tables(folder, wanted, known, problems)
+    tables = load_tables(folder, wanted, known, problems, data_dir)
     if problems:
         raise EditionError(problems, year)
     corrections_file = str(folder / CORRECTIONS_FILE)
@@ -270,6 +495,11 @@ def load_edition(year: object, data_dir: str | Path = "", reference_dir: Path | 
     tables.update(apply_corrections(as_published, corrections, corrections_file, problems))
     if problems:
         raise EditionError(sorted(problems, key=lambda p: p.row or 0), year)  # in the order of the file
+    problems.extend(edition_problems(tables, meta, folder))  # the edition-wide rules, on the corrected tables
+    if problems:
+        raise EditionError(problems, year)
+    for frame in [*reference.values(), *tables.values()]:
+        frame.attrs.pop("lines", None)  # only for messages; not carried into the analysis
 
     files = {"edition": folder / EDITION_FILE}
     files.update({f"reference/{t.name}": reference_dir / f"{t.name}.csv" for t in TABLES if t.scope == "reference"})

@@ -826,16 +826,16 @@ def validate_parsed(parsed: ParsedAnnexes, folder: Path, reference_dir: Path) ->
     Raises `EditionError`; a problem in a row names the source line (and place in a
     .docx) the row was read from, the column, the value and the table.
     """
-    from itud.load import _load_tables
+    from itud.load import load_tables
     from itud.schemas import TABLES, KnownIds
 
     tables = parsed.tables()
     known = KnownIds()
     problems: list[Problem] = []
-    _load_tables(reference_dir, [t for t in TABLES if t.scope == "reference"], known, problems)
+    load_tables(reference_dir, [t for t in TABLES if t.scope == "reference"], known, problems)
     if problems:
         raise EditionError(problems)
-    _load_tables(folder, [t for t in TABLES if t.name in tables], known, problems)
+    load_tables(folder, [t for t in TABLES if t.name in tables], known, problems)
     found: list[Problem] = []
     for problem in problems:
         stem = Path(problem.file).stem

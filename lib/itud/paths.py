@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
-from itud.errors import EditionError, Problem
+from itud.errors import EditionError, InputFileError, Problem
 
 # lib/itud/paths.py -> the repository root (the package is installed editable from it).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +34,7 @@ def reference_dir(data_dir: str | Path) -> Path:
     return own if own.is_dir() else DATA_DIR / "reference"
 
 
-YEAR = re.compile(r"^\d{4}$")
+YEAR = re.compile(r"^[0-9]{4}\Z")  # ASCII digits only (\d would accept "٢٠٢٠"); \Z: no trailing newline
 
 
 def edition_dir(data_dir: Path, year: object) -> Path:
@@ -53,3 +55,66 @@ def available_years(data_dir: Path) -> list[str]:
     if not data_dir.is_dir():
         return []
     return sorted(p.name for p in data_dir.iterdir() if p.is_dir() and YEAR.match(p.name))
+
+
+# Every input of an edition is a small text table: 20 MB is about 1000 times the 2019 files, far
+# above any real edition and far below what would exhaust memory.
+MAX_INPUT_BYTES = 20 * 1024 * 1024
+
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+
+
+def read_input(path: Path, root: Path | None = None, limit: int | None = None) -> bytes:
+    """The bytes of input file `path`, refusing anything that is not a regular file of sane size.
+
+    `root`: the data folder; a symbolic link (or linked folder) that leads outside it is refused.
+    The file is checked with `os.stat` before it is opened (a FIFO would block, a device never
+    ends), opened without blocking, checked again on the open descriptor, and read up to
+    `limit` + 1 bytes (default `MAX_INPUT_BYTES`). Raises `InputFileError` naming the file.
+    """
+    limit = MAX_INPUT_BYTES if limit is None else limit
+
+    def refuse(message: str) -> InputFileError:
+        return InputFileError(Problem(str(path), message))
+
+    if root is not None:
+        target, inside = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+        if not target.is_relative_to(inside):
+            raise refuse(
+                f"is a symbolic link to {target}, outside the data folder {inside}: "
+                "put a copy of the file in the data folder instead"
+            )
+    try:
+        before = os.stat(path)
+    except FileNotFoundError as error:
+        raise refuse("file is missing") from error
+    except OSError as error:
+        raise refuse(f"cannot be read: {error.strerror}") from error
+    if not stat.S_ISREG(before.st_mode):
+        raise refuse(f"is {_kind(before.st_mode)}, not a regular file: replace it with the file itself")
+    if before.st_size > limit:
+        raise refuse(
+            f"is {before.st_size} bytes, over the limit of {limit} bytes for an input file: is it the right file?"
+        )
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as error:
+        raise refuse(f"cannot be read: {error.strerror}") from error
+    with os.fdopen(descriptor, "rb") as stream:
+        mode = os.fstat(stream.fileno()).st_mode
+        if not stat.S_ISREG(mode):  # replaced between the two checks
+            raise refuse(f"is {_kind(mode)}, not a regular file: replace it with the file itself")
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise refuse(f"is over the limit of {limit} bytes for an input file: is it the right file?")
+    return data

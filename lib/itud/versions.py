@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import re
-import stat
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,13 +29,13 @@ from pathlib import Path
 from itud import paths
 from itud.errors import BuildError
 from itud.execute import notebooks
+from itud.paths import read_input
 
 MANIFEST = "manifest.json"
 INPUTS_DIR = "inputs"  # the snapshot of the data a version was built from, inside the version
 _VERSION = re.compile(r"^v(\d+)$")
 _PACKAGE = "itud-wsis-report"
 _NOT_IN_A_BUILD = {"jupyterlab", "nbval"}  # direct dependencies for people, not for building a report
-MAX_INPUT_BYTES = 50 * 1024 * 1024  # a mapping table is kilobytes; anything this big is not one
 # Outputs that are records of the build rather than what readers see: they do not make a new version.
 _NOT_READER_FACING = ("notebooks/", f"{INPUTS_DIR}/", MANIFEST)
 EDITION_FILE = "edition.toml"
@@ -51,27 +50,6 @@ def notebook_source_digest(data: bytes) -> str:
     notebook = json.loads(data.decode("utf-8"))
     cells = [(c["cell_type"], "".join(c["source"]), c.get("metadata", {}).get("tags", [])) for c in notebook["cells"]]
     return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()
-
-
-def read_input(path: Path, root: Path) -> bytes:
-    """The bytes of one input file: a regular file inside `root`, of sane size, read once.
-
-    Refuses directories, FIFOs and devices (a FIFO would hang the build, /dev/zero never ends)
-    and symlinks that lead out of `root`.
-    """
-    try:
-        resolved = path.resolve(strict=True)
-        info = os.stat(resolved)
-    except OSError as error:
-        raise BuildError(f"{path}: cannot be read: {error.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise BuildError(f"{path}: not a regular file; remove it or replace it with the table's CSV file")
-    if not resolved.is_relative_to(root.resolve()):
-        raise BuildError(f"{path}: a link to {resolved}, outside {root}; copy the file into the data folder")
-    if info.st_size > MAX_INPUT_BYTES:
-        raise BuildError(f"{path}: {info.st_size} bytes, more than the {MAX_INPUT_BYTES} an input may have")
-    with open(resolved, "rb") as handle:
-        return handle.read(MAX_INPUT_BYTES + 1)
 
 
 @dataclass
@@ -98,7 +76,10 @@ def edition_input_names() -> list[str]:
 
 
 def snapshot(year: int, data_dir: Path, notebooks_dir: Path) -> Snapshot:
-    """Read every input of the report of `year` once. Stray files (an editor's lock file) are listed, not read."""
+    """Read every input of the report of `year` once. Stray files (an editor's lock file) are listed, not read.
+
+    Each input must be a regular file of sane size inside its folder (`paths.read_input`).
+    """
     from itud.schemas import TABLES
 
     taken = Snapshot()

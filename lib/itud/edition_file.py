@@ -1,0 +1,240 @@
+"""The typed model of an edition's `edition.toml`: every key, its type, and whether it is required.
+
+The model is strict: nothing is coerced (`synthetic = "false"` is an error, not `True`;
+`title = 2019` is an error, not "2019"), unknown keys are errors with the nearest known key
+suggested, and every problem of the file is reported at once with its dotted key and value.
+Adding a key is one line in the class of its table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import unicodedata
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from itud.errors import Problem
+
+# Characters a report cannot carry: C0/C1 control characters (except tab and line ends) make
+# python-docx fail, and U+FFFE/U+FFFF and lone surrogates are not XML characters.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+_NON_CHARACTERS = frozenset("\ufffe\uffff")
+
+
+def control_characters(text: str) -> list[str]:
+    """The characters of `text` a report cannot show, as 'U+0007' labels (empty when clean)."""
+    found = [
+        ch
+        for ch in text
+        if ch not in _ALLOWED_CONTROLS and (unicodedata.category(ch) in ("Cc", "Cs") or ch in _NON_CHARACTERS)
+    ]
+    return [f"U+{ord(ch):04X}" for ch in dict.fromkeys(found)]
+
+
+# The PDF lays each of the summary box's parts out as one table row, and a row taller than a page
+# cannot be laid out (about 5,600 characters of body text fail); 3,000 leaves room for the header.
+MAX_TEXT_CHARACTERS = 3000
+
+
+def _too_long(length: int) -> str:
+    return (
+        f"is {length} characters, over the limit of {MAX_TEXT_CHARACTERS}: "
+        "the report's boxes must fit on one PDF page; shorten it"
+    )
+
+
+def _clean_text(text: str) -> str:
+    bad = control_characters(text)
+    if bad:
+        raise ValueError(f"contains control character(s) {', '.join(bad)}: remove them")
+    if len(text) > MAX_TEXT_CHARACTERS:
+        raise ValueError(_too_long(len(text)))
+    return text
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+NonEmptyText = Annotated[Text, AfterValidator(_not_blank)]
+
+
+class _Table(BaseModel):
+    """A TOML table: strict types, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SourceDocument(_Table):
+    """[source_document]: the contribution the tables were read from."""
+
+    file: Text
+    title: Text
+    description: Text
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
+class QuestionLinks(_Table):
+    """[question_links]: whether the source publishes the questions' SDG and Action Line links."""
+
+    status: Literal["published", "not published"]
+    note: Text = ""
+
+
+class OutcomeLinks(_Table):
+    """[outcome_links]: outcomes the source explicitly links to no SDG / no Action Line.
+
+    Without this table every outcome must have at least one link of each kind: an outcome with
+    none is far more often a parsing or typing slip than a fact, and the report would count it
+    as reaching nothing. When the source really gives none, list it here with the source.
+    """
+
+    without_sdg: list[Text] = []
+    without_action_line: list[Text] = []
+    note: NonEmptyText  # where the source says so (every hand-entered fact names its source)
+
+
+class Report(_Table):
+    """[report]: the report's prose. Header fields no source gives stay "" (printed "not given")."""
+
+    title: NonEmptyText
+    date: Text
+    source: Text
+    original_language: Text
+    summary: NonEmptyText
+    action_required: NonEmptyText
+    references: list[Text]
+    sources: dict[str, Text] = {}
+
+    @field_validator("references")
+    @classmethod
+    def _references_fit_their_box(cls, references: list[str]) -> list[str]:
+        length = len("; ".join(references))  # the report prints them on one line, joined by "; "
+        if length > MAX_TEXT_CHARACTERS:
+            raise ValueError(_too_long(length))
+        return references
+
+
+class EditionFile(_Table):
+    """The whole `edition.toml`."""
+
+    year: int
+    synthetic: bool
+    group: Text
+    meeting: Text
+    meeting_place: Text
+    meeting_start: dt.date | None = None
+    meeting_end: dt.date | None = None
+    strategic_plan: Text
+    study_period: Text
+    document_number: Text
+    source_document: SourceDocument
+    question_links: QuestionLinks
+    outcome_links: OutcomeLinks | None = None
+    sources: dict[str, Text] = {}
+    report: Report
+
+    @field_validator("meeting_end")
+    @classmethod
+    def _meeting_ends_after_it_starts(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("meeting_start")
+        if start and end and end < start:
+            raise ValueError(f"is before meeting_start {start}")
+        return end
+
+    @model_validator(mode="after")
+    def _both_meeting_dates_or_neither(self) -> EditionFile:
+        if (self.meeting_start is None) != (self.meeting_end is None):
+            raise ValueError("give both meeting_start and meeting_end, or neither")
+        return self
+
+
+_MESSAGES = {
+    "missing": "required key is missing",
+    "string_type": "must be text in quotes",
+    "bool_type": "must be true or false, without quotes",
+    "int_type": "must be a whole number, without quotes",
+    "list_type": 'must be a list of texts, e.g. ["first", "second"]',
+    "model_type": "must be a table (a [section] with keys), not a single value",
+    "dict_type": "must be a table (a [section] with keys), not a single value",
+    "date_type": "must be a date such as 2019-04-03, without quotes",
+}
+
+
+def _model_at(location: tuple) -> type[BaseModel] | None:
+    """The model class of the table at `location` (None inside a free-form table or list)."""
+    model: type[BaseModel] | None = EditionFile
+    for part in location:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return None
+        annotation = model.model_fields[part].annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return model
+
+
+def _message(error: dict) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        model = _model_at(error["loc"][:-1])
+        known = list(model.model_fields) if model else []
+        near = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        hint = f"did you mean '{near[0]}'?" if near else f"known keys here: {', '.join(known)}"
+        return f"unknown key ({hint})"
+    if kind == "literal_error":
+        return f"must be one of {error['ctx']['expected']}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return _MESSAGES.get(kind, error["msg"])
+
+
+def _dotted(location: tuple) -> str:
+    return ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in location).replace(".[", "[")
+
+
+def _shown(value: object) -> object:
+    """The offending value as a message shows it: tables are not repeated, long texts are cut."""
+    if isinstance(value, dict):
+        return None
+    text = str(value)
+    return text if len(text) <= _SHOWN_CHARACTERS else text[:_SHOWN_CHARACTERS] + "..."
+
+
+_SHOWN_CHARACTERS = 60
+
+
+def problems_of(error: ValidationError, file: str) -> list[Problem]:
+    """One `Problem` per error pydantic found, with the dotted key and the offending value."""
+    found = []
+    for item in error.errors(include_url=False):
+        value = None if item["type"] == "missing" else _shown(item["input"])
+        key = _dotted(item["loc"]) or None
+        found.append(Problem(file, _message(item), key=key, value=value))
+    return found
+
+
+def parse_edition_file(raw: dict, file: str) -> tuple[EditionFile | None, list[Problem]]:
+    """Validate the TOML content `raw` of `file`; the model, or None and every problem found."""
+    try:
+        return EditionFile.model_validate(raw), []
+    except ValidationError as error:
+        return None, problems_of(error, file)
+
+
+def as_meta(model: EditionFile) -> dict:
+    """The plain dict `Edition.meta` holds: exactly the keys the file gives, dates kept as dates."""
+    return model.model_dump(mode="python", exclude_unset=True)
