@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,7 +132,16 @@ def _build_into(
     jobs = [(source, folder / "notebooks" / source.name) for source in sources]
     execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels)
     meta = document.read_prose(data_dir / str(year) / "edition.toml")
-    report = document.build(results.read_all(folder), meta, folder / "figures")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", document.UnplacedItemWarning)
+        try:
+            report = document.build(
+                results.read_all(folder), meta, folder / "figures", edition_dir=data_dir / str(year)
+            )
+        except (document.ReportError, results.ResultsError) as error:
+            raise BuildError(f"report {year}: {error}") from None
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
     writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}
     for kind in _DOCUMENTS:
         bar.set_postfix_str(kind)
@@ -141,5 +151,6 @@ def _build_into(
             raise BuildError(f"rendering report-{year}.{kind} failed: {type(error).__name__}: {error}") from error
         bar.update()
     render.write_tables_csv(report, folder / "tables")
+    render.write_xlsx(report, folder / f"tables-{year}.xlsx")
     bar.close()
     return {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}

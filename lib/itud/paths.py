@@ -14,6 +14,7 @@ NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
 NOTEBOOK_OUTPUT_DIR = PROJECT_ROOT / "build" / "notebooks"
+SECTIONS_DIR = PROJECT_ROOT / "report" / "sections"  # the report's section templates (its wording)
 
 
 def data_dir_or_default(data_dir: str | Path) -> Path:
@@ -47,3 +48,13 @@ def available_years(data_dir: Path) -> list[str]:
     if not data_dir.is_dir():
         return []
     return sorted(p.name for p in data_dir.iterdir() if p.is_dir() and YEAR.match(p.name))
+
+
+def resolve_year(year: int | str, data_dir: str | Path = "") -> int:
+    """A notebook's `year` parameter: 0 means the newest edition in `data_dir` (the project's data/ if empty)."""
+    if str(year).strip() not in ("0", ""):
+        return int(edition_dir(data_dir_or_default(data_dir), year).name)
+    years = available_years(data_dir_or_default(data_dir))
+    if not years:
+        raise EditionError([Problem(str(data_dir_or_default(data_dir)), "no edition folder (such as 2019/) in it")])
+    return int(years[-1])

@@ -41,7 +41,7 @@ def _edition_files(data_dir: Path, year: int) -> list[Path]:
     files = sorted((data_dir / "reference").glob("*.csv"))
     older = [y for y in paths.available_years(data_dir) if int(y) < year]
     for edition in [*older[-1:], str(year)]:  # the previous edition feeds the year-over-year section
-        files += sorted(p for p in (data_dir / edition).iterdir() if p.is_file())
+        files += sorted(p for p in (data_dir / edition).rglob("*") if p.is_file())  # with report/ overrides
     return files
 
 
@@ -56,6 +56,8 @@ def inputs(year: int, data_dir: Path, notebooks_dir: Path) -> dict[str, str]:
     for path in sorted(package.rglob("*")):
         if path.is_file() and path.suffix in {".py", ".j2"}:
             found[f"lib/itud/{path.relative_to(package).as_posix()}"] = sha256(path)
+    for path in sorted(paths.SECTIONS_DIR.glob("*.j2")):  # the report's wording
+        found[f"report/sections/{path.name}"] = sha256(path)
     lock = paths.PROJECT_ROOT / "requirements.lock"
     if lock.exists():
         found["requirements.lock"] = sha256(lock)
