@@ -445,13 +445,14 @@ class NotebookResults:
 
 
 def _explain(notebook: str, what: str, error: ValidationError) -> str:
-    """A pydantic error as one line per problem: notebook, item, expected."""
+    """A pydantic error as one line per problem: the notebook, the item (and where in it), what was expected."""
     lines = []
     for problem in error.errors():
         where = ".".join(str(part) for part in problem["loc"])
         given = problem.get("input")
-        shown = "" if isinstance(given, (dict, list)) else f" (got {given!r})"
-        lines.append(f"notebook {notebook}: {what}{', ' + where if where else ''}: {problem['msg']}{shown}")
+        shown = "" if isinstance(given, (dict, list)) or problem["type"] == "missing" else f" (got {given!r})"
+        message = "missing: the notebook did not declare it" if problem["type"] == "missing" else problem["msg"]
+        lines.append(f"notebook {notebook}: {what}{f' {where!r}' if where else ''}: {message}{shown}")
     return "\n".join(lines)
 
 
