@@ -141,12 +141,19 @@ def listing(items, conjunction: str = "and", empty: str = "nothing") -> str:
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
+def plural_form(word: str) -> str:
+    """`outcome` -> `outcomes`, `priority` -> `priorities`."""
+    if word.endswith("y") and word[-2:-1] not in tuple("aeiou"):
+        return word[:-1] + "ies"
+    return word + "s"
+
+
 def plural(n, word: str, many: str = "", none: str = "") -> str:
-    """`1 outcome`, `3 outcomes`, `0 outcomes` (or `none` when given for zero, e.g. "no outcome")."""
+    """`1 outcome`, `3 outcomes`, `2 priorities`, `0 outcomes` (or `none` when given for zero, e.g. "no outcome")."""
     count = len(n) if isinstance(n, (list, tuple)) else n
     if count == 0 and none:
         return none
-    return f"{count} {word if count == 1 else many or word + 's'}"
+    return f"{count} {word if count == 1 else many or plural_form(word)}"
 
 
 def agree(subject, singular: str, many: str) -> str:
@@ -363,6 +370,7 @@ def build(
         "refs": layout.refs,
         "para": layout.para,
         "plural": plural,
+        "plural_form": plural_form,
         "listing": listing,
         "agree": agree,
         "zip": zip,

@@ -13,6 +13,7 @@ import pandas as pd
 
 from itud import coverage
 from itud.coverage import Mapping
+from itud.document import plural_form
 from itud.ids import ALL_ACTION_LINES, ALL_SDGS, NOT_PUBLISHED, NotPublished
 from itud.load import Edition
 from itud.results import slug
@@ -65,11 +66,12 @@ def coverage_by_group(mapping: Mapping | NotPublished, group_name: str) -> pd.Da
     )
 
 
-def parents(edition: Edition) -> pd.DataFrame:
+def parents(edition: Edition) -> ReportTable:
     """The objectives (or priorities) with their short names and texts."""
     kind = edition.parent_kind.capitalize()
     rows = edition.objectives
-    return pd.DataFrame({kind: rows["objective"], "Short name": rows["short_name"], "Text": rows["text"]})
+    frame = pd.DataFrame({kind: rows["objective"], "Short name": rows["short_name"], "Text": rows["text"]})
+    return ReportTable(frame, "objectives", plural_form(edition.parent_kind).capitalize())
 
 
 def outcomes_per_parent(edition: Edition, mapping: Mapping) -> list[ReportTable]:
