@@ -18,6 +18,7 @@ import base64
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -145,8 +146,11 @@ def _docx_table(word, block: TableBlock) -> None:
     word.add_paragraph()
 
 
-def _stable_zip(data: bytes) -> bytes:
-    """The same zip with fixed entry timestamps: python-docx stamps entries with the current time."""
+def _stable_zip(data: bytes, rewrite: dict | None = None) -> bytes:
+    """The same zip with fixed entry timestamps (python-docx stamps entries with the current time).
+
+    `rewrite`: entry name -> function applied to that entry's bytes.
+    """
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
@@ -154,7 +158,8 @@ def _stable_zip(data: bytes) -> bytes:
             entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            target.writestr(entry, source.read(info.filename))
+            content = source.read(info.filename)
+            target.writestr(entry, (rewrite or {}).get(info.filename, lambda b: b)(content))
     return out.getvalue()
 
 
@@ -353,9 +358,8 @@ def write_xlsx(document: Document, path: Path) -> Path:
 
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-    # Fixed properties: the same tables give the same bytes (xlsxwriter otherwise stamps the time of writing).
-    workbook.set_properties({"title": document.title, "author": "ITU-D report generator (itud)",
-                             "created": FIXED_TIME.replace(tzinfo=None)})  # fmt: skip
+    # No dates in the properties (removed below): the same tables give the same bytes.
+    workbook.set_properties({"title": document.title, "author": "ITU-D report generator (itud)"})
     bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     for name, block in zip(sheet_names(document), document.tables(), strict=True):
@@ -375,5 +379,10 @@ def write_xlsx(document: Document, path: Path) -> Path:
         if block.notes:
             sheet.write_column(len(block.rows) + 2, 0, block.notes)
     workbook.close()
-    path.write_bytes(_stable_zip(buffer.getvalue()))
+    path.write_bytes(_stable_zip(buffer.getvalue(), {"docProps/core.xml": _without_dates}))
     return path
+
+
+def _without_dates(xml: bytes) -> bytes:
+    """Core properties without dcterms:created/modified, which xlsxwriter always writes (both are optional)."""
+    return re.sub(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>", b"", xml)
