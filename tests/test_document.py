@@ -293,3 +293,9 @@ def test_year_zero_means_the_newest_edition(synthetic_data):
     assert paths.resolve_year("2090", synthetic_data) == 2090
     with pytest.raises(Exception, match="no edition folder for 2050"):
         paths.resolve_year(2050, synthetic_data)
+
+
+def test_error_inside_a_template_names_its_file_and_line(tmp_path):
+    text = '# Coverage\n\nFine.\n\n{{ notebook("02-analysis").blanket | percent }}\n'
+    with pytest.raises(ReportError, match=r"20-coverage\.md\.j2, line 5: TypeError: "):
+        _build(tmp_path, {"20_coverage": text})

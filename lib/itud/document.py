@@ -395,7 +395,7 @@ def build(
         except ReportError as error:
             raise ReportError(f"{layout.template}: {error}") from None
         except Exception as error:  # a Jinja syntax or undefined-name error in an analyst's template
-            line = getattr(error, "lineno", None)
+            line = getattr(error, "lineno", None) or _template_line(error, template.path)
             raise ReportError(
                 f"{layout.template}{f', line {line}' if line else ''}: {type(error).__name__}: {error}"
             ) from None
@@ -431,6 +431,14 @@ def build(
         "manifest.json beside this file lists the checksum of every input and output.",
         revision=_revision_line(revision),
     )
+
+
+def _template_line(error: Exception, path: Path) -> int | None:
+    """The line of the template where a rendering error happened (Jinja maps template frames to their lines)."""
+    import traceback
+
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(path)]
+    return lines[-1] if lines else None
 
 
 def _revision_line(revision: dict | None) -> str:
