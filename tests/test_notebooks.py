@@ -40,7 +40,7 @@ def test_exactly_one_typed_and_commented_parameters_cell(name):
     # papermill itself must read them (its parser rejects, for instance, an "=" inside the comment).
     inferred = papermill.inspect_notebook(str(paths.NOTEBOOKS_DIR / f"{name}.ipynb"))
     assert {key: (p["inferred_type_name"], p["default"]) for key, p in inferred.items()} == {
-        "year": ("int", "2019"), "data_dir": ("str", '""'), "output_dir": ("str", '""'),
+        "year": ("int", "0"), "data_dir": ("str", '""'), "output_dir": ("str", '""'),
     }  # fmt: skip
     assert all(p["help"] for p in inferred.values())
 
@@ -71,13 +71,13 @@ def test_papermill_outputs_hold_figures_and_key_figures(twice):
     out = twice[0]
     results = {p.stem: json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))}
     assert list(results) == NAMES
-    assert results["01-mapping-tables"]["key_figures"]["summary"]["outcome_sdg_links"] == 111
-    key = results["02-coverage-by-objective"]["key_figures"]
+    assert results["01-mapping-tables"]["numbers"]["summary"]["outcome_sdg_links"] == 111
+    key = results["02-coverage-by-objective"]["numbers"]
     assert key["sdgs_only_through_blanket"] == [15] and key["action_lines_only_through_blanket"] == ["C10"]
-    assert results["03-coverage-by-study-group"]["key_figures"]["by_group"] == "not published"
+    assert results["03-coverage-by-study-group"]["numbers"]["by_group"] == {"not_published": True}
     assert results["03-coverage-by-study-group"]["figures"] == []
-    assert results["04-sdg-action-line-matrix"]["key_figures"]["pairs_linked_without_blanket"] == 120
-    assert results["05-changes-since-previous-edition"]["key_figures"] == {"previous_year": None}
+    assert results["04-sdg-action-line-matrix"]["numbers"]["pairs_linked_without_blanket"] == 120
+    assert results["05-changes-since-previous-edition"]["numbers"] == {"previous_year": None}
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert len(figures) == 2 * 7
     assert "outcomes-per-sdg.svg" in figures and "sdg-by-action-line-specific.png" in figures
@@ -101,11 +101,11 @@ def test_question_notebook_draws_figures_when_links_are_published(synthetic_data
     execute(paths.NOTEBOOKS_DIR / "03-coverage-by-study-group.ipynb", tmp_path / "03.ipynb",
             {"year": 2090, "data_dir": str(synthetic_data), "output_dir": str(tmp_path)})  # fmt: skip
     result = json.loads((tmp_path / "results" / "03-coverage-by-study-group.json").read_text())
-    assert [f["name"] for f in result["figures"]] == [
+    assert [f["label"] for f in result["figures"]] == [
         "questions-per-sdg", "question-by-sdg", "question-by-action-line", "study-group-by-sdg",
     ]  # fmt: skip
-    assert result["key_figures"]["blanket"] == ["Q1/2"]
-    assert {r["study_group"]: r["sdgs_reached"] for r in result["key_figures"]["by_group"]} == {"SG1": 2, "SG2": 17}
+    assert result["numbers"]["blanket"] == ["Q1/2"]
+    assert {r["study_group"]: r["sdgs_reached"] for r in result["numbers"]["by_group"]} == {"SG1": 2, "SG2": 17}
 
 
 def test_nbval_fails_when_a_checked_number_moves(tmp_path):
@@ -140,5 +140,5 @@ def test_papermill_command_line_from_the_repository_root(tmp_path):
     run = subprocess.run(command, cwd=paths.PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads((tmp_path / "results" / "03-coverage-by-study-group.json").read_text())
-    assert result["key_figures"]["by_group"] == "not published"
-    assert result["key_figures"]["questions_per_study_group"] == {"SG1": 7, "SG2": 7}
+    assert result["numbers"]["by_group"] == {"not_published": True}
+    assert result["numbers"]["questions_per_study_group"] == {"SG1": 7, "SG2": 7}

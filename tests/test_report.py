@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -27,12 +28,39 @@ def leftovers(year_dir: Path) -> list[str]:
     return sorted(p.name for p in year_dir.iterdir() if p.name.startswith(".tmp-"))
 
 
+@pytest.fixture(scope="module")
+def published():
+    """The newest published 2019 version: tests/test_committed_reports.py checks it is what the code builds."""
+    number, newest, _ = versions.latest(paths.REPORTS_DIR / "2019")
+    return paths.REPORTS_DIR, build.BuildResult(2019, "found", newest, 0.0)
+
+
+def test_2019_report_says_only_what_is_true_about_the_source(published):
+    html = (published[1].version / "report-2019.html").read_text()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Our copy of the source document stops after the two study group headings of its Annex 2." in text
+    assert "those links are not in our copy" in text
+    assert "does not publish" not in text and "not published in the source" not in text
+    assert "Outcome D.3-2 is linked to every SDG and every Action Line" in text
+    assert "The 14 question titles come from the project&#39;s reference facts, not from the source" in text
+    assert "Document: not given" in text and "Source: not given" in text
+
+
+def test_2019_tables_are_tidy_with_numeric_columns(published):
+    with (published[1].version / "tables/coverage-by-objective.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:3] == ["Objective", "Outcomes", "SDG links"]
+    assert all(cell.isdigit() for row in rows[1:] for cell in row[1:6])
+    workbook = zipfile.ZipFile(published[1].version / "tables-2019.xlsx").read("xl/workbook.xml").decode()
+    assert '<sheet name="coverage-by-objective"' in workbook and '<sheet name="questions-sg2"' in workbook
+
+
 def test_failing_notebook_is_named_with_its_cell_and_nothing_is_published(synthetic_data, tmp_path):
     with pytest.raises(BuildError) as error:
         build.build_report(2099, synthetic_data, tmp_path, progress=False)
     message = str(error.value)
     assert message.startswith(
-        "notebook 01-mapping-tables.ipynb failed in cell 3 ('from itud import coverage'): EditionError:"
+        "notebook 01-mapping-tables.ipynb failed in cell 3 ('from itud import coverage, tables'): EditionError:"
     )
     assert "outcome_sdg.csv, row 7 (line 8), column 'sdg', value '18': not an SDG (1-17)" in message
     assert list((tmp_path / "2099").iterdir()) == []
@@ -80,9 +108,8 @@ def test_batch_command_exits_non_zero_when_a_year_fails(batch, capsys):
 
 def test_year_over_year_section_on_the_synthetic_pair(batch):
     _, reports, _ = batch
-    changes = json.loads((reports / "2091/v1/results/05-changes-since-previous-edition.json").read_text())[
-        "key_figures"
-    ]
+    results = reports / "2091/v1/results"
+    changes = json.loads((results / "05-changes-since-previous-edition.json").read_text())["numbers"]
     assert changes["previous_year"] == 2090
     assert [(r["kind"], r["id"], r["change"]) for r in changes["changed_ids"]] == [
         ("priority", "P.3", "added"), ("outcome", "P.1-2", "removed"),
@@ -98,9 +125,10 @@ def test_year_over_year_section_on_the_synthetic_pair(batch):
     html = (reports / "2091/v1/report-2091.html").read_text()
     assert "<h2>Changes since the 2090 edition</h2>" in html
     assert "priority P.3, outcome P.3-1 and question Q3/1 were added and outcome P.1-2 was removed; " in html
-    assert "5 links were gained and 7 links lost" in html
+    assert "5 links were gained and 7 links lost (Tables 3 and 4)." in html
+    assert (reports / "2091/v1/tables/links-gained-and-lost.csv").read_text(encoding="utf-8-sig").startswith("Link,")
     first = json.loads((reports / "2090/v1/results/05-changes-since-previous-edition.json").read_text())
-    assert first["key_figures"] == {"previous_year": None}
+    assert first["numbers"] == {"previous_year": None}
     assert "Changes since" not in (reports / "2090/v1/report-2090.html").read_text()
 
 

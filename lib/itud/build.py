@@ -30,6 +30,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -225,14 +226,35 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, rev
     compares are the document's own (the revision block is left out of the comparison).
     """
     from itud import document, render, results
+    from itud.corrections import describe_all
+    from itud.load import load_edition
 
     meta = document.read_prose(meta_file)
-    found = results.read_all(folder)
+    edition_dir = meta_file.parent
+    corrections = describe_all(load_edition(year, edition_dir.parent).corrections)
     revision = Revision(revision_number, previous.name if previous else None)
-    if previous is not None:
-        render.write_html(document.build(found, meta, folder / "figures"), folder / f"report-{year}.html")
+
+    def assemble(changes_so_far: list[str], final: bool) -> document.Document:
+        header = None
+        if revision.number:
+            header = {"number": revision.number, "of": meta.get("document_number") or "", "changes": changes_so_far}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", document.UnplacedItemWarning)
+            try:
+                built = document.build(
+                    results.read_all(folder), meta, folder / "figures", edition_dir=edition_dir,
+                    revision=header, corrections=corrections,
+                )  # fmt: skip
+            except (document.ReportError, results.ResultsError) as error:
+                raise BuildError(f"report {year}: {error}") from None
+        for warning in caught if final else []:
+            print(f"warning: {warning.message}", file=sys.stderr)
+        return built
+
+    if previous is not None:  # the document's own paragraphs first, then what changed in them
+        render.write_html(assemble([], final=False), folder / f"report-{year}.html")
         revision.changes = changes(previous, folder, year)
-    report = document.build(found, meta, folder / "figures")
+    report = assemble(revision.changes, final=True)
     writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}
     for kind in _DOCUMENTS:
         try:
@@ -240,3 +262,4 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, rev
         except Exception as error:
             raise BuildError(f"rendering report-{year}.{kind} failed: {type(error).__name__}: {error}") from error
     render.write_tables_csv(report, folder / "tables")
+    render.write_xlsx(report, folder / f"tables-{year}.xlsx")

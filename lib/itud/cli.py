@@ -342,11 +342,13 @@ def _summary_of_version(version: Path) -> str:
 
     from itud.document import parent_kind
 
-    key = json.loads((version / "results" / "01-mapping-tables.json").read_text(encoding="utf-8"))["key_figures"]
+    payload = json.loads((version / "results" / "01-mapping-tables.json").read_text(encoding="utf-8"))
+    key = payload.get("numbers") or payload["key_figures"]  # versions before the typed results say key_figures
     meta = key["meta"]
     note = key["question_links"].get("note", "")
+    kind = parent_kind(key["objectives"])
     return format_summary(
-        meta["year"], meta.get("meeting", ""), key["summary"], parent_kind(key), note, bool(meta.get("synthetic"))
+        meta["year"], meta.get("meeting", ""), key["summary"], kind, note, bool(meta.get("synthetic"))
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from itud import coverage
+from itud.ids import ALL_ACTION_LINES, ALL_SDGS, NOT_PUBLISHED
 from itud.load import Edition, load_edition
 from itud.paths import available_years, data_dir_or_default
 
@@ -76,15 +77,17 @@ def question_links_comparable(old: Edition, new: Edition) -> bool:
 
 def _figures(edition: Edition) -> dict[str, int]:
     mapping = coverage.outcome_mapping(edition)
+    n_sdgs, n_lines = len(ALL_SDGS), len(ALL_ACTION_LINES)
     figures = {
         "objectives": len(edition.objectives),
         "outcomes": len(edition.outcomes),
         "outcome -> SDG links": len(edition.outcome_sdg),
         "outcome -> Action Line links": len(edition.outcome_action_line),
-        "SDGs reached": 17 - len(coverage.not_reached(mapping, "sdg")),
-        "Action Lines reached": 11 - len(coverage.not_reached(mapping, "action_line")),
-        "SDGs reached without blanket outcomes": 17 - len(coverage.not_reached(mapping, "sdg", exclude_blanket=True)),
-        "Action Lines reached without blanket outcomes": 11
+        "SDGs reached": n_sdgs - len(coverage.not_reached(mapping, "sdg")),
+        "Action Lines reached": n_lines - len(coverage.not_reached(mapping, "action_line")),
+        "SDGs reached without blanket outcomes": n_sdgs
+        - len(coverage.not_reached(mapping, "sdg", exclude_blanket=True)),
+        "Action Lines reached without blanket outcomes": n_lines
         - len(coverage.not_reached(mapping, "action_line", exclude_blanket=True)),
         "blanket outcomes": len(coverage.blanket_units(mapping)),
         "study groups": len(edition.study_groups),
@@ -97,12 +100,12 @@ def _figures(edition: Edition) -> dict[str, int]:
 
 
 def coverage_before_after(old: Edition, new: Edition) -> pd.DataFrame:
-    """Headline coverage figures of both editions side by side ('not published' where missing)."""
+    """Headline coverage figures of both editions side by side (NOT_PUBLISHED where missing)."""
     before, after = _figures(old), _figures(new)
     measures = list(dict.fromkeys([*before, *after]))
     rows = []
     for measure in measures:
-        b, a = before.get(measure, "not published"), after.get(measure, "not published")
+        b, a = before.get(measure, NOT_PUBLISHED), after.get(measure, NOT_PUBLISHED)
         change = a - b if isinstance(a, int) and isinstance(b, int) else "-"
         rows.append({"measure": measure, str(old.year): b, str(new.year): a, "change": change})
     return pd.DataFrame(rows)

@@ -18,24 +18,11 @@ from itertools import combinations
 
 import pandas as pd
 
-from itud.ids import ALL_ACTION_LINES, ALL_SDGS, action_line_number
+from itud.ids import ALL_ACTION_LINES, ALL_SDGS, NOT_PUBLISHED, NotPublished, action_line_number  # noqa: F401 (re-exported)
 from itud.load import Edition
 
 DIMENSIONS = ("sdg", "action_line")
 UNIVERSE: dict[str, tuple] = {"sdg": ALL_SDGS, "action_line": ALL_ACTION_LINES}
-
-
-class NotPublished:
-    """The source does not publish these links: missing data, never zero coverage."""
-
-    def __repr__(self) -> str:
-        return "not published"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-NOT_PUBLISHED = NotPublished()
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,58 @@
-"""The content of the TDAG-style report, built from the notebooks' results and the edition's prose.
+"""The report as one `Document`, assembled from the section templates and the notebooks' report items.
 
-One `Document` feeds every renderer (HTML, DOCX, PDF), so the three formats say
-the same thing with the same paragraph and figure numbers. Every number in the
-text is read from the notebooks' key figures; the words around them are here,
-the edition-specific prose (summary, action required, references, header
-fields) comes from `data/<year>/edition.toml`, which analysts edit.
+Wording lives in templates, not here: `report/sections/NN-<section>.md.j2` (Jinja2 producing
+Markdown, one file per section, in reading order by NN), each overridable for one edition by a file of
+the same name in `data/<year>/report/` (which may also add sections of its own, such as the edition's
+narrative). A template:
+
+- places a notebook's figure or table with `{{ figure("outcomes-per-sdg") }}` / `{{ table("...") }}`
+  on a line of its own, and refers to it with `{{ ref("outcomes-per-sdg") }}` ("Figure 3"); a
+  paragraph starting with `{{ para("label") }}` can be referred to the same way ("paragraph 4").
+  The numbers are given after all sections are laid out, so inserting anything renumbers every
+  reference, in every format;
+- takes its numbers from the notebooks' key numbers: `{% set cov = notebook("02-coverage-by-objective") %}`
+  then `{{ cov.pairs_linked }}` (typed in `itud.results`);
+- uses grammar helpers: `plural(3, "outcome")`, `listing(items)`, `agree(items, "was", "were")`.
+
+A notebook item no template places is added at the end of its section, with an `UnplacedItemWarning`
+naming it, so a figure declared in a notebook reaches the report without any change here. A template
+that places or refers to an item no notebook produced is a `ReportError` naming the template and label.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from itud import __version__
+from itud import __version__, ids, paths
+from itud.results import FigureItem, NotebookOutput, ResultsError, TableItem, slug, typed_numbers
 
+SECTIONS_DIR = paths.SECTIONS_DIR
 NOT_GIVEN = "not given"
+TEMPLATE_SUFFIX = ".md.j2"
+UNNUMBERED = "<!-- paragraphs: unnumbered -->"
+_TOKEN = re.compile(r"\u27e6(figure|table|ref|refs|para):([a-z0-9,-]+)\u27e7")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!])")
+
+
+class ReportError(ValueError):
+    """A report that cannot be assembled: names the template, the notebook and the label concerned."""
+
+
+class UnplacedItemWarning(UserWarning):
+    """A notebook declared a report item that no template places; it goes at the end of its section."""
 
 
 @dataclass
 class Paragraph:
     text: str
     number: int | None = None  # numbered paragraphs carry their number; notes do not
+    lead: str = ""  # a bold lead-in ("Source."), from Markdown **...** at the start
+    label: str = ""
 
 
 @dataclass
@@ -32,6 +62,7 @@ class FigureBlock:
     caption: str
     png: Path
     svg: Path
+    label: str = ""
 
 
 @dataclass
@@ -39,13 +70,24 @@ class TableBlock:
     number: int | None
     caption: str
     columns: list[str]
-    rows: list[list[str]]
+    rows: list[list]  # cells as the notebook gave them: numbers, text, lists, NOT_PUBLISHED
+    label: str = ""
+    marks: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> footnote mark
+    notes: list[str] = field(default_factory=list)  # footnote texts, in mark order
+
+    def text_rows(self) -> list[list[str]]:
+        """The cells as printed text, each followed by its footnote mark if any."""
+        return [
+            [cell_text(value) + self.marks.get((r, c), "") for c, value in enumerate(row)]
+            for r, row in enumerate(self.rows)
+        ]
 
 
 @dataclass
 class Section:
     title: str
     blocks: list = field(default_factory=list)
+    name: str = ""
 
 
 @dataclass
@@ -60,54 +102,81 @@ class Document:
     sections: list[Section]
     annexes: list[Section]
     colophon: str
+    revision: str = ""  # "Revision 1 to Document ...": shown above the title when given
+
+    def tables(self) -> list[TableBlock]:
+        return [b for part in self.sections + self.annexes for b in part.blocks if isinstance(b, TableBlock)]
+
+    def figures(self) -> list[FigureBlock]:
+        return [b for part in self.sections + self.annexes for b in part.blocks if isinstance(b, FigureBlock)]
 
 
-class _Numbers:
-    """Running numbers of paragraphs, figures and tables, in reading order."""
+# --- Grammar and cell text (also the templates' helpers) -----------------------------------------
 
-    def __init__(self) -> None:
-        self.paragraph = self.figure = self.table = 0
-
-    def para(self, text: str) -> Paragraph:
-        self.paragraph += 1
-        return Paragraph(text, self.paragraph)
-
-    def fig(self, entry: dict, figures_dir: Path) -> FigureBlock:
-        self.figure += 1
-        files = entry["files"]
-        return FigureBlock(
-            self.figure, entry["title"], entry["caption"], figures_dir / files["png"], figures_dir / files["svg"]
-        )
-
-    def tab(self, caption: str, columns: list[str], rows: list[list]) -> TableBlock:
-        self.table += 1
-        return TableBlock(self.table, caption, columns, [[_cell(v) for v in row] for row in rows])
+MISSING_CELL = "not available"
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
+    """A table cell as text: lists as "1, 3 and 17", NOT_PUBLISHED as "not available", floats trimmed."""
+    if isinstance(value, ids.NotPublished):
+        return MISSING_CELL
     if isinstance(value, list):
         return listing(value) if value else "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
     return str(value)
 
 
-def listing(items: list, conjunction: str = "and") -> str:
-    """`[1, 3, 17]` -> `1, 3 and 17`, as the source annex writes its lists."""
+def listing(items, conjunction: str = "and", empty: str = "nothing") -> str:
+    """`[1, 3, 17]` -> `1, 3 and 17`, as the source annex writes its lists; `[]` -> `nothing`."""
     items = [str(i) for i in items]
-    if len(items) <= 1:
-        return "".join(items)
+    if not items:
+        return empty
+    if len(items) == 1:
+        return items[0]
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
-def parent_kind(mapping_tables: dict) -> str:
-    """What the edition calls the parents of its outcomes ('objective', 'priority'), from notebook 01's results."""
-    objectives = mapping_tables["objectives"]
-    return objectives[0]["kind"] if objectives else "objective"
+def plural_form(word: str) -> str:
+    """`outcome` -> `outcomes`, `priority` -> `priorities`."""
+    if word.endswith("y") and word[-2:-1] not in tuple("aeiou"):
+        return word[:-1] + "ies"
+    return word + "s"
 
 
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else plural or word + 's'}"
+def plural(n, word: str, many: str = "", none: str = "") -> str:
+    """`1 outcome`, `3 outcomes`, `2 priorities`, `0 outcomes` (or `none` when given for zero, e.g. "no outcome")."""
+    count = len(n) if isinstance(n, (list, tuple)) else n
+    if count == 0 and none:
+        return none
+    return f"{count} {word if count == 1 else many or plural_form(word)}"
+
+
+def agree(subject, singular: str, many: str) -> str:
+    """The verb form for a subject: a list of 0 or 1 items ("nothing was", "D.3-2 was") or a count."""
+    if isinstance(subject, (list, tuple)):
+        return singular if len(subject) <= 1 else many
+    return singular if subject == 1 else many
+
+
+def percent(share: float) -> str:
+    return f"{share:.0%}"
+
+
+def fixed(value: float, digits: int = 2) -> str:
+    return f"{value:.{digits}f}"
+
+
+def parent_kind(objectives: list) -> str:
+    """What the edition calls the parents of its outcomes ('objective', 'priority'), from notebook 01."""
+    if not objectives:
+        return "objective"
+    first = objectives[0]
+    return first["kind"] if isinstance(first, dict) else first.kind
 
 
 def _dates(meta: dict) -> str:
@@ -119,49 +188,231 @@ def _dates(meta: dict) -> str:
     return f"{start.day} {start:%B} - {end.day} {end:%B %Y}"
 
 
-class _Names:
-    """SDG and Action Line names, from the reference tables carried in the results."""
-
-    def __init__(self, mapping_tables: dict):
-        self.sdg = {r["sdg"]: r["short_name"] for r in mapping_tables["sdg_names"]}
-        self.action_line = {r["action_line"]: r["name"] for r in mapping_tables["action_line_names"]}
-
-    def sdgs(self, numbers: list[int]) -> str:
-        return listing([f"SDG {n} ({self.sdg[n]})" for n in numbers])
-
-    def action_lines(self, ids: list[str]) -> str:
-        return listing([f"{a} ({self.action_line[a]})" for a in ids])
-
-
 def read_prose(edition_file: Path) -> dict:
     """The edition's hand-entered facts and report prose (edition.toml)."""
     return tomllib.loads(edition_file.read_text(encoding="utf-8"))
 
 
-def build(results: dict[str, dict], meta: dict, figures_dir: Path) -> Document:
-    """The whole report for one edition from the notebooks' results and edition.toml."""
-    tables = results["01-mapping-tables"]["key_figures"]
-    names = _Names(tables)
-    n = _Numbers()
+# --- Section templates ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionTemplate:
+    order: int
+    name: str  # the id notebooks use in `section=...`
+    file: str  # NN-name.md.j2
+    path: Path
+
+
+def section_templates(edition_dir: Path | None = None, sections_dir: Path = SECTIONS_DIR) -> list[SectionTemplate]:
+    """The report's sections in reading order: the project's templates, overridden or extended by the edition's."""
+    found: dict[str, Path] = {}
+    for folder in (sections_dir, edition_dir / "report" if edition_dir else None):
+        if folder and folder.is_dir():
+            found.update({p.name: p for p in folder.glob(f"*{TEMPLATE_SUFFIX}")})
+    sections = []
+    for file, path in sorted(found.items()):
+        match = re.fullmatch(r"(\d+)-([a-z0-9]+(?:-[a-z0-9]+)*)" + re.escape(TEMPLATE_SUFFIX), file)
+        if not match:
+            raise ReportError(f"{path}: a section template is named NN-name{TEMPLATE_SUFFIX} (e.g. 20-coverage.md.j2)")
+        sections.append(SectionTemplate(int(match[1]), match[2], file, path))
+    return sections
+
+
+def _escape_markdown(value) -> str:
+    """Text from data printed in a template: Markdown characters in it are not markup."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return str(value)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", cell_text(value) if not isinstance(value, str) else value)
+
+
+class _Layout:
+    """Collects what the templates place and refer to, for numbering after every section is laid out."""
+
+    def __init__(self, figures: dict[str, tuple[str, FigureItem]], tables: dict[str, tuple[str, TableItem]]):
+        self.figures, self.tables = figures, tables
+        self.placed: dict[str, str] = {}  # label -> template that placed it
+        self.refs_: list[tuple[str, str]] = []  # (label, template that refers to it)
+        self.template = ""
+
+    def place(self, kind: str, label: str):
+        from markupsafe import Markup
+
+        items = self.figures if kind == "figure" else self.tables
+        if label not in items:
+            raise ReportError(
+                f"{self.template}: places {kind} {label!r}, which no notebook produced "
+                f"({kind}s produced: {', '.join(f'{items[k][0]}: {k}' for k in sorted(items)) or 'none'})"
+            )
+        if label in self.placed:
+            raise ReportError(
+                f"{self.template}: places {kind} {label!r} again (already placed by {self.placed[label]})"
+            )
+        self.placed[label] = self.template
+        return Markup(f"\n\n\u27e6{kind}:{label}\u27e7\n\n")
+
+    def ref(self, label: str):
+        from markupsafe import Markup
+
+        self.refs_.append((label, self.template))
+        return Markup(f"\u27e6ref:{label}\u27e7")
+
+    def refs(self, *labels: str):
+        from markupsafe import Markup
+
+        self.refs_.extend((label, self.template) for label in labels)
+        return Markup(f"\u27e6refs:{','.join(labels)}\u27e7")
+
+    def para(self, label: str):
+        from markupsafe import Markup
+
+        return Markup(f"\u27e6para:{label}\u27e7")
+
+
+def _environment(templates: list[SectionTemplate]):
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    folders = list(dict.fromkeys(str(t.path.parent) for t in reversed(templates)))
+    environment = Environment(
+        loader=FileSystemLoader(folders),
+        undefined=StrictUndefined,
+        finalize=_escape_markdown,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(percent=percent, fixed=fixed, listing=listing, plural=plural)
+    return environment
+
+
+class _NotebookView:
+    """A notebook's key numbers for templates: a missing one is an error naming the notebook and the label."""
+
+    def __init__(self, name: str, numbers):
+        self._name, self._numbers = name, numbers
+
+    def __getattr__(self, label: str):
+        if label.startswith("_"):
+            raise AttributeError(label)
+        if label not in type(self._numbers).model_fields and label not in (self._numbers.model_extra or {}):
+            raise ReportError(
+                f"a template uses key number {label!r} of notebook {self._name}, which the notebook did not "
+                f"declare (declare it with out.number({label!r}, value))"
+            )
+        return getattr(self._numbers, label)
+
+    __getitem__ = __getattr__
+
+
+# --- Building the document -----------------------------------------------------------------------
+
+
+def _items(outputs: dict[str, NotebookOutput], sections: set[str]):
+    figures: dict[str, tuple[str, FigureItem]] = {}
+    tables: dict[str, tuple[str, TableItem]] = {}
+    for name, output in outputs.items():
+        for kind, items, store in (("figure", output.figures, figures), ("table", output.tables, tables)):
+            for item in items:
+                if item.label in figures or item.label in tables:
+                    other = (figures.get(item.label) or tables.get(item.label))[0]
+                    raise ReportError(f"notebook {name}: {kind} label {item.label!r} is also used by notebook {other}")
+                if item.section not in sections:
+                    raise ReportError(
+                        f"notebook {name}: {kind} {item.label!r} is for section {item.section!r}, which no template "
+                        f"has (sections: {', '.join(sorted(sections))})"
+                    )
+                store[item.label] = (name, item)
+    return figures, tables
+
+
+def build(
+    outputs: dict[str, NotebookOutput],
+    meta: dict,
+    figures_dir: Path,
+    *,
+    edition_dir: Path | None = None,
+    sections_dir: Path = SECTIONS_DIR,
+    revision: dict | None = None,
+    corrections: list | None = None,
+) -> Document:
+    """The whole report for one edition from the notebooks' results, the section templates and edition.toml.
+
+    `revision` (e.g. `{"number": 1, "of": "TDAG-19/12", "changes": ["..."]}`) and `corrections`
+    (records from the edition's corrections) are handed to every template as they are.
+    """
+    templates = section_templates(edition_dir, sections_dir)
+    figures, tables = _items(outputs, {t.name for t in templates})
+    layout = _Layout(figures, tables)
+    try:
+        numbers = {name: _NotebookView(name, typed_numbers(output)) for name, output in outputs.items()}
+    except ResultsError as error:
+        raise ReportError(str(error)) from None
+
+    def notebook(name: str) -> _NotebookView:
+        if name not in numbers:
+            raise ReportError(
+                f"a template uses notebook {name!r}, which produced no results (have: {', '.join(numbers)})"
+            )
+        return numbers[name]
+
     report = meta.get("report", {})
-    sections = [
-        _introduction(n, meta, tables),
-        _objective_coverage(n, results["02-coverage-by-objective"], tables, names, figures_dir),
-        _roles_and_matrix(
-            n, results["04-sdg-action-line-matrix"], results["02-coverage-by-objective"], names, figures_dir
-        ),
-        _study_groups(n, results["03-coverage-by-study-group"], tables, meta, figures_dir),
-    ]
-    changes = results.get("05-changes-since-previous-edition", {}).get("key_figures", {})
-    if changes.get("previous_year"):
-        sections.append(_changes(n, changes, meta))
-    sections.append(_method(n, tables, meta, results["02-coverage-by-objective"]["key_figures"]))
-    annexes = [_annex_1(n, tables, meta), _annex_2(n, tables, meta)]
+    names = _names(numbers)
+    context = {
+        "meta": meta,
+        "report": report,
+        "year": int(meta["year"]),
+        "notebook": notebook,
+        "figure": lambda label: layout.place("figure", label),
+        "table": lambda label: layout.place("table", label),
+        "ref": layout.ref,
+        "refs": layout.refs,
+        "para": layout.para,
+        "plural": plural,
+        "plural_form": plural_form,
+        "listing": listing,
+        "agree": agree,
+        "zip": zip,
+        "slug": slug,
+        "n_sdgs": len(ids.ALL_SDGS),
+        "n_action_lines": len(ids.ALL_ACTION_LINES),
+        "NOT_PUBLISHED": ids.NOT_PUBLISHED,
+        "revision": revision,
+        "corrections": corrections or [],
+        **names,
+    }
+    environment = _environment(templates)
+    sections, annexes = [], []
+    for template in templates:
+        layout.template = str(
+            template.path.relative_to(paths.PROJECT_ROOT)
+            if template.path.is_relative_to(paths.PROJECT_ROOT)
+            else template.path
+        )
+        try:
+            text = environment.get_template(template.file).render(**context)
+        except ReportError as error:
+            raise ReportError(f"{layout.template}: {error}") from None
+        except Exception as error:  # a Jinja syntax or undefined-name error in an analyst's template
+            line = getattr(error, "lineno", None) or _template_line(error, template.path)
+            raise ReportError(
+                f"{layout.template}{f', line {line}' if line else ''}: {type(error).__name__}: {error}"
+            ) from None
+        section = _section(text, template, layout, figures_dir)
+        if section is None:
+            continue
+        _place_leftovers(section, template, layout, figures_dir)
+        (annexes if template.name.startswith("annex") else sections).append(section)
+    numbered = _number(sections + annexes)
+    for label, where in layout.refs_:
+        if label not in numbered:
+            raise ReportError(f"{where}: refers to {label!r}, which no notebook produced and no paragraph is labelled")
     place = ", ".join(filter(None, [meta.get("meeting", ""), meta.get("meeting_place", ""), _dates(meta)]))
     header = [
-        ("Group", meta.get("group", NOT_GIVEN)),
+        ("Group", meta.get("group") or NOT_GIVEN),
         ("Meeting", place or NOT_GIVEN),
-        ("Document", meta.get("document_number") or f"{NOT_GIVEN} (no source gives the document number)"),
+        ("Document", meta.get("document_number") or NOT_GIVEN),
         ("Date", report.get("date") or NOT_GIVEN),
         ("Original", report.get("original_language") or NOT_GIVEN),
         ("Source", report.get("source") or NOT_GIVEN),
@@ -178,403 +429,157 @@ def build(results: dict[str, dict], meta: dict, figures_dir: Path) -> Document:
         annexes=annexes,
         colophon=f"Generated by itud {__version__} from data/{meta['year']}/ and the notebooks in notebooks/; "
         "manifest.json beside this file lists the checksum of every input and output.",
+        revision=_revision_line(revision),
     )
 
 
-def _introduction(n: _Numbers, meta: dict, tables: dict) -> Section:
-    source = meta.get("source_document", {}).get("title", "the source document")
-    summary = tables["summary"]
-    kind = parent_kind(tables)
-    return Section(
-        "Introduction",
-        [
-            n.para(
-                f"This document reports how the work of ITU-D serves the WSIS Action Lines and the Sustainable "
-                f"Development Goals (SDGs). It is regenerated from the mapping tables of the contribution "
-                f"\u201c{source}\u201d: its Annex 1 links the {_plural(summary['objectives'], kind)} of the "
-                f"{meta.get('strategic_plan', 'strategic plan')} and their {_plural(summary['outcomes'], 'outcome')} "
-                "to SDGs and WSIS Action Lines; its Annex 2 lists the "
-                f"{_plural(summary['study_groups'], 'study group')} "
-                f"and {_plural(summary['questions'], 'question')} of the {meta.get('study_period', '')} study period."
-            ),
-            n.para(
-                "Every number below is computed from those tables by the notebooks of this report, and Annexes 1 "
-                "and 2 are regenerated from the same tables. The note on data and method says where each table "
-                "comes from and what was corrected in reading it."
-            ),
-        ],
-    )
+def _template_line(error: Exception, path: Path) -> int | None:
+    """The line of the template where a rendering error happened (Jinja maps template frames to their lines)."""
+    import traceback
+
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == str(path)]
+    return lines[-1] if lines else None
 
 
-def _most_and_fewest(rows: list[dict]) -> tuple[dict, dict]:
-    """The rows linked to the most and to the fewest outcomes (first in order on ties)."""
-    return max(rows, key=lambda r: r["outcomes"]), min(rows, key=lambda r: r["outcomes"])
+def _revision_line(revision: dict | None) -> str:
+    if not revision:
+        return ""
+    return f"Revision {revision['number']} to Document {revision.get('of') or NOT_GIVEN}"
 
 
-def _objective_coverage(n: _Numbers, result: dict, tables: dict, names: _Names, figures_dir: Path) -> Section:
-    key = result["key_figures"]
-    summary = tables["summary"]
-    groups = key["by_group"]
-    figures = {f["name"]: f for f in result["figures"]}
-    kind = parent_kind(tables)
-    short = {o["objective"]: o["short_name"] for o in tables["objectives"]}
-    sdgs_reached = 17 - len(key["sdgs_not_reached"])
-    lines_reached = 11 - len(key["action_lines_not_reached"])
-    blocks = [
-        n.para(
-            f"Annex 1 links the {_plural(summary['outcomes'], 'outcome')} of the "
-            f"{_plural(summary['objectives'], kind)} to SDGs {summary['outcome_sdg_links']} times and to WSIS "
-            f"Action Lines {summary['outcome_action_line_links']} times. Together the outcomes reach "
-            f"{sdgs_reached} of the 17 SDGs and {lines_reached} of the 11 Action Lines."
-        ),
-        n.para(
-            f"Reach differs by {kind}: "
-            + "; ".join(
-                f"{g['objective']} ({short[g['objective']]}) reaches {g['sdgs_reached']} of the 17 SDGs "
-                f"({g['sdg_share']:.0%}) and {g['action_lines_reached']} of the 11 Action Lines "
-                f"({g['action_line_share']:.0%})"
-                for g in groups
-            )
-            + f" (Table {n.table + 1})."
-        ),
-        n.tab(
-            f"Coverage by {kind}",
-            [
-                kind.capitalize(),
-                "Outcomes",
-                "SDG links",
-                "SDGs reached",
-                "Action Line links",
-                "Action Lines reached",
-                "SDGs not reached",
-                "Action Lines not reached",
-            ],  # fmt: skip
-            [
-                [
-                    g["objective"],
-                    g["outcomes"],
-                    g["sdg_links"],
-                    f"{g['sdgs_reached']} of 17",
-                    g["action_line_links"],
-                    f"{g['action_lines_reached']} of 11",
-                    g["sdgs_not_reached"],
-                    g["action_lines_not_reached"],
-                ]
-                for g in groups
-            ],  # fmt: skip
-        ),
-    ]
-    blanket = key["blanket"]
-    if blanket:
-        without = key["by_group_without_blanket"]
-        changed = [
-            f"{g['objective']} from {g['sdgs_reached']} to {w['sdgs_reached']} SDGs and from "
-            f"{g['action_lines_reached']} to {w['action_lines_reached']} Action Lines"
-            for g, w in zip(groups, without, strict=True)
-            if (g["sdgs_reached"], g["action_lines_reached"]) != (w["sdgs_reached"], w["action_lines_reached"])
-        ]
-        only = []
-        if key["sdgs_only_through_blanket"]:
-            only.append(names.sdgs(key["sdgs_only_through_blanket"]))
-        if key["action_lines_only_through_blanket"]:
-            only.append(names.action_lines(key["action_lines_only_through_blanket"]))
-        subject = f"Outcome {blanket[0]} is" if len(blanket) == 1 else f"Outcomes {listing(blanket)} are"
-        text = (
-            f"{subject} linked to every SDG or every Action "
-            f"Line: a blanket link, which says that the work serves all goals but not which in particular. Without "
-            f"blanket outcomes, reach falls for {listing(changed) if changed else 'no ' + kind}."
-        )
-        if only:
-            text += f" Only the blanket link reaches {listing(only)}."
-        blocks.append(n.para(text))
-    else:
-        blocks.append(n.para("No outcome is linked to every SDG or to every Action Line (no blanket link)."))
-    most, fewest = _most_and_fewest(key["by_sdg"])
-    blocks.append(
-        n.para(
-            f"By goal, {names.sdgs([most['sdg']])} is linked to the most outcomes ({most['outcomes']}, of "
-            f"{_plural(most['objectives'], kind)}) and {names.sdgs([fewest['sdg']])} to the fewest "
-            f"({fewest['outcomes']}). Figure {n.figure + 1} shows every goal."
-        )
-    )
-    blocks.append(n.fig(figures["outcomes-per-sdg"], figures_dir))
-    most_line, fewest_line = _most_and_fewest(key["by_action_line"])
-    blocks.append(
-        n.para(
-            f"Among the WSIS Action Lines, {names.action_lines([most_line['action_line']])} is linked to the most "
-            f"outcomes ({most_line['outcomes']}) and {names.action_lines([fewest_line['action_line']])} to the "
-            f"fewest ({fewest_line['outcomes']}) (Figure {n.figure + 1}). Figures {n.figure + 2} and "
-            f"{n.figure + 3} show every link of every outcome, and Figure {n.figure + 4} the SDGs of each {kind}."
-        )
-    )
-    for name in ("outcomes-per-action-line", "outcome-by-sdg", "outcome-by-action-line", "objective-by-sdg"):
-        blocks.append(n.fig(figures[name], figures_dir))
-    overlap = key["overlap_sdg"]
-    if overlap:
-        high = max(overlap, key=lambda r: r["jaccard"])
-        low = min(overlap, key=lambda r: r["jaccard"])
-        blocks.append(
-            n.para(
-                f"The {kind}s overlap most between {high['objective_a']} and {high['objective_b']}, which share "
-                f"{high['n_shared']} SDGs (Jaccard similarity {high['jaccard']:.2f}), and least between "
-                f"{low['objective_a']} and {low['objective_b']}, which share {low['n_shared']} "
-                f"({low['jaccard']:.2f})."
-            )
-        )
-    return Section(f"Coverage of the SDGs and WSIS Action Lines by {kind} and outcome", blocks)
+def _names(numbers: dict[str, _NotebookView]) -> dict:
+    """Helpers that name SDGs and Action Lines, from the reference tables notebook 01 carries."""
+    if "01-mapping-tables" not in numbers:
+        return {}
+    tables = numbers["01-mapping-tables"]
+    sdg = {r.sdg: r.short_name for r in tables.sdg_names}
+    line = {r.action_line: r.name for r in tables.action_line_names}
+    return dict(
+        sdg_names=lambda values: listing([f"SDG {n} ({sdg[n]})" for n in values]),
+        action_line_names=lambda values: listing([f"{a} ({line[a]})" for a in values]),
+        kind=parent_kind(tables.objectives),
+    )  # fmt: skip
 
 
-def _roles_and_matrix(n: _Numbers, result: dict, coverage_result: dict, names: _Names, figures_dir: Path) -> Section:
-    key = result["key_figures"]
-    figures = {f["name"]: f for f in result["figures"]}
-    blocks = []
-    roles = [r for r in key["roles"] if r["n_action_lines"]]
-    if roles:
-        parts = [
-            f"ITU is {r['role']} of {listing(r['action_lines'])}: the outcomes reach {r['n_reached']} of these "
-            f"{r['n_action_lines']}, through {_plural(r['links'], 'link')} from {_plural(r['outcomes'], 'outcome')}"
-            for r in roles
-        ]
-        blocks.append(n.para("; ".join(parts) + "."))
-    else:
-        blocks.append(n.para("ITU's role per Action Line is not known for this edition's period."))
-    strongest = key["strongest_pairs"][0]
-    blocks.append(
-        n.para(
-            f"Of the 187 pairs of an SDG and a WSIS Action Line, the outcomes connect {key['pairs_linked']}; "
-            f"without blanket outcomes, {key['pairs_linked_without_blanket']}. The pair linked by the most outcomes "
-            f"is {names.sdgs([strongest['sdg']])} with {names.action_lines([strongest['action_line']])} "
-            f"({strongest['outcomes']} outcomes). Figures {n.figure + 1} and {n.figure + 2} show the whole matrix, "
-            "with and without blanket outcomes."
-        )
-    )
-    blocks.append(n.fig(figures["sdg-by-action-line"], figures_dir))
-    blocks.append(n.fig(figures["sdg-by-action-line-specific"], figures_dir))
-    return Section("ITU's roles and the SDG x WSIS Action Line matrix", blocks)
+def _inline(children: list) -> tuple[str, str]:
+    """Markdown inline tokens -> (bold lead-in, plain text)."""
 
-
-def _study_groups(n: _Numbers, result: dict, tables: dict, meta: dict, figures_dir: Path) -> Section:
-    key = result["key_figures"]
-    groups = tables["study_groups"]
-    per_group = key["questions_per_study_group"]
-    listed = listing(
-        [f"{g['study_group']} ({g['name']}, {_plural(per_group.get(g['study_group'], 0), 'question')})" for g in groups]
-    )
-    if key["by_group"] == "not published":
-        note = meta.get("question_links", {}).get("note", "")
-        return Section(
-            "Study groups and questions",
-            [
-                n.para(
-                    f"Annex 2 of the source lists the {_plural(len(groups), 'study group')} of the "
-                    f"{meta.get('study_period', '')} study period: {listed}. The links of the questions to SDGs and "
-                    "WSIS Action Lines are not published in the source document, and no public copy of them was "
-                    "found. Coverage per study group and per question is therefore not reported: it is missing "
-                    "data, not zero coverage, and no figure is drawn for it." + (f" ({note})" if note else "")
-                )
-            ],
-        )
-    blocks = [
-        n.para(
-            f"Annex 2 links the questions of the {_plural(len(groups), 'study group')} ({listed}) to SDGs and WSIS "
-            f"Action Lines (Table {n.table + 1})."
-        ),
-        n.tab(
-            "Coverage by study group",
-            [
-                "Study group",
-                "Questions",
-                "SDG links",
-                "SDGs reached",
-                "Action Line links",
-                "Action Lines reached",
-                "SDGs not reached",
-            ],  # fmt: skip
-            [
-                [
-                    g["study_group"],
-                    g["questions"],
-                    g["sdg_links"],
-                    f"{g['sdgs_reached']} of 17",
-                    g["action_line_links"],
-                    f"{g['action_lines_reached']} of 11",
-                    g["sdgs_not_reached"],
-                ]
-                for g in key["by_group"]
-            ],  # fmt: skip
-        ),
-    ]
-    if key["blanket"]:
-        blocks.append(
-            n.para(f"Blanket questions (linked to every SDG or every Action Line): {listing(key['blanket'])}.")
-        )
-    blocks += [n.fig(f, figures_dir) for f in result["figures"]]
-    return Section("Study groups and questions", blocks)
-
-
-def _changes(n: _Numbers, changes: dict, meta: dict) -> Section:
-    previous = changes["previous_year"]
-    ids = changes["changed_ids"]
-    links = changes["changed_links"]
-    added = [f"{r['kind'].replace('_', ' ')} {r['id']}" for r in ids if r["change"] == "added"]
-    removed = [f"{r['kind'].replace('_', ' ')} {r['id']}" for r in ids if r["change"] == "removed"]
-    gained = sum(r["change"] == "gained" for r in links)
-    lost = sum(r["change"] == "lost" for r in links)
-    was_added = "was" if len(added) == 1 else "were"
-    text = (
-        f"Since the {previous} edition, {listing(added) if added else 'nothing'} {was_added} "
-        f"added and {listing(removed) if removed else 'nothing'} {'was' if len(removed) == 1 else 'were'} removed; "
-        f"{_plural(gained, 'link')} {'was' if gained == 1 else 'were'} gained and {_plural(lost, 'link')} lost "
-        f"(Tables {n.table + 1} and {n.table + 2})."
-    )
-    if not changes["question_links_compared"]:
-        text += " Question links are not compared: they are not published in both editions."
-    rows = changes["coverage_before_after"]
-    year = str(meta["year"])
-    return Section(
-        f"Changes since the {previous} edition",
-        [
-            n.para(text),
-            n.tab(
-                f"Coverage figures, {previous} and {year}",
-                ["Measure", str(previous), year, "Change"],
-                [[r["measure"], r[str(previous)], r[year], r["change"]] for r in rows],
-            ),
-            n.tab(
-                f"Links gained and lost since {previous}",
-                ["Link", "From", "To", "Change"],
-                [[r["link"], r["from"], r["to"], r["change"]] for r in links] or [["-", "-", "-", "no change"]],
-            ),
-        ],
-    )
-
-
-def _method(n: _Numbers, tables: dict, meta: dict, coverage_key: dict) -> Section:
-    source = meta.get("source_document", {})
-    status = tables["title_status_counts"]
-    normalisations = tables["normalisations"]
-    blocks = [
-        Paragraph(
-            f"Source. The mapping tables of this edition were read from \u201c{source.get('title', NOT_GIVEN)}\u201d "
-            f"(file {source.get('file', NOT_GIVEN)}, SHA-256 {source.get('sha256', NOT_GIVEN)}). Every row of "
-            "data/<year>/ names the source document, the annex and the line it was read from. Names and colours "
-            "of the SDGs, names of the WSIS Action Lines and ITU's roles come from the project's reference tables, "
-            "each with its certainty."
-        ),
-        Paragraph(
-            f"Question titles. Of the {_plural(sum(status.values()), 'question title')}, "
-            + listing([f"{count} {state}" for state, count in status.items()])
-            + " in wording (VERIFIED: the text was seen in a public source; LIKELY: strong indirect evidence; "
-            "UNVERIFIED: the topic is known, the exact wording is not). Annex 2 gives the status of each title."
-        ),
-        Paragraph(
-            "Blanket links. An outcome (or question) linked to all 17 SDGs or all 11 Action Lines is called a blanket "
-            f"link ({listing(coverage_key['blanket']) if coverage_key['blanket'] else 'none in this edition'}). "
-            "Coverage is given with and without blanket links, so that the reader sees what the specific outcomes "
-            "reach."
-        ),
-    ]
-    if normalisations:
-        kinds: dict[str, list[int]] = {}
-        for row in normalisations:
-            kinds.setdefault(row["kind"], []).append(row["source_line"])
-        blocks.append(
-            Paragraph(
-                f"Reading the source. The annex parser made {_plural(len(normalisations), 'normalisation')} of the "
-                "source text, listed in the table below: "
-                + "; ".join(
-                    f"{kind} (line{'s' if len(lines) > 1 else ''} {listing(lines)})" for kind, lines in kinds.items()
-                )
-                + "."
-            )
-        )
-        blocks.append(
-            n.tab(
-                "Normalisations the annex parser made (identifiers, ranges and lists; layout-only changes to spaces "
-                "are counted above)",
-                ["Line", "Kind", "Source text", "Read as"],
-                [
-                    [r["source_line"], r["kind"], r["before"], r["after"]]
-                    for r in normalisations
-                    if "spaces" not in r["kind"]
-                ],
-            )
-        )
-    else:
-        blocks.append(
-            Paragraph("Reading the source. The tables of this edition were not produced by the annex parser.")
-        )
-    return Section("Note on data and method", blocks)
-
-
-def _sdg_list(sdgs: list[int]) -> str:
-    return "1-17 (all)" if sdgs == list(range(1, 18)) else listing(sdgs)
-
-
-def _line_list(lines: list[str]) -> str:
-    return "C1-C11 (all)" if lines == [f"C{i}" for i in range(1, 12)] else listing(lines)
-
-
-def _annex_1(n: _Numbers, tables: dict, meta: dict) -> Section:
-    kind = parent_kind(tables)
-    blocks: list = [
-        n.tab(
-            f"{kind.capitalize()}s",
-            [kind.capitalize(), "Short name", "Text"],
-            [[o["objective"], o["short_name"], o["text"]] for o in tables["objectives"]],
-        )
-    ]
-    for objective in tables["objectives"]:
-        outcomes = [o for o in tables["outcomes"] if o["objective"] == objective["objective"]]
-        blocks.append(
-            n.tab(
-                f"Outcomes of {objective['objective']} {objective['short_name']}",
-                [
-                    "Outcome",
-                    "Text",
-                    "Contributes to achievement of SDG Goals",
-                    "Contributes to facilitation of implementation of WSIS AL",
-                ],  # fmt: skip
-                [[o["outcome"], o["text"], _sdg_list(o["sdgs"]), _line_list(o["action_lines"])] for o in outcomes],
-            )
-        )
-    return Section(
-        f"Annex 1: ITU-D contribution to the {meta.get('strategic_plan', 'strategic plan')}: {kind.capitalize()}s, "
-        "Outcomes, SDGs and WSIS Action Lines",
-        blocks,
-    )
-
-
-def _annex_2(n: _Numbers, tables: dict, meta: dict) -> Section:
-    published = tables["question_links"]["status"] != "not published"
-    links = {r["question"]: r for r in tables["question_links_table"]} if published else {}
-    blocks: list = []
-    if not published:
-        blocks.append(
-            Paragraph(
-                "The source does not publish the links of the questions to SDGs and WSIS Action Lines: the columns "
-                "below say \u201cnot published\u201d. They are missing data, not zero coverage."
-            )
-        )
-    for group in tables["study_groups"]:
-        questions = [q for q in tables["questions"] if q["study_group"] == group["study_group"]]
-        rows = []
-        for q in questions:
-            status = q["title_status"] + (f" ({q['status_note']})" if q.get("status_note") else "")
-            if published:
-                rows.append([q["question"], q["title"], status, _sdg_list(links[q["question"]]["sdgs"]),
-                             _line_list(links[q["question"]]["action_lines"])])  # fmt: skip
+    def flat(tokens) -> str:
+        out = []
+        for token in tokens:
+            if token["type"] in ("softbreak", "linebreak"):
+                out.append(" ")
+            elif "children" in token:
+                out.append(flat(token["children"]))
             else:
-                rows.append([q["question"], q["title"], status, "not published", "not published"])
-        blocks.append(
-            n.tab(
-                f"{group['study_group']}: {group['name']}",
-                ["Question", "Title", "Title status", "SDGs", "WSIS Action Lines"],
-                rows,
-            )
-        )
-    return Section(
-        f"Annex 2: ITU-D study group questions ({meta.get('study_period', '')}) and their contribution to the WSIS "
-        "Action Lines and the SDGs",
-        blocks,
-    )
+                out.append(token.get("raw", ""))
+        return "".join(out)
+
+    lead = ""
+    if children and children[0]["type"] == "strong":
+        lead, children = flat(children[0]["children"]), children[1:]
+    return lead, re.sub(r"\s+", " ", flat(children)).strip()
+
+
+def _section(text: str, template: SectionTemplate, layout: _Layout, figures_dir: Path) -> Section | None:
+    """A rendered template (Markdown) as a Section; None when it rendered nothing."""
+    import mistune
+
+    if not text.strip():
+        return None
+    numbered = UNNUMBERED not in text
+    tokens = mistune.create_markdown(renderer=None)(text.replace(UNNUMBERED, ""))
+    title, blocks = "", []
+    for token in tokens:
+        kind = token["type"]
+        if kind == "heading" and not title:
+            title = _inline(token["children"])[1]
+        elif kind in ("paragraph", "block_quote", "list"):
+            for lead, body in _paragraphs(token):
+                whole = _TOKEN.fullmatch(body)
+                if whole and whole[1] in ("figure", "table"):
+                    blocks.append(_block(whole[1], whole[2], layout, figures_dir))
+                    continue
+                label = ""
+                starts = re.match(r"\u27e6para:([a-z0-9-]+)\u27e7\s*", body)
+                if starts:
+                    label, body = starts[1], body[starts.end() :]
+                note = kind != "paragraph" or not numbered
+                blocks.append(Paragraph(body, None if note else 0, lead, label))
+        elif kind not in ("blank_line", "block_html"):
+            raise ReportError(f"{layout.template}: Markdown {kind!r} is not supported in report sections")
+    if not title:
+        raise ReportError(f"{layout.template}: a section starts with a '# Title' line")
+    return Section(title, blocks, template.name)
+
+
+def _paragraphs(token) -> list[tuple[str, str]]:
+    if token["type"] == "paragraph":
+        return [_inline(token["children"])]
+    found = []
+    for child in token.get("children", []):
+        if child["type"] in ("paragraph", "block_text"):
+            found.append(_inline(child["children"]))
+        elif "children" in child:
+            found += _paragraphs(child)
+    return found
+
+
+def _block(kind: str, label: str, layout: _Layout, figures_dir: Path):
+    if kind == "figure":
+        item = layout.figures[label][1]
+        return FigureBlock(0, item.title, item.caption, figures_dir / item.png, figures_dir / item.svg, label)
+    item = layout.tables[label][1]
+    marks, notes = {}, []
+    for mark in item.marks:  # one footnote per mark, numbered a, b, c... under the table
+        symbol = chr(ord("a") + len(notes))
+        marks[(mark.row, item.columns.index(mark.column))] = symbol
+        notes.append(f"{symbol} {mark.note}")
+    return TableBlock(0, item.caption, list(item.columns), [list(r) for r in item.rows], label, marks, notes)
+
+
+def _place_leftovers(section: Section, template: SectionTemplate, layout: _Layout, figures_dir: Path) -> None:
+    """Items declared for this section that its template does not place: appended, with a warning."""
+    for kind, items in (("figure", layout.figures), ("table", layout.tables)):
+        for label, (notebook, item) in items.items():
+            if item.section == template.name and label not in layout.placed:
+                warnings.warn(
+                    f"notebook {notebook}: {kind} {label!r} is not placed by {layout.template}; "
+                    f"placed at the end of section {template.name!r}",
+                    UnplacedItemWarning,
+                    stacklevel=2,
+                )
+                layout.placed[label] = "(end of section)"
+                section.blocks.append(_block(kind, label, layout, figures_dir))
+
+
+def _number(parts: list[Section]) -> dict[str, str]:
+    """Number paragraphs, figures and tables in reading order, then write every reference as its number."""
+    counters = {"paragraph": 0, "figure": 0, "table": 0}
+    names: dict[str, str] = {}
+    for part in parts:
+        for block in part.blocks:
+            kind = {Paragraph: "paragraph", FigureBlock: "figure", TableBlock: "table"}[type(block)]
+            if kind == "paragraph" and block.number is None:
+                continue
+            counters[kind] += 1
+            block.number = counters[kind]
+            if block.label:
+                names[block.label] = f"{kind if kind == 'paragraph' else kind.capitalize()} {block.number}"
+
+    def written(match: re.Match) -> str:
+        if match[1] == "ref":
+            return names.get(match[2], match[0])
+        if match[1] == "refs":
+            found = [names[label].split(" ") for label in match[2].split(",") if label in names]
+            kinds = {kind for kind, _ in found}
+            if len(kinds) == 1 and len(found) > 1:  # "Figures 3 and 4"
+                return f"{kinds.pop()}s {listing([number for _, number in found])}"
+            return listing([" ".join(pair) for pair in found])
+        return ""
+
+    for part in parts:
+        for block in part.blocks:
+            if isinstance(block, Paragraph):
+                block.text = _TOKEN.sub(written, block.text)
+    return names

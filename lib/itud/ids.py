@@ -15,6 +15,25 @@ ALL_SDGS: tuple[int, ...] = tuple(SDG_RANGE)
 ALL_ACTION_LINES: tuple[str, ...] = tuple(f"C{n}" for n in ACTION_LINE_RANGE)
 
 
+class NotPublished:
+    """The one marker for links an edition's data do not hold: missing data, never zero coverage.
+
+    Its text, "not published", is also what edition.toml's `question_links.status` and the
+    notebooks' results (JSON) hold; `results` turns that text back into this marker.
+    """
+
+    def __repr__(self) -> str:
+        return "not published"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_PUBLISHED = NotPublished()
+
+
 class IdError(ValueError):
     """An identifier that cannot be read as the kind asked for."""
 

@@ -16,6 +16,7 @@ NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
 NOTEBOOK_OUTPUT_DIR = PROJECT_ROOT / "build" / "notebooks"
+SECTIONS_DIR = PROJECT_ROOT / "report" / "sections"  # the report's section templates (its wording)
 
 
 def data_dir_or_default(data_dir: str | Path) -> Path:
@@ -118,3 +119,13 @@ def read_input(path: Path, root: Path | None = None, limit: int | None = None) -
     if len(data) > limit:
         raise refuse(f"is over the limit of {limit} bytes for an input file: is it the right file?")
     return data
+
+
+def resolve_year(year: int | str, data_dir: str | Path = "") -> int:
+    """A notebook's `year` parameter: 0 means the newest edition in `data_dir` (the project's data/ if empty)."""
+    if str(year).strip() not in ("0", ""):
+        return int(edition_dir(data_dir_or_default(data_dir), year).name)
+    years = available_years(data_dir_or_default(data_dir))
+    if not years:
+        raise EditionError([Problem(str(data_dir_or_default(data_dir)), "no edition folder (such as 2019/) in it")])
+    return int(years[-1])

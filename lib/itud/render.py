@@ -1,4 +1,4 @@
-"""Write a `Document` as HTML, DOCX and PDF, and its tables as spreadsheet-safe CSV.
+"""Write a `Document` as HTML, DOCX and PDF, and its tables as one workbook (xlsx) and tidy CSV files.
 
 Each writer gives the same bytes for the same document:
 - HTML: a Jinja2 template with autoescaping (text from data is never markup);
@@ -7,6 +7,9 @@ Each writer gives the same bytes for the same document:
   Caption, Table Grid); the zip is rewritten with fixed timestamps.
 - PDF: reportlab platypus in invariant mode, with the DejaVu fonts matplotlib
   ships (embedded), so every character of the data prints.
+- XLSX: xlsxwriter, one sheet per report table named by its label, numbers as
+  numbers; fixed creation date and zip timestamps.
+- CSV: one file per table, `<label>.csv`, header row first, numbers as numbers.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import base64
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from itud.document import Document, FigureBlock, Paragraph, Section, TableBlock
+from itud.document import Document, FigureBlock, Paragraph, Section, TableBlock, cell_text
 
 FIXED_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # stands for "no timestamp" in DOCX properties
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -73,6 +77,8 @@ def write_docx(document: Document, path: Path) -> Path:
         cells[0].paragraphs[0].add_run(f"{label}:").bold = True
         cells[1].paragraphs[0].add_run(value)
         cells[0].width, cells[1].width = Cm(3.5), Cm(13.5)
+    if document.revision:
+        word.add_paragraph().add_run(document.revision).bold = True
     word.add_paragraph(document.title.upper(), style="Title")
     for label, text in (
         ("Summary", document.summary),
@@ -105,7 +111,10 @@ def _docx_section(word, part: Section) -> None:
         if isinstance(block, Paragraph):
             # Word numbers "List Number" paragraphs itself; they are the only ones, in the same order,
             # so its numbers equal block.number.
-            word.add_paragraph(block.text, style="List Number" if block.number else None)
+            paragraph = word.add_paragraph(style="List Number" if block.number else None)
+            if block.lead:
+                paragraph.add_run(block.lead + " ").bold = True
+            paragraph.add_run(block.text)
         elif isinstance(block, FigureBlock):
             word.add_picture(str(block.png), width=Cm(16.5))
             caption = word.add_paragraph(style="Caption")
@@ -129,14 +138,19 @@ def _docx_table(word, block: TableBlock) -> None:
     repeat = OxmlElement("w:tblHeader")  # header row repeats on every page
     repeat.set(qn("w:val"), "true")
     table.rows[0]._tr.get_or_add_trPr().append(repeat)
-    for row in block.rows:
+    for row in block.text_rows():
         for cell, value in zip(table.add_row().cells, row, strict=True):
             cell.paragraphs[0].add_run(value).font.size = Pt(9)
+    for note in block.notes:
+        word.add_paragraph(note, style="Caption")
     word.add_paragraph()
 
 
-def _stable_zip(data: bytes) -> bytes:
-    """The same zip with fixed entry timestamps: python-docx stamps entries with the current time."""
+def _stable_zip(data: bytes, rewrite: dict | None = None) -> bytes:
+    """The same zip with fixed entry timestamps (python-docx stamps entries with the current time).
+
+    `rewrite`: entry name -> function applied to that entry's bytes.
+    """
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
@@ -144,7 +158,8 @@ def _stable_zip(data: bytes) -> bytes:
             entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            target.writestr(entry, source.read(info.filename))
+            content = source.read(info.filename)
+            target.writestr(entry, (rewrite or {}).get(info.filename, lambda b: b)(content))
     return out.getvalue()
 
 
@@ -205,13 +220,17 @@ def write_pdf(document: Document, path: Path) -> Path:
         colWidths=[3.2 * cm, 13.8 * cm],
     )
     header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story += [header, para(document.title.upper(), "title")]
-    box = [
-        [para("Summary:", "h2")], [para(document.summary, "body")],
-        [para("Action required:", "h2")], [para(document.action_required, "body")],
-        [para("References:", "h2")], [para("; ".join(document.references), "body")],
-    ]  # fmt: skip
-    summary = Table(box, colWidths=[17 * cm])
+    story.append(header)
+    if document.revision:
+        story.append(para(document.revision, "h2"))
+    story.append(para(document.title.upper(), "title"))
+    box = []
+    for label, text in (("Summary:", document.summary), ("Action required:", document.action_required),
+                        ("References:", "; ".join(document.references))):  # fmt: skip
+        box.append([para(label, "h2")])
+        # One row per paragraph, and rows that may split across pages: a long summary still lays out.
+        box += [[para(chunk.strip(), "body")] for chunk in text.split("\n\n") if chunk.strip()]
+    summary = Table(box, colWidths=[17 * cm], splitInRow=1)
     summary.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, colors.black)]))
     story.append(summary)
     for part in document.sections + document.annexes:
@@ -239,18 +258,20 @@ def _pdf_block(block, para, styles) -> list:
     from reportlab.lib.units import cm
     from reportlab.lib.utils import ImageReader
     from reportlab.platypus import Image, KeepTogether, Table, TableStyle
+    from reportlab.platypus import Paragraph as P
 
     if isinstance(block, Paragraph):
+        text = (f"<b>{escape(block.lead)}</b> " if block.lead else "") + escape(block.text)
         if block.number:
-            return [para(block.text, "numbered", bulletText=f"{block.number}.")]
-        return [para(block.text, "note")]
+            return [P(text, styles["numbered"], bulletText=f"{block.number}.")]
+        return [P(text, styles["note"])]
     if isinstance(block, FigureBlock):
         width, height = ImageReader(str(block.png)).getSize()
         shown = 16.5 * cm
         image = Image(str(block.png), width=shown, height=shown * height / width)
         caption = para(f"Figure {block.number}: {block.title}. {block.caption}", "caption")
         return [KeepTogether([image, caption])]
-    rows = [[para(c, "cell") for c in block.columns]] + [[para(v, "cell") for v in row] for row in block.rows]
+    rows = [[para(c, "cell") for c in block.columns]] + [[para(v, "cell") for v in row] for row in block.text_rows()]
     table = Table(rows, repeatRows=1, colWidths=_widths(block, 17 * cm))
     table.setStyle(
         TableStyle(
@@ -261,13 +282,15 @@ def _pdf_block(block, para, styles) -> list:
             ]
         )
     )
-    return [para(f"Table {block.number}: {block.caption}", "caption"), table]
+    notes = [para(note, "caption") for note in block.notes]
+    return [para(f"Table {block.number}: {block.caption}", "caption"), table, *notes]
 
 
 def _widths(block: TableBlock, total: float) -> list[float]:
     """Column widths in proportion to the longest text in each column (capped), for readable tables."""
+    rows = block.text_rows()
     longest = [
-        max(max(len(word) for word in block.columns[i].split()), min(max(len(row[i]) for row in block.rows), 60)) + 3
+        max(max(len(word) for word in block.columns[i].split()), min(max((len(r[i]) for r in rows), default=1), 60)) + 3
         for i in range(len(block.columns))
     ]
     return [total * n / sum(longest) for n in longest]
@@ -293,18 +316,73 @@ def _is_number(value: str) -> bool:
     return True
 
 
+def _sheet_value(value):
+    """A cell for a spreadsheet: numbers stay numbers, everything else is the printed text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return cell_text(value)
+
+
 def write_tables_csv(document: Document, folder: Path) -> list[Path]:
-    """Every table of the document as a UTF-8 CSV (with BOM, so Excel reads the encoding)."""
+    """Every table of the document as a tidy UTF-8 CSV named by its label (with BOM, so Excel reads the encoding)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for part in document.sections + document.annexes:
-        for block in part.blocks:
-            if isinstance(block, TableBlock):
-                path = folder / f"table-{block.number:02d}.csv"
-                with path.open("w", newline="", encoding="utf-8-sig") as handle:
-                    writer = csv.writer(handle, lineterminator="\r\n")
-                    writer.writerow([f"Table {block.number}: {block.caption}"])
-                    writer.writerow(block.columns)
-                    writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in block.rows])
-                written.append(path)
+    for block in document.tables():
+        path = folder / f"{block.label or f'table-{block.number:02d}'}.csv"
+        with path.open("w", newline="", encoding="utf-8-sig") as handle:
+            writer = csv.writer(handle, lineterminator="\r\n")
+            writer.writerow(block.columns)
+            for row in block.rows:
+                cells = [_sheet_value(v) for v in row]
+                writer.writerow([spreadsheet_safe(c) if isinstance(c, str) else c for c in cells])
+        written.append(path)
     return written
+
+
+def sheet_names(document: Document) -> list[str]:
+    """One sheet name per table: its label, cut to Excel's 31 characters and made unique."""
+    names: list[str] = []
+    for block in document.tables():
+        base = (block.label or f"table-{block.number}")[:31]
+        name, n = base, 1
+        while name in names:
+            n += 1
+            name = f"{base[: 31 - len(str(n)) - 1]}-{n}"
+        names.append(name)
+    return names
+
+
+def write_xlsx(document: Document, path: Path) -> Path:
+    """Every table of the document as one sheet of a workbook: header row, then numeric or text cells, notes."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    # No dates in the properties (removed below): the same tables give the same bytes.
+    workbook.set_properties({"title": document.title, "author": "ITU-D report generator (itud)"})
+    bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    for name, block in zip(sheet_names(document), document.tables(), strict=True):
+        sheet = workbook.add_worksheet(name)
+        sheet.write_row(0, 0, block.columns, bold)
+        for r, row in enumerate(block.rows, start=1):
+            for c, value in enumerate(row):
+                cell = _sheet_value(value)
+                if isinstance(cell, str):
+                    sheet.write_string(r, c, cell, wrap)
+                else:
+                    sheet.write_number(r, c, cell)
+        for c, column in enumerate(block.columns):
+            longest = max([len(column), *(len(cell_text(row[c])) for row in block.rows)])
+            sheet.set_column(c, c, min(max(longest, 6), 60) + 2)
+        sheet.freeze_panes(1, 0)
+        if block.notes:
+            sheet.write_column(len(block.rows) + 2, 0, block.notes)
+    workbook.close()
+    path.write_bytes(_stable_zip(buffer.getvalue(), {"docProps/core.xml": _without_dates}))
+    return path
+
+
+def _without_dates(xml: bytes) -> bytes:
+    """Core properties without dcterms:created/modified, which xlsxwriter always writes (both are optional)."""
+    return re.sub(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>", b"", xml)

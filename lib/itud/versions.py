@@ -39,6 +39,7 @@ _NOT_IN_A_BUILD = {"jupyterlab", "nbval"}  # direct dependencies for people, not
 # Outputs that are records of the build rather than what readers see: they do not make a new version.
 _NOT_READER_FACING = ("notebooks/", f"{INPUTS_DIR}/", MANIFEST)
 EDITION_FILE = "edition.toml"
+OVERRIDES_DIR = "report"  # data/<year>/report/: the edition's own section templates
 
 
 def sha256(path: Path) -> str:
@@ -94,6 +95,9 @@ def snapshot(year: int, data_dir: Path, notebooks_dir: Path) -> Snapshot:
         for path in sorted(folder.iterdir()):
             if path.name in wanted:
                 taken.data[f"{edition}/{path.name}"] = read_input(path, Path(data_dir))
+            elif path.name == OVERRIDES_DIR and path.is_dir():  # the edition's own report wording
+                for override in sorted(path.glob("*.j2")):
+                    taken.data[f"{edition}/{OVERRIDES_DIR}/{override.name}"] = read_input(override, Path(data_dir))
             elif edition == str(year):
                 taken.ignored.append(str(path))
     for path in notebooks(notebooks_dir):
@@ -102,13 +106,16 @@ def snapshot(year: int, data_dir: Path, notebooks_dir: Path) -> Snapshot:
 
 
 def code_files() -> dict[str, str]:
-    """The package's code and templates with their SHA-256, by path under lib/itud/."""
+    """The package's code and templates, and the report's section templates (its wording), with their SHA-256."""
     package = Path(__file__).resolve().parent
-    return {
+    found = {
         f"lib/itud/{path.relative_to(package).as_posix()}": sha256(path)
         for path in sorted(package.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts
     }
+    for path in sorted(paths.SECTIONS_DIR.glob("*.j2")):
+        found[f"report/sections/{path.name}"] = sha256(path)
+    return found
 
 
 def inputs(taken: Snapshot) -> dict[str, str]:

@@ -1,0 +1,151 @@
+"""The report's tables, as data frames a notebook shows and declares with `out.table(...)`.
+
+Column headers are the words the report prints; cells stay numbers where they are numbers (so the
+workbook and the CSV exports get numeric columns), lists stay lists (printed as "1, 3 and 17"), and
+missing data is the NOT_PUBLISHED marker. Counts of SDGs and Action Lines come from `itud.ids`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pandas as pd
+
+from itud import coverage
+from itud.coverage import Mapping
+from itud.document import plural_form
+from itud.ids import ALL_ACTION_LINES, ALL_SDGS, NOT_PUBLISHED, NotPublished
+from itud.load import Edition
+from itud.results import slug
+
+
+class ReportTable(NamedTuple):
+    """One of several tables a function makes: its frame, a label and a caption for `out.table`."""
+
+    frame: pd.DataFrame
+    label: str
+    caption: str
+
+
+def sdg_list(values: list[int]) -> str:
+    """SDG numbers as the source annex writes them; every SDG is `1-17 (all)`."""
+    if tuple(values) == ALL_SDGS:
+        return f"{ALL_SDGS[0]}-{ALL_SDGS[-1]} (all)"
+    return _listing(values)
+
+
+def action_line_list(values: list[str]) -> str:
+    """Action Lines as the source annex writes them; every line is `C1-C11 (all)`."""
+    if tuple(values) == ALL_ACTION_LINES:
+        return f"{ALL_ACTION_LINES[0]}-{ALL_ACTION_LINES[-1]} (all)"
+    return _listing(values)
+
+
+def _listing(values: list) -> str:
+    items = [str(v) for v in values]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}" if items else "-"
+
+
+def coverage_by_group(mapping: Mapping | NotPublished, group_name: str) -> pd.DataFrame | NotPublished:
+    """Per objective (or study group): units, links and reach; `group_name` heads the first column."""
+    table = coverage.coverage_by_group(mapping)
+    if isinstance(table, NotPublished):
+        return table
+    unit = f"{mapping.unit}s"
+    return pd.DataFrame(
+        {
+            group_name: table.index,
+            unit.replace("_", " ").capitalize(): table[unit].to_numpy(),
+            "SDG links": table["sdg_links"].to_numpy(),
+            f"SDGs reached (of {len(ALL_SDGS)})": table["sdgs_reached"].to_numpy(),
+            "Action Line links": table["action_line_links"].to_numpy(),
+            f"Action Lines reached (of {len(ALL_ACTION_LINES)})": table["action_lines_reached"].to_numpy(),
+            "SDGs not reached": table["sdgs_not_reached"].to_numpy(),
+            "Action Lines not reached": table["action_lines_not_reached"].to_numpy(),
+        }
+    )
+
+
+def parents(edition: Edition) -> ReportTable:
+    """The objectives (or priorities) with their short names and texts."""
+    kind = edition.parent_kind.capitalize()
+    rows = edition.objectives
+    frame = pd.DataFrame({kind: rows["objective"], "Short name": rows["short_name"], "Text": rows["text"]})
+    return ReportTable(frame, "objectives", plural_form(edition.parent_kind).capitalize())
+
+
+def outcomes_per_parent(edition: Edition, mapping: Mapping) -> list[ReportTable]:
+    """Annex 1: one table per objective, each outcome with its SDGs and Action Lines as the source lists them."""
+    units = coverage.coverage_by_unit(mapping)
+    texts = edition.outcomes.set_index("outcome")["text"]
+    tables = []
+    for objective in edition.objectives.itertuples():
+        rows = units[units["objective"] == objective.objective]
+        frame = pd.DataFrame(
+            {
+                "Outcome": rows.index,
+                "Text": [texts[o] for o in rows.index],
+                "Contributes to achievement of SDG Goals": [sdg_list(v) for v in rows["sdgs"]],
+                "Contributes to facilitation of implementation of WSIS AL": [
+                    action_line_list(v) for v in rows["action_lines"]
+                ],
+            }
+        )
+        caption = f"Outcomes of {objective.objective} {objective.short_name}"
+        tables.append(ReportTable(frame, slug("outcomes", objective.objective), caption))
+    return tables
+
+
+def questions_per_study_group(edition: Edition) -> list[ReportTable]:
+    """Annex 2: one table per study group; links NOT_PUBLISHED where the edition's data do not hold them."""
+    mapping = coverage.question_mapping(edition)
+    units = coverage.coverage_by_unit(mapping)
+    tables = []
+    for group in edition.study_groups.itertuples():
+        questions = edition.questions[edition.questions["study_group"] == group.study_group]
+        status = [
+            t + (f" ({n})" if n else "")
+            for t, n in zip(questions["title_status"], questions["status_note"], strict=True)
+        ]
+        if isinstance(units, NotPublished):
+            sdgs = lines = [NOT_PUBLISHED] * len(questions)
+        else:
+            sdgs = [sdg_list(units.loc[q, "sdgs"]) for q in questions["question"]]
+            lines = [action_line_list(units.loc[q, "action_lines"]) for q in questions["question"]]
+        frame = pd.DataFrame(
+            {
+                "Question": questions["question"].to_numpy(),
+                "Title": questions["title"].to_numpy(),
+                "Title status": status,
+                "SDGs": sdgs,
+                "WSIS Action Lines": lines,
+            }
+        )
+        tables.append(ReportTable(frame, slug("questions", group.study_group), f"{group.study_group}: {group.name}"))
+    return tables
+
+
+def normalisations(edition: Edition) -> pd.DataFrame:
+    """The parser's normalisations of identifiers, ranges and lists (layout-only changes to spaces left out)."""
+    log = edition.normalisations
+    if log is None:
+        return pd.DataFrame(columns=["Line", "Kind", "Source text", "Read as"])
+    shown = log[~log["kind"].str.contains("spaces")]
+    return pd.DataFrame(
+        {
+            "Line": shown["source_line"].to_numpy(),
+            "Kind": shown["kind"].to_numpy(),
+            "Source text": shown["before"].to_numpy(),
+            "Read as": shown["after"].to_numpy(),
+        }
+    )
+
+
+def coverage_before_after(table: pd.DataFrame) -> pd.DataFrame:
+    """compare.coverage_before_after with the report's headers."""
+    return table.rename(columns={"measure": "Measure", "change": "Change"})
+
+
+def links_gained_and_lost(table: pd.DataFrame) -> pd.DataFrame:
+    """compare.changed_links with the report's headers."""
+    return table.rename(columns={"link": "Link", "from": "From", "to": "To", "change": "Change"})
