@@ -444,7 +444,9 @@ def _template_line(error: Exception, path: Path) -> int | None:
 def _revision_line(revision: dict | None) -> str:
     if not revision:
         return ""
-    return f"Revision {revision['number']} to Document {revision.get('of') or NOT_GIVEN}"
+    if revision.get("of"):
+        return f"Revision {revision['number']} to Document {revision['of']}"
+    return f"Revision {revision['number']} to this document (its document number is {NOT_GIVEN})"
 
 
 def _names(numbers: dict[str, _NotebookView]) -> dict:

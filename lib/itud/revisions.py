@@ -9,6 +9,7 @@ snapshot each version keeps) and the paragraphs of the HTML document.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import json
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 from itud.versions import INPUTS_DIR, read_manifest, reader_outputs
 
 MAX_LINES = 12  # per kind of change; the rest is counted
+REVISION_SECTION = "changes-in-this-revision"  # report/sections/05-changes-in-this-revision.md.j2: left out
 
 
 @dataclass
@@ -30,23 +32,47 @@ class Revision:
 
 
 def _flatten(value, prefix: str, into: dict) -> None:
+    """Scalar numbers of nested dicts, by dotted path; lists are tables, compared as tables."""
     if isinstance(value, dict):
         for key in sorted(value):
             _flatten(value[key], f"{prefix}.{key}" if prefix else str(key), into)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _flatten(item, f"{prefix}[{index}]", into)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         into[prefix] = value
 
 
 def key_numbers(version: Path) -> dict[str, float]:
-    """Every number the notebooks handed to the report, by notebook and path in its results."""
+    """The key numbers the notebooks handed to the report, by notebook and name."""
     found: dict[str, float] = {}
     for path in sorted((version / "results").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
-        _flatten(data.get("key_figures", data), path.stem, found)
+        _flatten(data.get("numbers", data.get("key_figures", {})), path.stem, found)
     return found
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def table_changes(old: Path, new: Path) -> list[str]:
+    """Cells that changed in the report's tables (the CSV exports, named by what they hold)."""
+    lines = []
+    before = {p.name: p for p in sorted((old / "tables").glob("*.csv"))}
+    after = {p.name: p for p in sorted((new / "tables").glob("*.csv"))}
+    lines += [f"table added: {Path(name).stem}" for name in sorted(set(after) - set(before))]
+    lines += [f"table removed: {Path(name).stem}" for name in sorted(set(before) - set(after))]
+    for name in sorted(set(before) & set(after)):
+        a, b = _read_csv(before[name]), _read_csv(after[name])
+        if a == b:
+            continue
+        if not a or not b or a[0] != b[0] or len(a) != len(b):
+            lines.append(f"table {Path(name).stem}: rows or columns changed")
+            continue
+        for row_a, row_b in zip(a[1:], b[1:], strict=True):
+            for column, x, y in zip(a[0], row_a, row_b, strict=False):
+                if x != y:
+                    lines.append(f"table {Path(name).stem}, {row_b[0]}, {column}: {x} -> {y}")
+    return lines
 
 
 def _capped(lines: list[str], what: str) -> list[str]:
@@ -118,7 +144,8 @@ class _Paragraphs(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in {"br", "img", "meta", "link", "hr", "input", "col", "wbr"}:
             return
-        skipping = "revision" in (dict(attrs).get("class") or "").split()
+        attributes = dict(attrs)
+        skipping = "revision" in (attributes.get("class") or "").split() or attributes.get("id") == REVISION_SECTION
         self._stack.append(skipping)
         self._skip += skipping
         if tag == "p" and not self._skip:
@@ -126,7 +153,7 @@ class _Paragraphs(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "p" and self._text is not None:
-            text = " ".join("".join(self._text).split())
+            text = " ".join(" ".join(self._text).split())
             if text:
                 self.found.append(text)
             self._text = None
@@ -166,7 +193,12 @@ def _short(text: str, width: int = 90) -> str:
 
 def changes(old: Path, new: Path, year: int) -> list[str]:
     """Every change from version folder `old` to `new` (or to a build folder not yet published)."""
-    lines = link_changes(old, new, year) + number_changes(old, new) + paragraph_changes(old, new, year)
+    lines = (
+        link_changes(old, new, year)
+        + number_changes(old, new)
+        + _capped(table_changes(old, new), "table changes")
+        + paragraph_changes(old, new, year)
+    )
     return lines or [f"the documents' text and numbers are those of {old.name}; only their form changed"]
 
 

@@ -25,6 +25,7 @@ class ReportTable(NamedTuple):
     frame: pd.DataFrame
     label: str
     caption: str
+    marks: list[dict] = []  # per-cell footnotes for `out.table(..., marks=...)`: corrected links
 
 
 def sdg_list(values: list[int]) -> str:
@@ -75,7 +76,7 @@ def parents(edition: Edition) -> ReportTable:
 
 
 def outcomes_per_parent(edition: Edition, mapping: Mapping) -> list[ReportTable]:
-    """Annex 1: one table per objective, each outcome with its SDGs and Action Lines as the source lists them."""
+    """Annex 1: one table per objective, each outcome with its SDGs and Action Lines, corrections marked."""
     units = coverage.coverage_by_unit(mapping)
     texts = edition.outcomes.set_index("outcome")["text"]
     tables = []
@@ -92,8 +93,23 @@ def outcomes_per_parent(edition: Edition, mapping: Mapping) -> list[ReportTable]
             }
         )
         caption = f"Outcomes of {objective.objective} {objective.short_name}"
-        tables.append(ReportTable(frame, slug("outcomes", objective.objective), caption))
+        marks = correction_marks(edition, list(rows.index), list(frame.columns[2:]))
+        tables.append(ReportTable(frame, slug("outcomes", objective.objective), caption, marks))
     return tables
+
+
+def correction_marks(edition: Edition, outcomes: list[str], columns: list[str]) -> list[dict]:
+    """A footnote on each cell of an Annex 1 table whose links a correction changed (`columns`: SDG, Action Line)."""
+    column_of = {"outcome_sdg": columns[0], "outcome_action_line": columns[1]}
+    marks = []
+    for correction in edition.corrections:
+        if correction.table in column_of and correction.unit in outcomes:
+            note = (
+                f"Correction {correction.number}: {correction.describe()} after the source "
+                f"({correction.reason}; {correction.authority}, {correction.date}; {correction.reference})."
+            )
+            marks.append({"row": outcomes.index(correction.unit), "column": column_of[correction.table], "note": note})
+    return marks
 
 
 def questions_per_study_group(edition: Edition) -> list[ReportTable]:
