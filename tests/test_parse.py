@@ -179,7 +179,7 @@ def test_parse_command_prints_normalisations(tmp_path: Path, capsys):
     assert "000_b35b5415e02ee5de.txt: line 91: outcome id normalised: 'D.1.5' -> 'D.1-5'" in out
     assert "28 normalisation(s) made" in out
     assert f"wrote {tmp_path / 'outcome_sdg.csv'} (111 rows)" in out
-    assert "Annex 2: no question rows in the source: question links are not published" in out
+    assert "Annex 2: no question rows in 000_b35b5415e02ee5de.txt: set question_links.status = 'not published'" in out
 
 
 def test_parse_command_refuses_a_bad_year(capsys):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from itud import paths
 from itud.errors import UsageError
+from itud.ids import NOT_PUBLISHED
 
 DESCRIPTION = """\
 Reproducible report on how ITU-D's work serves the WSIS Action Lines (C1-C11)
@@ -315,7 +316,7 @@ def format_summary(year: int, meeting: str, counts: dict, kind: str, note: str, 
     }
     lines = [f"Edition {year}: {meeting} - valid" + ("  [SYNTHETIC test edition]" if synthetic else "")]
     lines += [f"  {label:<30} {counts[key]:>13}" for key, label in labels.items() if key in counts]
-    if counts.get("question_links") == "not published":
+    if counts.get("question_links") == str(NOT_PUBLISHED):
         lines.append(f"  ({note or 'the source does not publish them'})")
     return "\n".join(lines)
 
@@ -376,7 +377,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
         rows = len(parsed.tables()[path.stem])
         print(f"wrote {path} ({rows} rows)")
     if parsed.question_rows == 0:
-        print("Annex 2: no question rows in the source: question links are not published")
+        print(
+            f"Annex 2: no question rows in {args.source.name}: set question_links.status = "
+            f"'{NOT_PUBLISHED}' in edition.toml and say in its note why the links are missing"
+        )
     return 0
 
 

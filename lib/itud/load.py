@@ -27,8 +27,8 @@ from itud.schemas import QUESTION_LINK_TABLES, TABLES, KnownIds, Table, pandera_
 
 EDITION_FILE = "edition.toml"
 REFERENCE_DIR = "reference"
-QUESTION_LINK_STATES = ("published", "not published")
-NOT_PUBLISHED = "not published"
+NOT_PUBLISHED = str(ids.NOT_PUBLISHED)  # edition.toml's question_links.status when the data lack the links
+QUESTION_LINK_STATES = ("published", NOT_PUBLISHED)
 PARSED_TABLES = ("objectives", "outcomes", "outcome_sdg", "outcome_action_line", "study_groups")
 
 _PANDERA_MESSAGES = {
