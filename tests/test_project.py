@@ -47,16 +47,21 @@ def test_datapackage_json_is_current(capsys):
     assert main(["datapackage", "--check"]) == 0
 
 
-def test_datapackage_describes_every_2019_table():
+def test_datapackage_describes_every_table_of_every_edition():
     import json
+
+    from itud.schemas import TABLES
 
     package = json.loads((paths.DATA_DIR / "datapackage.json").read_text())
     names = [r["name"] for r in package["resources"]]
-    assert names == [
-        "sdgs", "action_lines", "c7_sublines", "itu_roles",
-        "2019-objectives", "2019-outcomes", "2019-outcome_sdg", "2019-outcome_action_line",
-        "2019-study_groups", "2019-questions", "2019-normalisations",
-    ]  # fmt: skip
+    expected = [t.name for t in TABLES if t.scope == "reference"]
+    for year in paths.available_years(paths.DATA_DIR):
+        expected += [
+            f"{year}-{t.name}"
+            for t in TABLES
+            if t.scope == "edition" and (paths.DATA_DIR / year / f"{t.name}.csv").exists()
+        ]
+    assert names == expected
     links = next(r for r in package["resources"] if r["name"] == "2019-outcome_sdg")["schema"]
     assert links["primaryKey"] == ["outcome", "sdg"]
     assert links["foreignKeys"] == [

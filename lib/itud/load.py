@@ -450,8 +450,12 @@ def roles_for_year(itu_roles: pd.DataFrame, year: int) -> pd.DataFrame:
     return itu_roles[in_force].reset_index(drop=True)
 
 
-def load_edition(year: object, data_dir: str | Path = "", reference_dir: Path | None = None) -> Edition:
+def load_edition(
+    year: object, data_dir: str | Path = "", reference_dir: Path | None = None, *, corrections: bool = True
+) -> Edition:
     """Load and validate edition `year` from `data_dir` ("" = the project's data/).
+
+    `corrections=False` gives the links exactly as the source has them (data/<year>/corrections.csv ignored).
 
     Raises `EditionError` listing every problem.
     """
@@ -490,7 +494,8 @@ def load_edition(year: object, data_dir: str | Path = "", reference_dir: Path | 
     if problems:
         raise EditionError(problems, year)
     corrections_file = str(folder / CORRECTIONS_FILE)
-    corrections = read_corrections(tables.pop("corrections", None), corrections_file, tables, problems)
+    applied = tables.pop("corrections", None) if corrections else None
+    corrections = read_corrections(applied, corrections_file, tables, problems)
     as_published = {name: tables[name] for name in LINK_TABLES if tables.get(name) is not None}
     tables.update(apply_corrections(as_published, corrections, corrections_file, problems))
     if problems:
