@@ -5,7 +5,8 @@ Needs only Python 3.11 and pip, so that a fresh machine gets from a clone to a
 result in one command:
 
     python3 tasks.py report   # build the TDAG report for the default year
-    python3 tasks.py test     # lint and run every test (unit tests + nbval)
+    python3 tasks.py test     # lint and run every test (unit tests, report builds, nbval): what CI runs
+    python3 tasks.py test --fast   # lint and the fast tier: unit tests only, no Jupyter kernel
     python3 tasks.py setup    # only create/refresh .venv
 
 Extra arguments are passed on (`python3 tasks.py report --year 2019 --force`,
@@ -70,7 +71,9 @@ def main(argv: list[str]) -> int:
         return _run([str(BIN / "itud"), "report", *rest])
     if task == "test":
         lint = _run([str(BIN / "ruff"), "check", "."])
-        tests = _run([str(BIN / "python"), "-m", "pytest", *rest])
+        if "--fast" in rest:  # the fast tier: no notebook, no report build
+            rest = [a for a in rest if a != "--fast"] + ["tests", "-m", "not kernel"]
+        tests = _run([str(BIN / "python"), "-m", "pytest", "--durations=10", *rest])
         return lint or tests
     return 0
 

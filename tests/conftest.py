@@ -31,3 +31,15 @@ def synthetic_data(tmp_path: Path) -> Path:
         if edition.is_dir():
             shutil.copytree(edition, target / edition.name)
     return target
+
+
+# Test tiers. `kernel` tests start Jupyter kernels (notebooks, report builds): the full suite runs them,
+# the fast tier (`python3 tasks.py test --fast`) leaves them out. A test is in the kernel tier when it is
+# a notebook cell checked by nbval, uses one of these shared builds, or is marked `@pytest.mark.kernel`.
+KERNEL_FIXTURES = {"built", "batch", "papermilled"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.suffix == ".ipynb" or KERNEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.kernel)

@@ -55,6 +55,7 @@ def test_2019_tables_are_tidy_with_numeric_columns(published):
     assert '<sheet name="coverage-by-objective"' in workbook and '<sheet name="questions-sg2"' in workbook
 
 
+@pytest.mark.kernel
 def test_failing_notebook_is_named_with_its_cell_and_nothing_is_published(synthetic_data, tmp_path):
     with pytest.raises(BuildError) as error:
         build.build_report(2099, synthetic_data, tmp_path, progress=False)
@@ -192,6 +193,7 @@ def test_pdf_is_deterministic_and_carries_no_dates(tmp_path):
     assert b"D:20000101000000" in a  # reportlab's invariant date, not the time of the build
 
 
+@pytest.mark.kernel
 def test_two_runs_started_at_once_do_not_corrupt_each_other(synthetic_data, tmp_path):
     command = [sys.executable, "-m", "itud.cli", "report", "--year", "2090", "--data-dir", str(synthetic_data),
                "--reports-dir", str(tmp_path), "--quiet"]  # fmt: skip
