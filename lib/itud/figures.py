@@ -31,6 +31,7 @@ from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from itud import coverage
 from itud.coverage import Mapping
@@ -39,7 +40,7 @@ from itud.load import Edition
 A4_TEXT_WIDTH = 6.3  # inches: A4 (8.27 in) less 2 cm margins each side
 A4_TEXT_HEIGHT = 9.5  # inches: A4 (11.69 in) less 2 cm margins and room for the caption
 DPI = 200  # the files saved for the report
-DISPLAY_DPI = 80  # what a notebook shows: light enough to keep executed notebooks small
+DISPLAY_DPI = 100  # what a notebook shows (630 px wide): readable, and light enough for executed notebooks
 HEADER = 2.0  # inches above and below the rows of a heatmap: title, column labels, legend
 ROW_HEIGHT = 0.24  # inches per heatmap row when there is room
 MIN_ROW_HEIGHT = 0.18  # inches per row at the smallest legible size (7 pt labels)
@@ -89,9 +90,12 @@ class Figure:
         return f"<Figure {self.name}: {self.title}>"
 
     def _repr_png_(self) -> bytes:
-        """A light PNG (DISPLAY_DPI) for the notebook; the report's files come from `save` at print dpi."""
+        """A light PNG for the notebook (DISPLAY_DPI, 256 colours); the report's files come from `save`."""
         if self.png is None:
-            self.png = _png(self.figure, DISPLAY_DPI)
+            image = Image.open(io.BytesIO(_png(self.figure, DISPLAY_DPI))).convert("RGB")
+            buffer = io.BytesIO()
+            image.quantize(colors=256).save(buffer, format="PNG", optimize=True)
+            self.png = buffer.getvalue()
         return self.png
 
 
@@ -357,6 +361,9 @@ def _grid_labels(ax: Axes, rows: list[str], columns: list[str], x_top: bool = Fa
     ax.set_ylim(len(rows), 0)
 
 
+# The heatmaps are drawn with pcolormesh and text rather than seaborn.heatmap: seaborn picks the colour of
+# each annotation by its own luminance threshold (white on mid-grey at about 3:1) and writes every 0, while
+# the report needs WCAG contrast per cell, blank zeros and labelled empty rows.
 def _annotated_heatmap(
     values: pd.DataFrame,
     texts: list[list[str]],
@@ -391,7 +398,7 @@ def _annotated_heatmap(
     for i, key in enumerate(values.index):
         if empty_rows and key in empty_rows:
             _empty_row(ax, i, data.shape[1], empty_rows[key])
-    colorbar = figure.colorbar(mesh, ax=ax, shrink=0.6, label=colorbar_label)
+    colorbar = figure.colorbar(mesh, ax=ax, shrink=0.6, fraction=0.05, aspect=25, label=colorbar_label)
     colorbar.locator = MaxNLocator(integer=True)
     colorbar.update_ticks()
     colorbar.outline.set_linewidth(0.4)
@@ -563,7 +570,7 @@ def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str)
     n_units, n_groups = len(mapping.units), len(mapping.groups)
     too_many = f"The {_plural(n_units, mapping.unit)} are too many to draw one row each on an A4 page"
     shares = coverage.group_target_share(mapping, dimension) * 100
-    labels, words, one = _target_words(edition, dimension)
+    labels, words, one = _target_words(edition, dimension, 44, 1)  # one line each: the columns are narrow
     if n_groups > MAX_ROWS:
         note = (
             f"{too_many}, and their {_plural(n_groups, group_words)} too many for one row each, so this figure "
@@ -585,7 +592,7 @@ def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str)
     )
     empty = coverage.empty_groups(mapping)
     row_height = _row_height(n_groups)
-    rows = _group_labels(edition, mapping, 44 if row_height < 0.3 else 30, 1 if row_height < 0.3 else 2, sizes=True)
+    rows = _group_labels(edition, mapping, 36 if row_height < 0.3 else 30, 1 if row_height < 0.3 else 2, sizes=True)
     with rc_context(STYLE):
         figure, ax = _new(A4_TEXT_WIDTH, HEADER + n_groups * max(row_height, 0.3 if n_groups <= 8 else 0))
         texts = [[f"{v:.0f}" if v >= 0.5 else "" for v in row] for row in shares.fillna(0).to_numpy()]
