@@ -37,6 +37,15 @@ def large(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def many(tmp_path_factory):
+    """A SYNTHETIC edition with more priorities than a page holds rows."""
+    data = tmp_path_factory.mktemp("many")
+    write_edition(data, 2098, figures.MAX_ROWS * 3, objectives=figures.MAX_ROWS + 5)
+    edition = load_edition(2098, data)
+    return edition, coverage.outcome_mapping(edition)
+
+
+@pytest.fixture(scope="module")
 def with_empty(tmp_path_factory):
     """A small SYNTHETIC edition: 16 outcomes, a priority with no outcomes, a study group with no questions."""
     data = tmp_path_factory.mktemp("empty")
@@ -154,11 +163,12 @@ def test_sparse_matrix_leaves_zero_cells_blank(built):
     assert "0" not in texts and len(texts) == int((specific > 0).to_numpy().sum())
 
 
-@pytest.mark.parametrize("edition_fixture", ["built", "large"])
+@pytest.mark.parametrize("edition_fixture", ["built", "large", "many"])
 def test_no_text_outside_the_canvas(request, edition_fixture):
     edition, mapping = request.getfixturevalue(edition_fixture)
     pages = figures.unit_by_target_pages(edition, mapping, "sdg")
-    for figure in [*_all(edition, mapping), pages[0], pages[-1]]:
+    specific = figures.sdg_by_action_line(edition, mapping, exclude_blanket=True)
+    for figure in [*_all(edition, mapping), specific, pages[0], pages[-1]]:
         with rc_context(figures.STYLE):
             figure.figure.draw_without_rendering()
             renderer = figure.figure._get_renderer()
@@ -308,10 +318,8 @@ def test_large_edition_figures_fit_a4_and_say_how_they_were_reduced(large):
     assert sorted(shown) == sorted(expected)  # every outcome once, and the empty priority's row
 
 
-def test_many_groups_become_a_spread_summary(tmp_path: Path):
-    write_edition(tmp_path / "data", 2098, figures.MAX_ROWS * 3, objectives=figures.MAX_ROWS + 5)
-    edition = load_edition(2098, tmp_path / "data")
-    mapping = coverage.outcome_mapping(edition)
+def test_many_groups_become_a_spread_summary(many):
+    edition, mapping = many
     for figure in (figures.group_by_sdg(edition, mapping), figures.unit_by_target(edition, mapping, "sdg")):
         assert figure.layout == "summary" and "too many" in figure.note
         assert figure.figure.get_size_inches()[1] <= figures.A4_TEXT_HEIGHT

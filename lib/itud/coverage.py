@@ -105,16 +105,12 @@ def blanket_units(mapping: Mapping) -> list[str]:
 
 def blanket_table(mapping: Mapping) -> pd.DataFrame:
     """Per blanket unit: whether it links all 17 SDGs and all 11 Action Lines."""
-    rows = []
-    for unit in blanket_units(mapping):
-        row = {mapping.unit: unit}
-        for dimension in DIMENSIONS:
-            links = mapping.links[dimension]
-            row[f"all_{dimension}s"] = links.loc[links[mapping.unit] == unit, dimension].nunique() == len(
-                UNIVERSE[dimension]
-            )
-        rows.append(row)
-    return pd.DataFrame(rows, columns=[mapping.unit, "all_sdgs", "all_action_lines"])
+    units = blanket_units(mapping)
+    table = pd.DataFrame({mapping.unit: units})
+    for dimension in DIMENSIONS:
+        reached = mapping.links[dimension].groupby(mapping.unit)[dimension].nunique()
+        table[f"all_{dimension}s"] = [bool(reached.get(u, 0) == len(UNIVERSE[dimension])) for u in units]
+    return table
 
 
 def _coverage(mapping: Mapping, by: str, keys: list, exclude_blanket: bool) -> pd.DataFrame:

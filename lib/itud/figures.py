@@ -153,6 +153,11 @@ def _row_height(rows: int) -> float:
     return max(MIN_ROW_HEIGHT, min(ROW_HEIGHT, (A4_TEXT_HEIGHT - HEADER) / max(rows, 1)))
 
 
+def _a(word: str) -> str:
+    """'an objective', 'a priority', 'an outcome', 'a question'."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
@@ -314,7 +319,7 @@ def unit_heatmap(
     rows = _unit_rows(matrix, units, group, list(groups) if groups is not None else list(dict.fromkeys(units[group])))
     n_rows, cols = len(rows), matrix.shape[1]
     with rc_context(STYLE):
-        figure, ax = _new(A4_TEXT_WIDTH, HEADER + n_rows * _row_height(n_rows))
+        figure, ax = _new(A4_TEXT_WIDTH, HEADER + max(n_rows, 6) * _row_height(n_rows))  # room for the y label
         members = [u for _, u in rows if u is not None]
         linked = np.zeros((n_rows, cols), dtype=bool)
         filled = [i for i, (_, u) in enumerate(rows) if u is not None]
@@ -340,13 +345,13 @@ def unit_heatmap(
         ticks = [literal(parent if u is None else (f"{u}  (blanket)" if u in blanket else u)) for parent, u in rows]
         ax.set_yticks([i + 0.5 for i in range(n_rows)], ticks, fontsize=7 if n_rows > 30 else None)
         ax.tick_params(length=0)
-        ax.set_ylabel(f"{unit_word}s, grouped by {group_words} (black lines)")
+        ax.set_ylabel(f"{unit_word}s by {group_words}")
         title = f"{unit_word.capitalize()}s and the {dimension_words} they contribute to{title_suffix}"
         ax.set_title(title, pad=6)
     caption = (
-        f"Each row is an {unit_word}, each column one of the {dimension_words}; a filled cell with a dot "
+        f"Each row is {_a(unit_word)}, each column one of the {dimension_words}; a filled cell with a dot "
         f"means the source links the {unit_word} to it. Black lines separate the {group_words}s"
-        + (f"; a grey row marks a {group_words} with no {unit_word}s." if len(rows) > len(members) else ".")
+        + (f"; a grey row marks {_a(group_words)} with no {unit_word}s." if len(rows) > len(members) else ".")
     )
     return Figure(name, title, caption + (f" {note}" if note else ""), figure, layout=layout, note=note)
 
@@ -604,7 +609,7 @@ def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str)
         ax.set_ylabel(group_words)
         ax.set_title("\n".join(textwrap.wrap(title, 72)), pad=6)
     caption = (
-        f"Each row is a {group_words} (with its number of {mapping.unit}s), each column one of the {words}; the "
+        f"Each row is {_a(group_words)} (with its number of {mapping.unit}s), each column one of the {words}; the "
         f"number in a cell is the percentage of the {group_words}'s {mapping.unit}s the source links to it."
     )
     return Figure(name, title, f"{caption} {note}", figure, layout="summary", note=note)
@@ -695,7 +700,7 @@ def group_by_sdg(edition: Edition, mapping: Mapping) -> Figure:
         title=f"SDG coverage by {group_words}",
         caption=f"Number of {mapping.unit}s of each {group_words} linked to each SDG; a blank cell is an SDG "
         f"the {group_words} does not reach"
-        + (f"; a grey row a {group_words} with no {mapping.unit}s." if empty else "."),
+        + (f"; a grey row {_a(group_words)} with no {mapping.unit}s." if empty else "."),
         xlabel="Sustainable Development Goal",
         ylabel=group_words,
         height=HEADER + len(matrix) * (0.35 if len(matrix) <= 16 else _row_height(len(matrix))),
