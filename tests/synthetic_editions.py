@@ -82,6 +82,8 @@ def write_edition(
     """
     rng = random.Random(seed)
     data_dir = Path(data_dir)
+    if data_dir.resolve() == paths.DATA_DIR.resolve():
+        raise ValueError(f"SYNTHETIC editions never go into {paths.DATA_DIR}; give a temporary folder")
     if not (data_dir / "reference").exists():
         shutil.copytree(paths.DATA_DIR / "reference", data_dir / "reference")
     folder = data_dir / str(year)
@@ -141,8 +143,6 @@ def main() -> None:
     parser.add_argument("--outcomes", type=int, default=1000)
     parser.add_argument("--empty-objectives", type=int, default=0)
     args = parser.parse_args()
-    if args.data_dir.resolve() == paths.DATA_DIR.resolve():
-        parser.error("SYNTHETIC editions never go into data/")
     print(write_edition(args.data_dir, args.year, args.outcomes, empty_objectives=args.empty_objectives))
 
 

@@ -340,3 +340,9 @@ def test_notebook_shows_a_light_png_and_files_stay_at_print_quality(built, tmp_p
     assert _png_size(shown) == (round(width * figures.DISPLAY_DPI), round(height * figures.DISPLAY_DPI))
     assert len(shown) < len(printed) / 3
     assert np.isclose(figures.contrast_ratio("black", "white"), 21)
+
+
+def test_synthetic_editions_never_go_into_data():
+    with pytest.raises(ValueError, match="SYNTHETIC editions never go into"):
+        write_edition(paths.DATA_DIR, 2094, 16)
+    assert not (paths.DATA_DIR / "2094").exists()
