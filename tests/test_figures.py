@@ -346,3 +346,12 @@ def test_synthetic_editions_never_go_into_data():
     with pytest.raises(ValueError, match="SYNTHETIC editions never go into"):
         write_edition(paths.DATA_DIR, 2094, 16)
     assert not (paths.DATA_DIR / "2094").exists()
+
+
+def test_showing_a_figure_before_saving_it_changes_no_byte(built, saved: Path, tmp_path: Path):
+    figure = figures.sdg_by_action_line(*built)
+    shown = figure._repr_png_()
+    files = figures.save(figure, tmp_path)
+    for name in files.values():
+        assert (tmp_path / name).read_bytes() == (saved / name).read_bytes(), name
+    assert figure._repr_png_() == shown

@@ -29,6 +29,7 @@ from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
@@ -92,11 +93,21 @@ class Figure:
     def _repr_png_(self) -> bytes:
         """A light PNG for the notebook (DISPLAY_DPI, 256 colours); the report's files come from `save`."""
         if self.png is None:
+            _freeze_layout(self.figure)  # the layout `save` uses, whichever comes first
             image = Image.open(io.BytesIO(_png(self.figure, DISPLAY_DPI))).convert("RGB")
             buffer = io.BytesIO()
             image.quantize(colors=256).save(buffer, format="PNG", optimize=True)
             self.png = buffer.getvalue()
         return self.png
+
+
+def _freeze_layout(figure: MplFigure) -> None:
+    """Lay the figure out once at print dpi (constrained layout), then keep that layout for every output."""
+    if figure.get_layout_engine() is not None and not isinstance(figure.get_layout_engine(), PlaceHolderLayoutEngine):
+        with rc_context(STYLE):
+            figure.set_dpi(DPI)
+            figure.draw_without_rendering()
+            figure.set_layout_engine("none")
 
 
 def _png(figure: MplFigure, dpi: int) -> bytes:
@@ -469,15 +480,12 @@ def spread_chart(
 def save(figure: Figure, out_dir: Path) -> dict[str, str]:
     """Write `<name>.svg` and `<name>.png` (print dpi), byte-identical for the same figure."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    _freeze_layout(figure.figure)
     with rc_context(STYLE):
-        # Lay the figure out once (constrained layout), then keep that layout for every format.
-        figure.figure.draw_without_rendering()
-        figure.figure.set_layout_engine("none")
         svg = out_dir / f"{figure.name}.svg"
         figure.figure.savefig(svg, format="svg", dpi=DPI, metadata={"Date": None, "Creator": None})
         png = out_dir / f"{figure.name}.png"
         png.write_bytes(_png(figure.figure, DPI))
-    figure.png = None  # the notebook's light copy is drawn from the frozen layout
     return {"svg": svg.name, "png": png.name}
 
 
