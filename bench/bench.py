@@ -16,6 +16,13 @@
 (d) an up-to-date rerun (`itud report` with nothing changed)
 
 Goals: (a) <= 1.5 x (b); (d) <= 1 s; parallel <= 0.65 x serial on 2 cores.
+
+    .venv/bin/python bench/bench.py --size-curve [--sizes 16 100 200 1000]
+
+(e) the size curve: SYNTHETIC editions of 16, 100, 200 and 1,000 outcomes (made by
+    tests/synthetic_editions.py in the scratch folder); for each, time and peak memory
+    of the statistics and of every figure (drawn and saved), each in a fresh process,
+    and of `itud report --force` on the edition; and the ratio between steps.
 The batch uses the real 2019 edition and the SYNTHETIC test editions 2090 and
 2091 (and 2092, a copy of 2091 made here), so the batch has an even number of
 years for two cores. Everything is written under a temporary folder.
@@ -24,6 +31,7 @@ years for two cores. Everything is written under a temporary folder.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import shutil
 import statistics
@@ -84,7 +92,11 @@ def batch_data(target: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median is reported)")
+    parser.add_argument("--size-curve", action="store_true", help="measure (e), the size curve, instead")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="outcomes per edition for (e)")
     args = parser.parse_args()
+    if args.size_curve:
+        return size_curve(args.sizes, args.runs)
     runs = args.runs
     scratch = Path(tempfile.mkdtemp(prefix="itud-bench-"))
     try:
@@ -144,6 +156,122 @@ def main() -> int:
             print(f"{name:<22} {value:6.2f}   goal <= {goal:<5} {'met' if value <= goal else 'NOT met'}")
         label = "(a) / (b'') no goal"
         print(f"{label:<22} {full / floor_ours:6.2f}   work above a bare kernel in itud's own pipeline")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+# (e) The size curve ---------------------------------------------------------------------------------
+
+SIZES = (16, 100, 200, 1000)
+SIZE_YEAR = 2080  # SYNTHETIC editions of the curve: 2080, 2081, ...
+
+# Run in a fresh process per measurement: the statistics the notebooks compute, then every figure of
+# the report drawn and saved; prints seconds for each part and the process's peak memory (MB).
+STATS_AND_FIGURES = """
+import json, resource, sys, time
+from pathlib import Path
+started = time.perf_counter()
+from itud import coverage, figures
+from itud.load import load_edition
+edition = load_edition(int(sys.argv[2]), Path(sys.argv[1]))
+loaded = time.perf_counter()
+for mapping in (coverage.outcome_mapping(edition), coverage.question_mapping(edition)):
+    for exclude in (False, True):
+        coverage.coverage_by_group(mapping, exclude)
+        coverage.sdg_action_line_matrix(mapping, exclude)
+        coverage.role_coverage(mapping, edition.itu_roles, exclude)
+        for dimension in ("sdg", "action_line"):
+            coverage.coverage_by_target(mapping, dimension, exclude)
+            coverage.not_reached(mapping, dimension, exclude)
+            coverage.group_overlap(mapping, dimension, exclude)
+    coverage.coverage_by_unit(mapping)
+    coverage.blanket_table(mapping)
+    coverage.least_reached_pairs(mapping)
+    for dimension in ("sdg", "action_line"):
+        coverage.reached_only_through_blanket(mapping, dimension)
+        coverage.unit_target_matrix(mapping, dimension)
+        coverage.group_target_share(mapping, dimension)
+statistics = time.perf_counter()
+mapping = coverage.outcome_mapping(edition)
+drawn = [
+    figures.per_sdg(edition, mapping),
+    figures.per_action_line(edition, mapping),
+    figures.unit_by_target(edition, mapping, "sdg"),
+    figures.unit_by_target(edition, mapping, "action_line"),
+    figures.group_by_sdg(edition, mapping),
+    figures.sdg_by_action_line(edition, mapping),
+    figures.sdg_action_line_gaps(edition, mapping),
+]
+for figure in drawn:
+    figures.save(figure, Path(sys.argv[3]))
+done = time.perf_counter()
+print(json.dumps({
+    "load": loaded - started, "statistics": statistics - loaded, "figures": done - statistics,
+    "layouts": sorted({f.layout for f in drawn}),
+    "tallest_in": max(f.figure.get_size_inches()[1] for f in drawn),
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+# `itud report` in a fresh process; prints its wall time, exit status and the largest peak memory of
+# it and its kernels (RUSAGE_CHILDREN holds the maximum over the waited-for descendants, not the sum).
+REPORT = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+print(json.dumps({
+    "seconds": time.perf_counter() - started, "status": done.returncode,
+    "error": done.stderr.strip().splitlines()[-1] if done.returncode and done.stderr.strip() else "",
+    "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+}))
+"""
+
+
+def _child(script: str, *args: str) -> dict:
+    output = subprocess.run([sys.executable, "-c", script, *args], check=True, capture_output=True, text=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def size_curve(sizes: list[int], runs: int) -> int:
+    """(e) Time and peak memory against edition size, SYNTHETIC editions only. Not a test."""
+    sys.path.insert(0, str(ROOT))
+    from tests.synthetic_editions import write_edition
+
+    scratch = Path(tempfile.mkdtemp(prefix="itud-size-"))
+    try:
+        data = scratch / "data"
+        print(f"size curve, runs per figure: {runs} (median); scratch: {scratch}", flush=True)
+        print("the machine may be shared with other work: compare ratios rather than absolute times\n", flush=True)
+        header = (
+            f"{'outcomes':>8} {'stats s':>8} {'figures s':>9} {'peak MB':>8} {'layouts':<14} {'tallest':>7}"
+            f" {'report s':>9} {'report MB':>9}  report"
+        )
+        print(header, flush=True)
+        rows = []
+        for k, size in enumerate(sizes):
+            year = SIZE_YEAR + k
+            write_edition(data, year, size)
+            parts = [_child(STATS_AND_FIGURES, str(data), str(year), str(scratch / f"fig-{year}")) for _ in range(runs)]
+            stats = statistics.median(p["statistics"] for p in parts)
+            figs = statistics.median(p["figures"] for p in parts)
+            peak = max(p["peak_mb"] for p in parts)
+            command = [ITUD, "report", "--year", str(year), "--data-dir", str(data), "--force", "--quiet",
+                       "--reports-dir", str(scratch / "reports")]  # fmt: skip
+            report = _child(REPORT, *command)
+            state = "ok" if report["status"] == 0 else f"FAILED: {report['error'][:70]}"
+            rows.append((size, stats, figs, report["seconds"] if report["status"] == 0 else None))
+            print(
+                f"{size:>8} {stats:>8.2f} {figs:>9.2f} {peak:>8.0f} {','.join(parts[0]['layouts']):<14}"
+                f" {parts[0]['tallest_in']:>5.1f}in {report['seconds']:>9.1f} {report['peak_mb']:>9.0f}  {state}",
+                flush=True,
+            )
+        print("\nratios between steps (time ratio / size ratio: 1 is proportional, below 1 is better)")
+        for (n0, s0, f0, r0), (n1, s1, f1, r1) in itertools.pairwise(rows):
+            grow = n1 / n0
+            report = f"{(r1 / r0) / grow:.2f}" if r0 and r1 else "-"
+            print(f"  {n0:>5} -> {n1:<5} size x{grow:<5.2f} statistics {(s1 / s0) / grow:.2f}  "
+                  f"figures {(f1 / f0) / grow:.2f}  report {report}")  # fmt: skip
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

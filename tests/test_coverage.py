@@ -187,3 +187,27 @@ def test_question_coverage_on_synthetic_edition(synthetic_data):
     assert overlap[["study_group_a", "study_group_b", "n_shared", "jaccard"]].values.tolist() == [
         ["SG1", "SG2", 2, round(2 / 17, 4)]
     ]
+
+
+def test_new_statistics_pass_not_published_through(edition):
+    mapping = coverage.question_mapping(edition)
+    for result in (
+        coverage.empty_groups(mapping),
+        coverage.least_reached_pairs(mapping),
+        coverage.group_target_share(mapping, "sdg"),
+    ):
+        assert result is coverage.NOT_PUBLISHED
+
+
+def test_gaps_and_shares_on_synthetic_edition(synthetic_data):
+    mapping = coverage.question_mapping(load_edition(2090, synthetic_data))
+    assert coverage.empty_groups(mapping) == []
+    pairs = coverage.least_reached_pairs(mapping)  # Q1/2 is blanket: left out
+    linked = pairs[pairs["questions"] > 0]
+    assert linked[["sdg", "action_line", "questions"]].values.tolist() == [
+        [9, "C2", 1], [9, "C6", 1], [9, "C7", 1], [11, "C7", 1],
+    ]  # fmt: skip
+    assert len(pairs) == 17 * 11 and (pairs["questions"].iloc[: 17 * 11 - 4] == 0).all()
+    share = coverage.group_target_share(mapping, "sdg")
+    assert share.loc["SG1", 9] == 1.0 and share.loc["SG1", 11] == 0.5 and share.loc["SG1", 1] == 0.0
+    assert share.loc["SG2"].tolist() == [1.0] * 17

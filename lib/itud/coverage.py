@@ -75,6 +75,12 @@ def _sorted(dimension: str, values) -> list:
     return sorted((int(v) if dimension == "sdg" else v for v in values), key=key)
 
 
+def _missing(universe: tuple, reached: list) -> list:
+    """The values of `universe` not in `reached`, in universe order."""
+    found = set(reached)
+    return [v for v in universe if v not in found]
+
+
 def blanket_units(mapping: Mapping) -> list[str]:
     """Units linked to every SDG or to every Action Line."""
     blanket = set()
@@ -86,20 +92,19 @@ def blanket_units(mapping: Mapping) -> list[str]:
 
 def blanket_table(mapping: Mapping) -> pd.DataFrame:
     """Per blanket unit: whether it links all 17 SDGs and all 11 Action Lines."""
-    rows = []
-    for unit in blanket_units(mapping):
-        row = {mapping.unit: unit}
-        for dimension in DIMENSIONS:
-            links = mapping.links[dimension]
-            row[f"all_{dimension}s"] = links.loc[links[mapping.unit] == unit, dimension].nunique() == len(
-                UNIVERSE[dimension]
-            )
-        rows.append(row)
-    return pd.DataFrame(rows, columns=[mapping.unit, "all_sdgs", "all_action_lines"])
+    units = blanket_units(mapping)
+    table = pd.DataFrame({mapping.unit: units})
+    for dimension in DIMENSIONS:
+        reached = mapping.links[dimension].groupby(mapping.unit)[dimension].nunique()
+        table[f"all_{dimension}s"] = [bool(reached.get(u, 0) == len(UNIVERSE[dimension])) for u in units]
+    return table
 
 
 def _coverage(mapping: Mapping, by: str, keys: list, exclude_blanket: bool) -> pd.DataFrame:
-    """Counts and reach per value of `by` (a unit or a group)."""
+    """Counts and reach per value of `by` (a unit or a group); a key with no links reaches nothing.
+
+    One groupby per dimension and set look-ups, so the work grows with the number of links.
+    """
     units = mapping.units
     if exclude_blanket:
         units = units[~units[mapping.unit].isin(blanket_units(mapping))]
@@ -110,15 +115,22 @@ def _coverage(mapping: Mapping, by: str, keys: list, exclude_blanket: bool) -> p
         links = mapping.linked(dimension, exclude_blanket)
         grouped = links.groupby(by)[dimension]
         universe = UNIVERSE[dimension]
-        reached = {
-            key: _sorted(dimension, grouped.get_group(key).unique()) if key in grouped.groups else [] for key in keys
-        }
+        distinct = grouped.unique().to_dict() if len(links) else {}
+        reached = {key: _sorted(dimension, distinct.get(key, [])) for key in keys}
         table[f"{dimension}_links"] = grouped.count().reindex(keys, fill_value=0)
         table[f"{dimension}s_reached"] = [len(reached[k]) for k in keys]
         table[f"{dimension}_share"] = [round(len(reached[k]) / len(universe), 4) for k in keys]
         table[f"{dimension}s"] = [reached[k] for k in keys]
-        table[f"{dimension}s_not_reached"] = [[v for v in universe if v not in reached[k]] for k in keys]
+        table[f"{dimension}s_not_reached"] = [_missing(universe, reached[k]) for k in keys]
     return table.rename(columns={"units": f"{mapping.unit}s"})
+
+
+def empty_groups(mapping: Mapping | NotPublished) -> list[str] | NotPublished:
+    """Groups (objectives, priorities, study groups) with no units: shown as empty, never an error."""
+    if not mapping:
+        return NOT_PUBLISHED
+    used = set(mapping.units[mapping.group])
+    return [g for g in mapping.groups if g not in used]
 
 
 def coverage_by_group(mapping: Mapping | NotPublished, exclude_blanket: bool = False) -> pd.DataFrame | NotPublished:
@@ -174,25 +186,29 @@ def reached_only_through_blanket(mapping: Mapping | NotPublished, dimension: str
 def group_overlap(
     mapping: Mapping | NotPublished, dimension: str, exclude_blanket: bool = False
 ) -> pd.DataFrame | NotPublished:
-    """For each pair of groups: the SDGs (or Action Lines) both reach, and their Jaccard similarity."""
+    """For each pair of groups: the SDGs (or Action Lines) both reach, and their Jaccard similarity.
+
+    The table has one row per pair of groups, so its size is quadratic in the number of groups (not
+    of units); each row costs at most 17 set operations.
+    """
     if not mapping:
         return NOT_PUBLISHED
-    reached = coverage_by_group(mapping, exclude_blanket)[f"{dimension}s"]
+    reached = {g: set(v) for g, v in coverage_by_group(mapping, exclude_blanket)[f"{dimension}s"].items()}
     rows = []
     for a, b in combinations(mapping.groups, 2):
-        set_a, set_b = set(reached[a]), set(reached[b])
-        union = set_a | set_b
+        shared, union = reached[a] & reached[b], reached[a] | reached[b]
         rows.append(
             {
                 f"{mapping.group}_a": a,
                 f"{mapping.group}_b": b,
-                "shared": _sorted(dimension, set_a & set_b),
-                "n_shared": len(set_a & set_b),
+                "shared": _sorted(dimension, shared),
+                "n_shared": len(shared),
                 "n_union": len(union),
-                "jaccard": round(len(set_a & set_b) / len(union), 4) if union else 0.0,
+                "jaccard": round(len(shared) / len(union), 4) if union else 0.0,
             }
         )
-    return pd.DataFrame(rows)
+    columns = [f"{mapping.group}_a", f"{mapping.group}_b", "shared", "n_shared", "n_union", "jaccard"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def sdg_action_line_matrix(
@@ -205,9 +221,8 @@ def sdg_action_line_matrix(
         mapping.linked("action_line", exclude_blanket)[[mapping.unit, "action_line"]], on=mapping.unit
     )
     matrix = pd.crosstab(pairs["sdg"], pairs["action_line"])
-    return matrix.reindex(index=list(ALL_SDGS), columns=list(ALL_ACTION_LINES), fill_value=0).rename_axis(
-        index="sdg", columns="action_line"
-    )
+    matrix = matrix.reindex(index=list(ALL_SDGS), columns=list(ALL_ACTION_LINES), fill_value=0).astype(int)
+    return matrix.rename_axis(index="sdg", columns="action_line")
 
 
 def group_target_matrix(mapping: Mapping | NotPublished, dimension: str) -> pd.DataFrame | NotPublished:
@@ -216,7 +231,29 @@ def group_target_matrix(mapping: Mapping | NotPublished, dimension: str) -> pd.D
         return NOT_PUBLISHED
     links = mapping.linked(dimension)
     matrix = pd.crosstab(links[mapping.group], links[dimension])
-    return matrix.reindex(index=list(mapping.groups), columns=list(UNIVERSE[dimension]), fill_value=0)
+    return matrix.reindex(index=list(mapping.groups), columns=list(UNIVERSE[dimension]), fill_value=0).astype(int)
+
+
+def least_reached_pairs(mapping: Mapping | NotPublished) -> pd.DataFrame | NotPublished:
+    """Every SDG x Action Line pair with the number of specific (non-blanket) units linking both, fewest first.
+
+    The gaps of ITU-D's own links: pairs at 0 are reached by no specific unit (a blanket unit may still
+    link them, as it links everything). Ties keep SDG order, then Action Line order.
+    """
+    if not mapping:
+        return NOT_PUBLISHED
+    specific = sdg_action_line_matrix(mapping, exclude_blanket=True)
+    pairs = specific.stack().rename(f"{mapping.unit}s").reset_index()
+    return pairs.sort_values(f"{mapping.unit}s", kind="stable").reset_index(drop=True)
+
+
+def group_target_share(mapping: Mapping | NotPublished, dimension: str) -> pd.DataFrame | NotPublished:
+    """Group x SDG (or Action Line): the share (0-1) of the group's units that link it; NaN for an empty group."""
+    if not mapping:
+        return NOT_PUBLISHED
+    counts = group_target_matrix(mapping, dimension)
+    sizes = mapping.units.groupby(mapping.group)[mapping.unit].count().reindex(counts.index, fill_value=0)
+    return counts.div(sizes.where(sizes > 0), axis=0)
 
 
 def unit_target_matrix(mapping: Mapping | NotPublished, dimension: str) -> pd.DataFrame | NotPublished:
@@ -225,7 +262,8 @@ def unit_target_matrix(mapping: Mapping | NotPublished, dimension: str) -> pd.Da
         return NOT_PUBLISHED
     links = mapping.linked(dimension)
     matrix = pd.crosstab(links[mapping.unit], links[dimension]).clip(upper=1)
-    return matrix.reindex(index=list(mapping.units[mapping.unit]), columns=list(UNIVERSE[dimension]), fill_value=0)
+    units = list(mapping.units[mapping.unit])
+    return matrix.reindex(index=units, columns=list(UNIVERSE[dimension]), fill_value=0).astype(int)
 
 
 def role_coverage(

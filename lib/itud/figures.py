@@ -1,9 +1,19 @@
-"""Figures of the coverage statistics, readable in colour and in greyscale print.
+"""Figures of the coverage statistics, readable in colour and in greyscale print, at any edition size.
 
-Every mark carries its value or a symbol, so no figure depends on colour alone.
-Sizes fit an A4 page (text width 6.3 in). `save` writes SVG and PNG that are
-byte-identical for the same data: fixed `svg.hashsalt`, no dates or software
-strings in the metadata, fixed dpi, fonts shipped with matplotlib.
+Every mark carries its value or a symbol, so no figure depends on colour alone;
+digits are black or white, whichever contrasts more with their cell (WCAG ratio
+at least 4.5:1), and cells with nothing to count stay blank. Sizes fit an A4
+page: 6.3 in wide and at most `A4_TEXT_HEIGHT` tall. A per-outcome figure with
+more rows than fit a page legibly (`MAX_ROWS`) becomes a summary per objective
+(`layout="summary"`), or is drawn as one page per group of objectives by
+`unit_by_target_pages` (`layout="split"`); the figure's `note` says which, and
+ends its caption, so the report says it too.
+
+`save` writes SVG (text kept as text, DejaVu Sans named with fallbacks) and a
+print PNG that are byte-identical for the same data: fixed `svg.hashsalt`, no
+dates or software strings in the metadata, fixed dpi, fonts shipped with
+matplotlib. Jupyter shows a light PNG at `DISPLAY_DPI`, so executed notebooks
+stay small. Names from the data are shown literally (`$` is not TeX).
 """
 
 from __future__ import annotations
@@ -13,33 +23,56 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib import rc_context
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from itud import coverage
 from itud.coverage import Mapping
 from itud.load import Edition
 
 A4_TEXT_WIDTH = 6.3  # inches: A4 (8.27 in) less 2 cm margins each side
-DPI = 200
+A4_TEXT_HEIGHT = 9.5  # inches: A4 (11.69 in) less 2 cm margins and room for the caption
+DPI = 200  # the files saved for the report
+DISPLAY_DPI = 100  # what a notebook shows (630 px wide): readable, and light enough for executed notebooks
+HEADER = 2.0  # inches above and below the rows of a heatmap: title, column labels, legend
+ROW_HEIGHT = 0.24  # inches per heatmap row when there is room
+MIN_ROW_HEIGHT = 0.18  # inches per row at the smallest legible size (7 pt labels)
+MAX_ROWS = int((A4_TEXT_HEIGHT - HEADER) / MIN_ROW_HEIGHT) - 1  # rows one A4 page holds legibly
+FONTS = ["DejaVu Sans", "Bitstream Vera Sans", "Arial", "Helvetica", "Liberation Sans"]
 STYLE = {
-    "font.family": "DejaVu Sans",
+    # DejaVu Sans ships with matplotlib, so PNGs are the same everywhere; SVGs keep their text as text and
+    # name fallbacks of equal or smaller width, then the generic family, for viewers without DejaVu.
+    "font.family": "sans-serif",
+    "font.sans-serif": FONTS,
     "font.size": 7.5,
     "axes.titlesize": 9,
     "axes.labelsize": 8,
     "figure.titlesize": 10,
     "svg.hashsalt": "itud-report",
-    "svg.fonttype": "path",
-    "figure.dpi": 100,
+    "svg.fonttype": "none",
+    "figure.dpi": DPI,  # lay out at print resolution: hinted text is a little wider than at screen dpi
     "savefig.dpi": DPI,
+    "figure.constrained_layout.w_pad": 5 / 72,  # a margin for text drawn at other resolutions or fonts
+    "figure.constrained_layout.h_pad": 5 / 72,
 }
+LAYOUTS = ("full", "summary", "split")
 ROLE_HATCH = {"facilitator": "", "co-facilitator": "///", "partner": "...", "none": "xx"}
 ROLE_GREY = {"facilitator": "#303030", "co-facilitator": "#707070", "partner": "#a8a8a8", "none": "#d8d8d8"}
+EMPTY_CELL = "#eeeeee"  # the row of a group with no units
+GAP_LEVELS = [  # (label, colour, symbol) for 0, 1, 2 and 3 or more specific units; greys keep the order
+    ("× no specific {unit}: a gap", "#b2182b", "×"),
+    ("1 specific {unit}", "#ef8a62", "1"),
+    ("2 specific {unit}s", "#fddbc7", "2"),
+    ("3 or more: blank", "#ffffff", ""),
+]
 
 
 @dataclass
@@ -50,44 +83,107 @@ class Figure:
     title: str
     caption: str
     figure: MplFigure
-    png: bytes | None = None  # the PNG as `save` wrote it, shown by Jupyter without drawing again
+    png: bytes | None = None  # the light PNG Jupyter shows, drawn once
+    layout: str = "full"  # one of LAYOUTS: every unit drawn, a summary, or one page of several
+    note: str = ""  # how the figure was summarised or split (empty when "full"); also ends the caption
 
     def __repr__(self) -> str:  # stable text, so notebook outputs hold no memory addresses
         return f"<Figure {self.name}: {self.title}>"
 
     def _repr_png_(self) -> bytes:
-        """Lets Jupyter show the figure exactly as `save` writes it."""
+        """A light PNG for the notebook (DISPLAY_DPI, 256 colours); the report's files come from `save`."""
         if self.png is None:
+            _freeze_layout(self.figure)  # the layout `save` uses, whichever comes first
+            image = Image.open(io.BytesIO(_png(self.figure, DISPLAY_DPI))).convert("RGB")
             buffer = io.BytesIO()
-            with rc_context(STYLE):
-                self.figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+            image.quantize(colors=256).save(buffer, format="PNG", optimize=True)
             self.png = buffer.getvalue()
         return self.png
 
 
+def _freeze_layout(figure: MplFigure) -> None:
+    """Lay the figure out once at print dpi (constrained layout), then keep that layout for every output."""
+    if figure.get_layout_engine() is not None and not isinstance(figure.get_layout_engine(), PlaceHolderLayoutEngine):
+        with rc_context(STYLE):
+            figure.set_dpi(DPI)
+            figure.draw_without_rendering()
+            figure.set_layout_engine("none")
+
+
+def _png(figure: MplFigure, dpi: int) -> bytes:
+    buffer = io.BytesIO()
+    with rc_context(STYLE):
+        figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def literal(text: str) -> str:
+    """Text that matplotlib shows as written: every `$` escaped, so no mathtext (TeX) is parsed."""
+    return str(text).replace("$", r"\$")
+
+
 def _wrap(text: str, width: int, lines: int = 2) -> str:
-    return "\n".join(textwrap.wrap(text, width, max_lines=lines, placeholder="…"))
+    return literal("\n".join(textwrap.wrap(str(text), width, max_lines=lines, placeholder="…")))
 
 
-def sdg_labels(sdgs: pd.DataFrame, width: int = 34) -> dict[int, str]:
+def sdg_labels(sdgs: pd.DataFrame, width: int = 34, lines: int = 2) -> dict[int, str]:
     """`{1: '1 No poverty', ...}` from the SDG reference table."""
-    return {int(r.sdg): _wrap(f"{int(r.sdg)} {r.short_name}", width) for r in sdgs.itertuples()}
+    return {int(r.sdg): _wrap(f"{int(r.sdg)} {r.short_name}", width, lines) for r in sdgs.itertuples()}
 
 
-def action_line_labels(action_lines: pd.DataFrame, width: int = 34) -> dict[str, str]:
+def action_line_labels(action_lines: pd.DataFrame, width: int = 34, lines: int = 2) -> dict[str, str]:
     """`{'C1': 'C1 The role of public…', ...}` from the Action Line reference table."""
-    return {r.action_line: _wrap(f"{r.action_line} {r.name}", width) for r in action_lines.itertuples()}
+    return {r.action_line: _wrap(f"{r.action_line} {r.name}", width, lines) for r in action_lines.itertuples()}
 
 
-def _luminance(colour: str) -> float:
-    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+def relative_luminance(colour) -> float:
+    """WCAG 2 relative luminance of a colour (0 black to 1 white)."""
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG 2 contrast ratio of two colours (1 to 21)."""
+    light, dark = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def ink(background) -> str:
+    """Black or white, whichever contrasts more with `background`: always at least 4.58:1."""
+    return "black" if contrast_ratio("black", background) >= contrast_ratio("white", background) else "white"
 
 
 def _new(width: float, height: float) -> tuple[MplFigure, Axes]:
     with rc_context(STYLE):
-        figure = MplFigure(figsize=(width, height), layout="constrained")
+        figure = MplFigure(figsize=(width, min(height, A4_TEXT_HEIGHT)), layout="constrained")
         return figure, figure.add_subplot()
+
+
+def _row_height(rows: int) -> float:
+    """Inches per heatmap row: roomy for few rows, down to the smallest legible size for a full page."""
+    return max(MIN_ROW_HEIGHT, min(ROW_HEIGHT, (A4_TEXT_HEIGHT - HEADER) / max(rows, 1)))
+
+
+def _a(word: str) -> str:
+    """'an objective', 'a priority', 'an outcome', 'a question'."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def _fit_xlim(figure: MplFigure, ax: Axes, totals: list[float], labels: list) -> None:
+    """Right axis limit just wide enough for the longest bar and its value label (fitted to the data)."""
+    figure.draw_without_rendering()
+    renderer = figure._get_renderer()
+    width = ax.get_window_extent(renderer).width
+    right = 1.0
+    for total, label in zip(totals, labels, strict=True):
+        margin = 6 * figure.dpi / 72  # points: the label's offset and a margin
+        share = min((label.get_window_extent(renderer).width + margin) / width, 0.8)
+        right = max(right, total / (1 - share))
+    ax.set_xlim(0, right * 1.02)
 
 
 def _finish_bars(
@@ -102,18 +198,22 @@ def _finish_bars(
     small: bool = False,
 ) -> None:
     """Value labels at the bar ends ('total (specific + blanket)'), axis words, legend below, title."""
+    labels = []
     for i, key in enumerate(total.index):
         extra = total[key] - specific[key]
         text = f"{total[key]}" + (f"  ({specific[key]} + {extra} blanket)" if extra else "")
-        ax.text(total[key] + 0.15, i, text, va="center", fontsize=7)
+        labels.append(
+            ax.annotate(text, (total[key], i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
+        )
     ax.set_yticks(range(len(ticks)), ticks, fontsize=6.5 if small else None)
+    ax.set_ylim(-0.6, len(ticks) - 0.4)
     ax.set_xlabel(xlabel)
-    ax.set_xlim(0, total.max() * 1.4 + 1)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     figure.legend(handles=handles, loc="outside lower center", ncol=3 if small else 2, frameon=False,
                   fontsize=6.5 if small else None)  # fmt: skip
     figure.suptitle(title)
+    _fit_xlim(figure, ax, [float(v) for v in total], labels)
 
 
 def sdg_bars(by_sdg: pd.DataFrame, by_sdg_specific: pd.DataFrame, sdgs: pd.DataFrame, unit: str = "outcome") -> Figure:
@@ -190,6 +290,20 @@ def action_line_bars(
     )
 
 
+def _unit_rows(matrix: pd.DataFrame, units: pd.DataFrame, group: str, groups: list) -> list[tuple[str, str | None]]:
+    """(group, unit) per heatmap row in group order; `(group, None)` is the row of a group with no units."""
+    by_group: dict[str, list[str]] = {g: [] for g in groups}
+    for unit, parent in zip(units[units.columns[0]], units[group], strict=True):
+        if unit in matrix.index:
+            by_group.setdefault(parent, []).append(unit)
+    return [(g, u) for g, members in by_group.items() for u in (members or [None])]
+
+
+def _empty_row(ax: Axes, row: int, cols: int, text: str) -> None:
+    ax.add_patch(Rectangle((0, row), cols, 1, facecolor=EMPTY_CELL, edgecolor="none", zorder=0.5))
+    ax.text(cols / 2, row + 0.5, literal(text), ha="center", va="center", fontsize=6.5, style="italic")
+
+
 def unit_heatmap(
     matrix: pd.DataFrame,
     units: pd.DataFrame,
@@ -200,44 +314,110 @@ def unit_heatmap(
     blanket: list[str],
     dimension_words: str,
     name: str,
+    groups: list | None = None,
+    title_suffix: str = "",
+    layout: str = "full",
+    note: str = "",
+    group_words: str = "",
 ) -> Figure:
-    """Units (rows, grouped) x SDGs or Action Lines (columns): a filled cell with a dot where linked."""
+    """Units (rows, grouped) x SDGs or Action Lines (columns): a filled cell with a dot where linked.
+
+    `groups` (all groups, in order) adds a labelled empty row for each group with no units in `matrix`.
+    Draw at most `MAX_ROWS` rows per figure: `unit_by_target` and `unit_by_target_pages` choose.
+    """
+    unit_word = units.columns[0]
+    group_words = group_words or group.replace("_", " ")
+    rows = _unit_rows(matrix, units, group, list(groups) if groups is not None else list(dict.fromkeys(units[group])))
+    n_rows, cols = len(rows), matrix.shape[1]
     with rc_context(STYLE):
-        rows, cols = matrix.shape
-        figure, ax = _new(A4_TEXT_WIDTH, 1.6 + rows * 0.24)
+        figure, ax = _new(A4_TEXT_WIDTH, HEADER + max(n_rows, 6) * _row_height(n_rows))  # room for the y label
+        members = [u for _, u in rows if u is not None]
+        linked = np.zeros((n_rows, cols), dtype=bool)
+        filled = [i for i, (_, u) in enumerate(rows) if u is not None]
+        linked[filled] = matrix.loc[members].to_numpy() > 0
+        palette = np.array([to_rgba((column_colours or {}).get(c, "#404040")) for c in matrix.columns])
+        cells = np.where(linked[..., None], palette[None, :, :], np.array(to_rgba("white")))
+        ax.pcolormesh(np.arange(cols + 1), np.arange(n_rows + 1), cells, edgecolors="#cccccc", linewidth=0.4)
+        ii, jj = np.nonzero(linked)
+        marks = [ink(palette[j]) for j in jj]
+        ax.scatter(jj + 0.5, ii + 0.5, s=9, c=marks, marker="o", linewidths=0)
+        for i, (parent, unit) in enumerate(rows):
+            if unit is None:
+                _empty_row(ax, i, cols, f"{parent}: no {unit_word}s")
+        for i in range(1, n_rows):
+            if rows[i][0] != rows[i - 1][0]:
+                ax.axhline(i, color="black", linewidth=1.2)
         ax.set_xlim(0, cols)
-        ax.set_ylim(rows, 0)
-        for i in range(rows):
-            for j, column in enumerate(matrix.columns):
-                if matrix.iat[i, j]:
-                    colour = (column_colours or {}).get(column, "#404040")
-                    ax.add_patch(Rectangle((j, i), 1, 1, facecolor=colour, edgecolor="white", linewidth=0.8))
-                    mark = "black" if _luminance(colour) > 0.5 else "white"
-                    ax.plot(j + 0.5, i + 0.5, marker="o", markersize=3.2, color=mark)
-        groups = units.set_index(units.columns[0])[group].reindex(matrix.index)
-        boundaries = [i for i in range(1, rows) if groups.iloc[i] != groups.iloc[i - 1]]
-        for b in boundaries:
-            ax.axhline(b, color="black", linewidth=1.2)
+        ax.set_ylim(n_rows, 0)
         ax.set_xticks(
             [j + 0.5 for j in range(cols)], [column_labels[c] for c in matrix.columns], rotation=90, fontsize=6.5
         )
         ax.xaxis.tick_top()
-        ticks = [f"{u}  (blanket)" if u in blanket else u for u in matrix.index]
-        ax.set_yticks([i + 0.5 for i in range(rows)], ticks)
-        ax.set_xticks(range(cols + 1), minor=True)
-        ax.set_yticks(range(rows + 1), minor=True)
-        ax.grid(which="minor", color="#cccccc", linewidth=0.4)
-        ax.tick_params(which="minor", length=0)
-        ax.set_ylabel(f"{units.columns[0]}s, grouped by {group.replace('_', ' ')} (black lines)")
-        title = f"{units.columns[0].capitalize()}s and the {dimension_words} they contribute to"
+        ticks = [literal(parent if u is None else (f"{u}  (blanket)" if u in blanket else u)) for parent, u in rows]
+        ax.set_yticks([i + 0.5 for i in range(n_rows)], ticks, fontsize=7 if n_rows > 30 else None)
+        ax.tick_params(length=0)
+        ax.set_ylabel(f"{unit_word}s by {group_words}")
+        title = f"{unit_word.capitalize()}s and the {dimension_words} they contribute to{title_suffix}"
         ax.set_title(title, pad=6)
-    return Figure(
-        name,
-        title,
-        f"Each row is an {units.columns[0]}, each column one of the {dimension_words}; a filled cell with a dot "
-        f"means the source links the {units.columns[0]} to it. Black lines separate the {group.replace('_', ' ')}s.",
-        figure,
+    caption = (
+        f"Each row is {_a(unit_word)}, each column one of the {dimension_words}; a filled cell with a dot "
+        f"means the source links the {unit_word} to it. Black lines separate the {group_words}s"
+        + (f"; a grey row marks {_a(group_words)} with no {unit_word}s." if len(rows) > len(members) else ".")
     )
+    return Figure(name, title, caption + (f" {note}" if note else ""), figure, layout=layout, note=note)
+
+
+def _grid_labels(ax: Axes, rows: list[str], columns: list[str], x_top: bool = False) -> None:
+    ax.set_xticks([j + 0.5 for j in range(len(columns))], columns, rotation=90, fontsize=6.5)
+    ax.set_yticks([i + 0.5 for i in range(len(rows))], rows)
+    if x_top:
+        ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    ax.set_xlim(0, len(columns))
+    ax.set_ylim(len(rows), 0)
+
+
+# The heatmaps are drawn with pcolormesh and text rather than seaborn.heatmap: seaborn picks the colour of
+# each annotation by its own luminance threshold (white on mid-grey at about 3:1) and writes every 0, while
+# the report needs WCAG contrast per cell, blank zeros and labelled empty rows.
+def _annotated_heatmap(
+    values: pd.DataFrame,
+    texts: list[list[str]],
+    *,
+    figure: MplFigure,
+    ax: Axes,
+    colorbar_label: str,
+    empty_rows: dict | None = None,
+    vmax: float | None = None,
+) -> None:
+    """Grey cells by value (0 is white), each non-empty cell's text in the ink that contrasts most with it.
+
+    `empty_rows` maps a row key to the words shown across it (a group with no units); its cells stay blank.
+    """
+    data = values.to_numpy(dtype=float)
+    top = vmax if vmax is not None else (np.nanmax(data) if np.isfinite(data).any() else 0)
+    mesh = ax.pcolormesh(
+        np.arange(data.shape[1] + 1),
+        np.arange(data.shape[0] + 1),
+        np.ma.masked_invalid(data),
+        cmap="Greys",
+        vmin=0,
+        vmax=max(float(top), 1.0),
+        edgecolors="#dddddd",
+        linewidth=0.4,
+    )
+    for i, row in enumerate(texts):
+        for j, text in enumerate(row):
+            if text:
+                ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=6.5,
+                        color=ink(mesh.to_rgba(data[i, j])))  # fmt: skip
+    for i, key in enumerate(values.index):
+        if empty_rows and key in empty_rows:
+            _empty_row(ax, i, data.shape[1], empty_rows[key])
+    colorbar = figure.colorbar(mesh, ax=ax, shrink=0.6, fraction=0.05, aspect=25, label=colorbar_label)
+    colorbar.locator = MaxNLocator(integer=True)
+    colorbar.update_ticks()
+    colorbar.outline.set_linewidth(0.4)
 
 
 def count_heatmap(
@@ -251,44 +431,61 @@ def count_heatmap(
     xlabel: str,
     ylabel: str,
     height: float,
+    colorbar_label: str = "number of outcomes",
+    empty_rows: dict | None = None,
 ) -> Figure:
-    """A count matrix with every count written in its cell (greys, so print keeps the order)."""
+    """A count matrix with every non-zero count written in its cell (greys, so print keeps the order); 0 is blank."""
     with rc_context(STYLE):
         figure, ax = _new(A4_TEXT_WIDTH, height)
-        sns.heatmap(
-            matrix,
-            ax=ax,
-            cmap="Greys",
-            vmin=0,
-            annot=True,
-            fmt="d",
-            annot_kws={"fontsize": 6.5},
-            linewidths=0.4,
-            linecolor="#dddddd",
-            cbar_kws={"label": "number of outcomes", "shrink": 0.6},
-            xticklabels=[column_labels[c] for c in matrix.columns],
-            yticklabels=[row_labels[r] for r in matrix.index],
-        )
-        ax.tick_params(axis="x", labelrotation=90, labelsize=6.5)
-        ax.tick_params(axis="y", labelrotation=0)
+        texts = [[f"{int(v)}" if v else "" for v in row] for row in matrix.to_numpy()]
+        _annotated_heatmap(matrix, texts, figure=figure, ax=ax, colorbar_label=colorbar_label, empty_rows=empty_rows)
+        _grid_labels(ax, [row_labels[r] for r in matrix.index], [column_labels[c] for c in matrix.columns])
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        figure.suptitle(title)
+        figure.suptitle("\n".join(textwrap.wrap(title, 72)))
     return Figure(name, title, caption, figure)
 
 
-def save(figure: Figure, out_dir: Path) -> dict[str, str]:
-    """Write `<name>.svg` and `<name>.png`, byte-identical for the same figure."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def spread_chart(
+    values: pd.DataFrame,
+    *,
+    column_labels: dict,
+    name: str,
+    title: str,
+    caption: str,
+    xlabel: str,
+    note: str,
+) -> Figure:
+    """Per column of `values` (an SDG or Action Line), how the rows (groups) spread: one box plot each.
+
+    The summary of a group-level matrix with more groups than a page holds; its size does not grow.
+    """
     with rc_context(STYLE):
-        # Lay the figure out once (constrained layout), then keep that layout for every format.
-        figure.figure.draw_without_rendering()
-        figure.figure.set_layout_engine("none")
+        columns = list(values.columns)
+        figure, ax = _new(A4_TEXT_WIDTH, 1.6 + 0.28 * len(columns))
+        data = [values[c].dropna().to_numpy(dtype=float) for c in columns]
+        ax.boxplot(data, orientation="horizontal", whis=(0, 100), widths=0.6, patch_artist=True,
+                   boxprops={"facecolor": "#d8d8d8", "linewidth": 0.6}, medianprops={"color": "black"},
+                   whiskerprops={"linewidth": 0.6}, capprops={"linewidth": 0.6})  # fmt: skip
+        ax.set_yticks(range(1, len(columns) + 1), [column_labels[c] for c in columns])
+        ax.set_ylim(len(columns) + 0.5, 0.5)
+        top = max((float(d.max()) for d in data if len(d)), default=0.0)
+        ax.set_xlim(0, max(top, 1.0) * 1.02)
+        ax.set_xlabel(xlabel)
+        ax.spines[["top", "right"]].set_visible(False)
+        figure.suptitle("\n".join(textwrap.wrap(title, 72)))
+    return Figure(name, title, f"{caption} {note}", figure, layout="summary", note=note)
+
+
+def save(figure: Figure, out_dir: Path) -> dict[str, str]:
+    """Write `<name>.svg` and `<name>.png` (print dpi), byte-identical for the same figure."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _freeze_layout(figure.figure)
+    with rc_context(STYLE):
         svg = out_dir / f"{figure.name}.svg"
         figure.figure.savefig(svg, format="svg", dpi=DPI, metadata={"Date": None, "Creator": None})
-        figure.png = None
         png = out_dir / f"{figure.name}.png"
-        png.write_bytes(figure._repr_png_())
+        png.write_bytes(_png(figure.figure, DPI))
     return {"svg": svg.name, "png": png.name}
 
 
@@ -314,54 +511,284 @@ def per_action_line(edition: Edition, mapping: Mapping) -> Figure:
     )
 
 
-def unit_by_target(edition: Edition, mapping: Mapping, dimension: str) -> Figure:
+def _target_words(edition: Edition, dimension: str, width: int = 30, lines: int = 2) -> tuple[dict, str, str]:
+    """Column labels, the words for all of them, and the short word for one."""
+    if dimension == "sdg":
+        return sdg_labels(edition.sdgs, width, lines), "17 SDGs", "goal"
+    return action_line_labels(edition.action_lines, width, lines), "11 WSIS Action Lines", "Action Line"
+
+
+def _group_labels(edition: Edition, mapping: Mapping, width: int, lines: int, sizes: bool = False) -> dict:
+    """`{'D.1': 'D.1 Coordination', ...}`, optionally with the number of units: 'D.1 Coordination (5 outcomes)'."""
+    parents = edition.objectives if mapping.group == "objective" else edition.study_groups
+    name_column = "short_name" if mapping.group == "objective" else "name"
+    counts = mapping.units[mapping.group].value_counts()
+    labels = {}
+    for key, text in zip(parents[mapping.group], parents[name_column], strict=True):
+        size = f" ({_plural(int(counts.get(key, 0)), mapping.unit)})" if sizes else ""
+        if lines == 1:
+            labels[key] = literal(
+                f"{key} {textwrap.shorten(str(text), max(width - len(key) - len(size), 8), placeholder='…')}{size}"
+            )
+        else:
+            labels[key] = _wrap(f"{key} {text}{size}", width, lines)
+    return labels
+
+
+def _group_words(edition: Edition, mapping: Mapping) -> str:
+    """What the edition calls its groups: 'objective' or 'priority' (from the data), or 'study group'."""
+    return edition.parent_kind if mapping.group == "objective" else mapping.group.replace("_", " ")
+
+
+def _unit_name(mapping: Mapping, dimension: str) -> str:
+    return f"{mapping.unit}-by-{'sdg' if dimension == 'sdg' else 'action-line'}"
+
+
+def _unit_heatmap_for(edition: Edition, mapping: Mapping, dimension: str, matrix: pd.DataFrame, groups: list,
+                      **kwargs) -> Figure:  # fmt: skip
     sdg = dimension == "sdg"
+    labels, words, _ = _target_words(edition, dimension)
     return unit_heatmap(
-        coverage.unit_target_matrix(mapping, dimension),
+        matrix,
         mapping.units,
         group=mapping.group,
-        column_labels=sdg_labels(edition.sdgs, 30) if sdg else action_line_labels(edition.action_lines, 30),
+        column_labels=labels,
         column_colours=dict(zip(edition.sdgs["sdg"].astype(int), edition.sdgs["colour"], strict=True)) if sdg else None,
         blanket=coverage.blanket_units(mapping),
-        dimension_words="17 SDGs" if sdg else "11 WSIS Action Lines",
-        name=f"{mapping.unit}-by-{'sdg' if sdg else 'action-line'}",
+        dimension_words=words,
+        groups=groups,
+        group_words=_group_words(edition, mapping),
+        **kwargs,
     )
 
 
+def unit_by_target(edition: Edition, mapping: Mapping, dimension: str) -> Figure:
+    """Every unit's links to the SDGs (or Action Lines), or, past `MAX_ROWS` rows, a summary per group.
+
+    The summary (layout "summary") shows for each group the share of its units linked to each target;
+    with more groups than a page holds, how the groups spread per target. `unit_by_target_pages` draws
+    every unit on as many pages as needed.
+    """
+    empty = coverage.empty_groups(mapping)
+    rows = len(mapping.units) + len(empty)
+    name = _unit_name(mapping, dimension)
+    if rows <= MAX_ROWS:
+        matrix = coverage.unit_target_matrix(mapping, dimension)
+        return _unit_heatmap_for(edition, mapping, dimension, matrix, list(mapping.groups), name=name)
+    return _unit_summary(edition, mapping, dimension, name)
+
+
+def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str) -> Figure:
+    group_words = _group_words(edition, mapping)
+    n_units, n_groups = len(mapping.units), len(mapping.groups)
+    too_many = f"The {_plural(n_units, mapping.unit)} are too many to draw one row each on an A4 page"
+    shares = coverage.group_target_share(mapping, dimension) * 100
+    labels, words, one = _target_words(edition, dimension, 44, 1)  # one line each: the columns are narrow
+    if n_groups > MAX_ROWS:
+        note = (
+            f"{too_many}, and their {_plural(n_groups, group_words)} too many for one row each, so this figure "
+            f"summarises them: for each {one}, a box from the first to the third quartile of the {group_words}s' "
+            "shares, a line at the median and whiskers to the smallest and largest."
+        )
+        return spread_chart(
+            shares,
+            column_labels=_target_words(edition, dimension, 40)[0],
+            name=name,
+            title=f"Share of each {group_words}'s {mapping.unit}s linked to each of the {words}",
+            caption=f"Per {one}: how the shares of the {group_words}s' {mapping.unit}s linked to it are spread.",
+            xlabel=f"% of the {group_words}'s {mapping.unit}s linked",
+            note=note,
+        )
+    note = (
+        f"{too_many}, so this figure summarises them per {group_words}: each cell is the share of the "
+        f"{group_words}'s {mapping.unit}s linked to the {one}; blank cells are 0%."
+    )
+    empty = coverage.empty_groups(mapping)
+    row_height = _row_height(n_groups)
+    rows = _group_labels(edition, mapping, 36 if row_height < 0.3 else 30, 1 if row_height < 0.3 else 2, sizes=True)
+    with rc_context(STYLE):
+        figure, ax = _new(A4_TEXT_WIDTH, HEADER + n_groups * max(row_height, 0.3 if n_groups <= 8 else 0))
+        texts = [[f"{v:.0f}" if v >= 0.5 else "" for v in row] for row in shares.fillna(0).to_numpy()]
+        title = f"Share of each {group_words}'s {mapping.unit}s linked to each of the {words}"
+        _annotated_heatmap(shares, texts, figure=figure, ax=ax, vmax=100.0,
+                           colorbar_label=f"% of the {group_words}'s {mapping.unit}s",
+                           empty_rows={g: f"{g}: no {mapping.unit}s" for g in empty})  # fmt: skip
+        _grid_labels(ax, [rows[g] for g in shares.index], [labels[c] for c in shares.columns], x_top=True)
+        ax.set_ylabel(group_words)
+        ax.set_title("\n".join(textwrap.wrap(title, 72)), pad=6)
+    caption = (
+        f"Each row is {_a(group_words)} (with its number of {mapping.unit}s), each column one of the {words}; the "
+        f"number in a cell is the percentage of the {group_words}'s {mapping.unit}s the source links to it."
+    )
+    return Figure(name, title, f"{caption} {note}", figure, layout="summary", note=note)
+
+
+def unit_by_target_pages(edition: Edition, mapping: Mapping, dimension: str) -> list[Figure]:
+    """Every unit's links, on as many A4 figures as needed: whole groups per page, a long group split in parts.
+
+    One figure (the same as `unit_by_target`) when everything fits one page; otherwise figures named
+    `<name>-1`, `<name>-2`, ... with layout "split" and a note saying which part of how many each is.
+    """
+    rows = len(mapping.units) + len(coverage.empty_groups(mapping))
+    name = _unit_name(mapping, dimension)
+    matrix = coverage.unit_target_matrix(mapping, dimension)
+    if rows <= MAX_ROWS:
+        return [_unit_heatmap_for(edition, mapping, dimension, matrix, list(mapping.groups), name=name)]
+    pages = _pages(_unit_rows(matrix, mapping.units, mapping.group, list(mapping.groups)), MAX_ROWS)
+    group_words = _group_words(edition, mapping)
+    figures = []
+    for k, page in enumerate(pages, start=1):
+        groups = list(dict.fromkeys(g for g, _ in page))
+        members = [u for _, u in page if u is not None]
+        span = groups[0] if len(groups) == 1 else f"{groups[0]} to {groups[-1]}"
+        note = (
+            f"Part {k} of {len(pages)}: the {_plural(len(mapping.units), mapping.unit)} do not fit one legible A4 "
+            f"page, so they are drawn on {len(pages)} figures, whole {group_words}s per page where they fit; this "
+            f"one shows {span}."
+        )
+        figures.append(
+            _unit_heatmap_for(
+                edition,
+                mapping,
+                dimension,
+                matrix.loc[members],
+                groups,
+                name=f"{name}-{k}",
+                title_suffix=f" ({k} of {len(pages)}: {span})",
+                layout="split",
+                note=note,
+            )  # fmt: skip
+        )
+    return figures
+
+
+def _pages(rows: list[tuple[str, str | None]], size: int) -> list[list[tuple[str, str | None]]]:
+    """Rows packed into pages of at most `size`: a group starts a new page unless it fits the current one."""
+    pages: list[list] = [[]]
+    by_group: dict[str, list] = {}
+    for row in rows:
+        by_group.setdefault(row[0], []).append(row)
+    for members in by_group.values():
+        if pages[-1] and len(pages[-1]) + len(members) > size:
+            pages.append([])
+        for row in members:
+            if len(pages[-1]) == size:
+                pages.append([])
+            pages[-1].append(row)
+    return [p for p in pages if p]
+
+
 def group_by_sdg(edition: Edition, mapping: Mapping) -> Figure:
-    parents = edition.objectives if mapping.group == "objective" else edition.study_groups
-    name_column = "short_name" if mapping.group == "objective" else "name"
-    rows = {r[mapping.group]: _wrap(f"{r[mapping.group]} {r[name_column]}", 30) for _, r in parents.iterrows()}
-    group_words = mapping.group.replace("_", " ")
+    """Groups x SDGs: how many of each group's units link each goal; past `MAX_ROWS` groups, their spread."""
+    group_words = _group_words(edition, mapping)
+    name = f"{mapping.group.replace('_', '-')}-by-sdg"
+    matrix = coverage.group_target_matrix(mapping, "sdg")
+    if len(matrix) > MAX_ROWS:
+        note = (
+            f"The {_plural(len(matrix), group_words)} are too many to draw one row each on an A4 page, so this "
+            f"figure summarises them: for each goal, a box from the first to the third quartile of the number of "
+            f"{mapping.unit}s per {group_words}, a line at the median and whiskers to the smallest and largest."
+        )
+        return spread_chart(
+            matrix,
+            column_labels=sdg_labels(edition.sdgs, 40),
+            name=name,
+            title=f"SDG coverage by {group_words}",
+            caption=f"Per SDG: how the numbers of {mapping.unit}s of each {group_words} linked to it are spread.",
+            xlabel=f"{mapping.unit}s of one {group_words} linked to the goal",
+            note=note,
+        )
+    empty = coverage.empty_groups(mapping)
+    rows = _group_labels(edition, mapping, 30, 2 if len(matrix) <= 16 else 1)
     return count_heatmap(
-        coverage.group_target_matrix(mapping, "sdg"),
+        matrix,
         row_labels=rows,
         column_labels=sdg_labels(edition.sdgs, 30),
-        name=f"{mapping.group.replace('_', '-')}-by-sdg",
+        name=name,
         title=f"SDG coverage by {group_words}",
-        caption=f"Number of {mapping.unit}s of each {group_words} linked to each SDG; an empty (0) cell is an SDG "
-        f"the {group_words} does not reach.",
+        caption=f"Number of {mapping.unit}s of each {group_words} linked to each SDG; a blank cell is an SDG "
+        f"the {group_words} does not reach"
+        + (f"; a grey row {_a(group_words)} with no {mapping.unit}s." if empty else "."),
         xlabel="Sustainable Development Goal",
         ylabel=group_words,
-        height=1.9 + 0.35 * len(rows),
+        height=HEADER + len(matrix) * (0.35 if len(matrix) <= 16 else _row_height(len(matrix))),
+        colorbar_label=f"number of {mapping.unit}s",
+        empty_rows={g: f"{g}: no {mapping.unit}s" for g in empty},
     )
 
 
 def sdg_by_action_line(edition: Edition, mapping: Mapping, exclude_blanket: bool = False) -> Figure:
-    without = " (without blanket outcomes)" if exclude_blanket else ""
+    """SDG x Action Line: how many units link both. ITU-D's own links, titled so, not the UN WSIS-SDG Matrix."""
+    without = f" (without blanket {mapping.unit}s)" if exclude_blanket else ""
     return count_heatmap(
         coverage.sdg_action_line_matrix(mapping, exclude_blanket),
         row_labels=sdg_labels(edition.sdgs, 40),
         column_labels=action_line_labels(edition.action_lines, 30),
         name="sdg-by-action-line" + ("-specific" if exclude_blanket else ""),
-        title=f"SDG x WSIS Action Line: ITU-D's view of the WSIS-SDG matrix{without}",
+        title=f"SDG x WSIS Action Line pairs linked by ITU-D {mapping.unit}s{without} (not the UN WSIS-SDG Matrix)",
         caption=f"Number of {mapping.unit}s linked both to the SDG (row) and to the Action Line (column)"
         + (
-            f"; blanket {mapping.unit}s left out."
+            f"; blanket {mapping.unit}s left out; blank cells are 0."
             if exclude_blanket
-            else f"; a blanket {mapping.unit} adds 1 to every cell."
-        ),
+            else f"; a blanket {mapping.unit} adds 1 to every cell; blank cells are 0."
+        )
+        + " These are ITU-D's own links, not the WSIS-SDG Matrix published by the UN WSIS Action Line facilitators.",
         xlabel="WSIS Action Line",
         ylabel="Sustainable Development Goal",
         height=6.4,
+        colorbar_label=f"number of {mapping.unit}s",
+    )
+
+
+def gap_heatmap(
+    specific: pd.DataFrame, *, row_labels: dict, column_labels: dict, unit: str, name: str, title: str, caption: str
+) -> Figure:
+    """SDG x Action Line by how few specific units link both: gaps (none) dark with '×', 1 and 2 written, 3+ blank."""
+    with rc_context(STYLE):
+        figure, ax = _new(A4_TEXT_WIDTH, 7.0)
+        data = specific.to_numpy()
+        level = np.minimum(data, len(GAP_LEVELS) - 1)
+        palette = [to_rgba(colour) for _, colour, _ in GAP_LEVELS]
+        cells = np.array([[palette[v] for v in row] for row in level])
+        rows, cols = data.shape
+        ax.pcolormesh(np.arange(cols + 1), np.arange(rows + 1), cells, edgecolors="#cccccc", linewidth=0.4)
+        for i in range(rows):
+            for j in range(cols):
+                _, colour, symbol = GAP_LEVELS[level[i, j]]
+                if symbol:
+                    ax.text(j + 0.5, i + 0.5, symbol, ha="center", va="center", fontsize=7, color=ink(colour))
+        gaps = (data == 0).sum(axis=1)
+        for i, n in enumerate(gaps):
+            ax.annotate(f"{n}", (cols, i + 0.5), xytext=(6, 0), textcoords="offset points", ha="left", va="center",
+                        fontsize=7, annotation_clip=False)  # fmt: skip
+        ax.annotate("gaps", (cols, 0), xytext=(6, 3), textcoords="offset points", ha="left", va="bottom",
+                    fontsize=7, style="italic", annotation_clip=False)  # fmt: skip
+        _grid_labels(ax, [row_labels[r] for r in specific.index], [column_labels[c] for c in specific.columns])
+        ax.set_xlabel("WSIS Action Line")
+        ax.set_ylabel("Sustainable Development Goal")
+        handles = [
+            Patch(facecolor=colour, edgecolor="#999999", label=label.format(unit=unit))
+            for label, colour, _ in GAP_LEVELS
+        ]
+        figure.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False, fontsize=6.5)
+        figure.suptitle("\n".join(textwrap.wrap(title, 72)))
+    return Figure(name, title, caption, figure)
+
+
+def sdg_action_line_gaps(edition: Edition, mapping: Mapping) -> Figure:
+    """Which SDG x Action Line pairs specific (non-blanket) units reach least or not at all."""
+    specific = coverage.sdg_action_line_matrix(mapping, exclude_blanket=True)
+    n_gaps = int((specific == 0).to_numpy().sum())
+    unit = mapping.unit
+    return gap_heatmap(
+        specific,
+        row_labels=sdg_labels(edition.sdgs, 40),
+        column_labels=action_line_labels(edition.action_lines, 30),
+        unit=unit,
+        name="sdg-by-action-line-gaps",
+        title=f"Gaps: SDG x WSIS Action Line pairs that specific {unit}s reach least or not at all",
+        caption=f"For each pair of an SDG (row) and a WSIS Action Line (column), how many specific {unit}s (not "
+        f"blanket ones, which link everything) are linked to both: '×' marks a pair no specific {unit} links "
+        f"({_plural(n_gaps, 'pair')} of 187), 1 or 2 are written, and blank cells are reached by 3 or more. The "
+        "number right of each row counts its gaps. These are ITU-D's own links, not the UN WSIS-SDG Matrix.",
     )
