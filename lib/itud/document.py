@@ -368,6 +368,7 @@ def build(
         "table": lambda label: layout.place("table", label),
         "ref": layout.ref,
         "refs": layout.refs,
+        "drawn_in_full": lambda label: label in layout.figures and layout.figures[label][1].layout == "full",
         "para": layout.para,
         "plural": plural,
         "plural_form": plural_form,

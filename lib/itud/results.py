@@ -128,6 +128,8 @@ class FigureItem(_Item):
     caption: str
     svg: str
     png: str
+    layout: str = "full"  # "full" (every unit drawn), "summary" or "split" (itud.figures.LAYOUTS)
+    note: str = ""  # how the figure was summarised or split; empty when full
 
 
 class CellMark(_Item):
@@ -385,7 +387,10 @@ class NotebookResults:
         named = replace(figure, name=label)  # the files are named after the label
         files = save(named, self.output_dir / FIGURES_DIR)
         figure.png = named.png
-        item = dict(label=label, section=section, title=title or figure.title, caption=caption or figure.caption)
+        item = dict(
+            label=label, section=section, title=title or figure.title, caption=caption or figure.caption,
+            layout=figure.layout, note=figure.note,
+        )  # fmt: skip
         self.figures.append(self._checked(FigureItem, **item, **files))
         return figure
 
