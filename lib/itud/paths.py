@@ -71,6 +71,15 @@ _NOT_REGULAR = (
 )
 
 
+def input_limit() -> int:
+    """The largest input file read, in bytes: MAX_INPUT_BYTES, or ITUD_MAX_INPUT_MB megabytes when set."""
+    raw = os.environ.get("ITUD_MAX_INPUT_MB", "").strip()
+    return int(float(raw) * 1024 * 1024) if raw.replace(".", "", 1).isdigit() else MAX_INPUT_BYTES
+
+
+_RAISE = "is it the right file? (a larger limit: set ITUD_MAX_INPUT_MB)"
+
+
 def _kind(mode: int) -> str:
     return next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
 
@@ -83,7 +92,7 @@ def read_input(path: Path, root: Path | None = None, limit: int | None = None) -
     ends), opened without blocking, checked again on the open descriptor, and read up to
     `limit` + 1 bytes (default `MAX_INPUT_BYTES`). Raises `InputFileError` naming the file.
     """
-    limit = MAX_INPUT_BYTES if limit is None else limit
+    limit = input_limit() if limit is None else limit
 
     def refuse(message: str) -> InputFileError:
         return InputFileError(Problem(str(path), message))
@@ -104,9 +113,7 @@ def read_input(path: Path, root: Path | None = None, limit: int | None = None) -
     if not stat.S_ISREG(before.st_mode):
         raise refuse(f"is {_kind(before.st_mode)}, not a regular file: replace it with the file itself")
     if before.st_size > limit:
-        raise refuse(
-            f"is {before.st_size} bytes, over the limit of {limit} bytes for an input file: is it the right file?"
-        )
+        raise refuse(f"is {before.st_size} bytes, over the limit of {limit} bytes for an input file: {_RAISE}")
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as error:
@@ -117,7 +124,7 @@ def read_input(path: Path, root: Path | None = None, limit: int | None = None) -
             raise refuse(f"is {_kind(mode)}, not a regular file: replace it with the file itself")
         data = stream.read(limit + 1)
     if len(data) > limit:
-        raise refuse(f"is over the limit of {limit} bytes for an input file: is it the right file?")
+        raise refuse(f"is over the limit of {limit} bytes for an input file: {_RAISE}")
     return data
 
 
