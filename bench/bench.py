@@ -10,12 +10,19 @@
 (b') the same emptied notebooks through papermill's API in one process, one kernel
     per notebook: a stricter floor, printed for comparison. It varies from run to
     run because papermill shuts each kernel down gracefully and waits for it
-(b'') the same emptied notebooks through itud's own executor (one kernel for all,
-    shut down at once): no goal; (a) / (b'') shows the real work above a bare kernel
+(b'') the same emptied notebooks through itud's own executor (a fresh kernel per
+    notebook, started ahead, killed at once): no goal; (a) / (b'') shows the real work
+    above bare kernels
 (c) a batch of four editions, serially (--jobs 1) and in parallel (--jobs 2)
 (d) an up-to-date rerun (`itud report` with nothing changed)
 
 Goals: (a) <= 1.5 x (b); (d) <= 1 s; parallel <= 0.65 x serial on 2 cores.
+
+    .venv/bin/python bench/bench.py --kernels [--runs 5]
+
+runs only `kernel_benchmark`: (a) against (b') in paired runs (one of each, in
+alternating order, so a busy spell of a shared machine weighs on both); goal: the
+median of the ratios <= 1.0 (issue 8, one fresh kernel per notebook).
 The batch uses the real 2019 edition and the SYNTHETIC test editions 2090 and
 2091 (and 2092, a copy of 2091 made here), so the batch has an even number of
 years for two cores. Everything is written under a temporary folder.
@@ -81,10 +88,51 @@ def batch_data(target: Path) -> Path:
     return target
 
 
+_PAPERMILL_API_FLOOR = (
+    "import sys, papermill\n"
+    "for p in sys.argv[2:]: papermill.execute_notebook(p, sys.argv[1] + '/x.ipynb', "
+    "parameters={'year': 2019}, progress_bar=False)\n"
+)
+
+
+def kernel_benchmark(runs: int) -> int:
+    """The full 2019 report against the papermill API floor, in `runs` paired runs; prints ratios and spread."""
+    scratch = Path(tempfile.mkdtemp(prefix="itud-bench-kernels-"))
+    try:
+        copies = emptied_notebooks(scratch / "empty")
+        out = scratch / "empty-out"
+        out.mkdir()
+        report = [ITUD, "report", "--year", "2019", "--force", "--quiet", "--reports-dir", str(scratch / "reports")]
+        floor = [sys.executable, "-c", _PAPERMILL_API_FLOOR, str(out), *map(str, copies)]
+        print(f"{runs} paired runs: (a) full 2019 report, (b') papermill API floor; scratch: {scratch}", flush=True)
+        pairs = []
+        for run in range(runs):
+            order = [("a", report), ("b'", floor)] if run % 2 == 0 else [("b'", floor), ("a", report)]
+            seconds = {name: timed(command, 1)[0] for name, command in order}
+            full_s, floor_s = seconds["a"], seconds["b'"]
+            pairs.append((full_s, floor_s))
+            print(
+                f"  pair {run + 1}: (a) {full_s:6.2f} s  (b') {floor_s:6.2f} s  ratio {full_s / floor_s:5.2f}",
+                flush=True,
+            )
+        ratios = [a / b for a, b in pairs]
+        full, api = statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs)
+        ratio = statistics.median(ratios)
+        print(f"(a) median {full:.2f} s, (b') median {api:.2f} s")
+        print(f"(a) / (b') median of {runs} paired ratios: {ratio:.2f} (spread {min(ratios):.2f} to {max(ratios):.2f})")
+        print(f"goal <= 1.0: {'met' if ratio <= 1.0 else 'NOT met'}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median is reported)")
+    parser.add_argument("--kernels", action="store_true", help="only the paired (a) / (b') kernel benchmark")
     args = parser.parse_args()
+    if args.kernels:
+        return kernel_benchmark(args.runs)
     runs = args.runs
     scratch = Path(tempfile.mkdtemp(prefix="itud-bench-"))
     try:

@@ -4,12 +4,17 @@ Each year runs in its own process (spawned, so no kernel or event-loop state is
 inherited) and its kernels talk over ipc sockets (see `itud.execute`), so
 parallel years cannot collide on ports. A failing year is reported and the
 others go on; the caller exits non-zero if any year failed.
+
+Stopping (Ctrl-C, SIGTERM, any exception in the caller): the year processes ignore
+the terminal's Ctrl-C and are stopped by the batch itself with SIGTERM, on which
+each one kills its kernels and removes its scratch folder before it exits.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -18,6 +23,10 @@ from pathlib import Path
 
 from itud import paths
 from itud.errors import USER_ERRORS
+from itud.execute import DEFAULT_TIMEOUT
+
+_STOP_WAIT = 30.0
+"""Seconds the batch waits for a stopped year process to clean up (it takes about one)."""
 
 
 @dataclass
@@ -30,18 +39,44 @@ class YearResult:
     message: str
 
 
-def _one_year(year: str, data_dir: Path, reports_dir: Path, force: bool) -> YearResult:
+class _Terminated(BaseException):
+    """SIGTERM in a year process: unwinds the build, so its kernels and scratch folder go."""
+
+
+_building = False  # in a year process: whether a build is running (else SIGTERM just exits)
+
+
+def _on_sigterm(signum: int, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if _building:
+        raise _Terminated
+    os._exit(128 + signum)
+
+
+def _year_process_signals() -> None:
+    """Initializer of each year process: Ctrl-C is the batch's to handle; SIGTERM stops the build."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _one_year(year: str, data_dir: Path, reports_dir: Path, force: bool, timeout: float) -> YearResult:
+    global _building
     from itud.build import build_report
 
     started = time.perf_counter()
     try:
+        _building = True
         # One kernel per year: the batch's parallelism comes from building several years at once.
-        result = build_report(year, data_dir, reports_dir, force=force, progress=False, kernels=1)
+        result = build_report(year, data_dir, reports_dir, force=force, progress=False, kernels=1, timeout=timeout)
+    except _Terminated:
+        os._exit(128 + signal.SIGTERM)  # cleaned up on the way here; the batch is stopping
     except USER_ERRORS as error:
         first = str(error).strip().splitlines()
         return YearResult(year, False, "failed", "-", time.perf_counter() - started, " ".join(first[:3]))
     except Exception as error:  # an unexpected failure of one year must not stop the others
         return YearResult(year, False, "failed", "-", time.perf_counter() - started, f"{type(error).__name__}: {error}")
+    finally:
+        _building = False
     version = result.version.name if result.version else "-"
     return YearResult(year, True, result.status, version, result.seconds, result.message)
 
@@ -54,31 +89,57 @@ def run_batch(
     jobs: int | None = None,
     force: bool = False,
     progress: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[YearResult]:
-    """Build each year (default: every edition in `data_dir`); results in year order."""
+    """Build each year (default: every edition in `data_dir`); results in year order.
+
+    `timeout`: seconds each notebook may take. Interrupted, it stops every year process
+    (each cleans up after itself) before the exception goes on.
+    """
     from tqdm import tqdm
 
     years = [str(y) for y in (years or paths.available_years(data_dir))]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(years) or 1))
     results: list[YearResult] = []
     context = multiprocessing.get_context("spawn")
-    with (
-        ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool,
-        tqdm(
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_year_process_signals)
+    try:
+        with tqdm(
             total=len(years),
             desc=f"{len(years)} years, {jobs} at a time",
             unit="year",
             disable=not progress,
             file=sys.stderr,
-        ) as bar,  # fmt: skip
-    ):
-        futures = {pool.submit(_one_year, year, Path(data_dir), Path(reports_dir), force): year for year in years}
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            bar.set_postfix_str(f"{result.year} {result.status}")
-            bar.update()
+        ) as bar:
+            arguments = (Path(data_dir), Path(reports_dir), force, timeout)
+            futures = {pool.submit(_one_year, year, *arguments): year for year in years}
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                bar.set_postfix_str(f"{result.year} {result.status}")
+                bar.update()
+    except BaseException:
+        _stop_year_processes(pool)
+        raise
+    pool.shutdown()
     return sorted(results, key=lambda r: r.year)
+
+
+def _stop_year_processes(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM every year process and wait for each to clean up, then drop the queued years.
+
+    `ProcessPoolExecutor` has no public way to stop its processes before Python 3.14
+    (`terminate_workers`), hence its `_processes` mapping here.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(_STOP_WAIT)
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def format_results(results: list[YearResult]) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from itud import __version__, paths
 from itud.errors import BuildError
-from itud.execute import notebooks
+from itud.execute import DEFAULT_TIMEOUT, notebooks
 from itud.versions import (
     MANIFEST,
     _latest_fingerprint,
@@ -39,6 +39,7 @@ from itud.versions import (
 )
 
 _DOCUMENTS = ("html", "docx", "pdf")
+_SCRATCH = ".tmp-"
 
 
 @dataclass
@@ -64,16 +65,20 @@ def build_report(
     force: bool = False,
     progress: bool = True,
     kernels: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> BuildResult:
     """Build the report of `year` as a new version, or say that the newest one is up to date.
 
     `kernels`: notebooks executed at once (default: the number of cores); the outputs do not depend on it.
+    `timeout`: seconds each notebook may take.
     """
     started = time.perf_counter()
     data_dir, reports_dir = Path(data_dir).resolve(), Path(reports_dir).resolve()
     year = int(paths.edition_dir(data_dir, year).name)
     year_dir = reports_dir / str(year)
     year_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(year_dir):
+        remove_stale_scratch(year_dir)
     state = state_of(year, data_dir, notebooks_dir)
     print_ = _printer(progress)
     current = fingerprint(state)
@@ -81,9 +86,10 @@ def build_report(
     if latest_print == current and not force:
         return BuildResult(year, "up to date", latest, time.perf_counter() - started)
 
-    scratch = Path(tempfile.mkdtemp(prefix=".tmp-", dir=year_dir))
+    scratch = make_scratch(year_dir)
     try:
-        outputs = _build_into(scratch, year, data_dir, notebooks_dir, progress, kernels or os.cpu_count() or 1)
+        cores = kernels or os.cpu_count() or 1
+        outputs = _build_into(scratch, year, data_dir, notebooks_dir, progress, cores, timeout)
         with _locked(year_dir):
             number, latest, latest_print = _latest_fingerprint(year_dir)
             if latest_print == current and not force:  # a concurrent run published the same thing first
@@ -109,12 +115,43 @@ def build_report(
     return BuildResult(year, "built", target, time.perf_counter() - started)
 
 
+def make_scratch(year_dir: Path) -> Path:
+    """A private build folder `.tmp-<pid>-<random>` beside the versions; the pid tells whether its run is alive."""
+    return Path(tempfile.mkdtemp(prefix=f"{_SCRATCH}{os.getpid()}-", dir=year_dir))
+
+
+def remove_stale_scratch(year_dir: Path) -> list[Path]:
+    """Remove the build folders of runs that were killed (their process is gone); returns them.
+
+    A folder of a run still alive, on this machine, is left alone, as is a `.tmp-*` folder
+    without a process id in its name (made by an older itud: it cannot be told apart).
+    """
+    removed = []
+    for folder in sorted(year_dir.glob(f"{_SCRATCH}*")):
+        pid = folder.name[len(_SCRATCH) :].split("-")[0]
+        if folder.is_dir() and not folder.is_symlink() and pid.isascii() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    return True
+
+
 def _printer(enabled: bool):
     return (lambda text: print(text, file=sys.stderr)) if enabled else (lambda text: None)
 
 
 def _build_into(
-    folder: Path, year: int, data_dir: Path, notebooks_dir: Path, progress: bool, kernels: int
+    folder: Path, year: int, data_dir: Path, notebooks_dir: Path, progress: bool, kernels: int, timeout: float
 ) -> dict[str, str]:
     """Execute the notebooks and render the documents into `folder`; returns {output: sha256}."""
     from tqdm import tqdm
@@ -129,7 +166,11 @@ def _build_into(
     # Paths relative to the build folder: the same from .tmp-*/ and from the published v<N>/.
     parameters = {"year": year, "data_dir": os.path.relpath(data_dir, folder), "output_dir": "."}
     jobs = [(source, folder / "notebooks" / source.name) for source in sources]
-    execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels)
+    try:
+        execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels, timeout=timeout)
+    except BaseException:
+        bar.close()  # clears its line, so the error message is not printed after the bar
+        raise
     meta = document.read_prose(data_dir / str(year) / "edition.toml")
     report = document.build(results.read_all(folder), meta, folder / "figures")
     writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}

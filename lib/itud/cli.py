@@ -7,7 +7,9 @@ commands that need them, so `--help` and an up-to-date check answer fast.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from itud import paths
@@ -95,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument(
         "--notebooks-dir", type=Path, default=paths.NOTEBOOKS_DIR, help="folder of the notebooks (default: %(default)s)"
     )
+    _timeout_option(refresh)
 
     report = commands.add_parser(
         "report",
@@ -137,6 +140,31 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
         help="build a new version even when nothing changed (it must come out byte-identical)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    _timeout_option(parser)
+
+
+def _timeout_option(parser: argparse.ArgumentParser) -> None:
+    from itud.execute import DEFAULT_TIMEOUT
+
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="time limit of each notebook, kernel start-up included; a notebook over it fails the run "
+        "(default: %(default)g)",
+    )
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds, for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
 
 
 def _default_year(data_dir: Path) -> str:
@@ -234,7 +262,7 @@ def cmd_datapackage(args: argparse.Namespace) -> int:
 def cmd_notebooks(args: argparse.Namespace) -> int:
     from itud.execute import execute_in_place
 
-    for path in execute_in_place(args.notebooks_dir):
+    for path in execute_in_place(args.notebooks_dir, timeout=args.timeout):
         print(f"executed {path}")
     return 0
 
@@ -244,7 +272,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     year = args.year or _default_year(args.data_dir)
     result = build_report(
-        year, args.data_dir, args.reports_dir, force=args.force, progress=not args.quiet, kernels=args.kernels
+        year,
+        args.data_dir,
+        args.reports_dir,
+        force=args.force,
+        progress=not args.quiet,
+        kernels=args.kernels,
+        timeout=args.timeout,
     )
     print(_summary_of_version(result.version))
     print(result.message)
@@ -255,7 +289,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from itud.batch import format_results, run_batch
 
     results = run_batch(
-        args.years or None, args.data_dir, args.reports_dir, jobs=args.jobs, force=args.force, progress=not args.quiet
+        args.years or None,
+        args.data_dir,
+        args.reports_dir,
+        jobs=args.jobs,
+        force=args.force,
+        progress=not args.quiet,
+        timeout=args.timeout,
     )
     print(format_results(results))
     return 0 if all(r.ok for r in results) else 1
@@ -271,15 +311,46 @@ COMMANDS = {
 }
 
 
+class Stopped(BaseException):
+    """SIGINT (Ctrl-C) or SIGTERM arrived: unwinds like KeyboardInterrupt, so every cleanup runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_AFTER_STOP = {
+    "report": "kernels shut down, nothing published",
+    "batch": "kernels shut down, unfinished years not published",
+    "notebooks": "kernels shut down, notebooks/ unchanged",
+}
+
+
+def _stop(signum: int, frame) -> None:
+    for other in _STOP_SIGNALS:  # one stop is enough: a second Ctrl-C must not cut the cleanup short
+        signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from itud.errors import USER_ERRORS
 
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, _stop) for s in _STOP_SIGNALS} if in_main_thread else {}
     try:
         return COMMANDS[args.command](args)
     except USER_ERRORS as error:
         print(f"itud {args.command}: {error}", file=sys.stderr)
         return 1
+    except Stopped as stop:
+        done = _AFTER_STOP.get(args.command, "stopped")
+        print(f"itud {args.command}: stopped by {signal.Signals(stop.signum).name}; {done}", file=sys.stderr)
+        return 128 + stop.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":
