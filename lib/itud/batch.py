@@ -33,7 +33,7 @@ _STOP_WAIT = 30.0
 class YearResult:
     year: str
     ok: bool
-    status: str  # "built", "up to date" or "failed"
+    status: str  # "built", "up to date", "failed" or "stopped"
     version: str
     seconds: float
     message: str
@@ -43,14 +43,21 @@ class _Terminated(BaseException):
     """SIGTERM in a year process: unwinds the build, so its kernels and scratch folder go."""
 
 
-_building = False  # in a year process: whether a build is running (else SIGTERM just exits)
+_building = False  # in a year process: whether a build is running
+_stopping = False  # in a year process: SIGTERM came; years not yet started are skipped
 
 
 def _on_sigterm(signum: int, frame) -> None:
+    """A year process stops its build, if any, and then exits normally when the batch shuts it down.
+
+    Not `os._exit`: a normal exit runs multiprocessing's finalizers (else the resource tracker
+    warns about tqdm's semaphores on the terminal).
+    """
+    global _stopping
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _stopping = True
     if _building:
         raise _Terminated
-    os._exit(128 + signum)
 
 
 def _year_process_signals() -> None:
@@ -64,12 +71,14 @@ def _one_year(year: str, data_dir: Path, reports_dir: Path, force: bool, timeout
     from itud.build import build_report
 
     started = time.perf_counter()
+    if _stopping:
+        return YearResult(year, False, "stopped", "-", 0.0, "the batch was stopped")
     try:
         _building = True
         # One kernel per year: the batch's parallelism comes from building several years at once.
         result = build_report(year, data_dir, reports_dir, force=force, progress=False, kernels=1, timeout=timeout)
-    except _Terminated:
-        os._exit(128 + signal.SIGTERM)  # cleaned up on the way here; the batch is stopping
+    except _Terminated:  # kernels and scratch folder are gone on the way here
+        return YearResult(year, False, "stopped", "-", time.perf_counter() - started, "the batch was stopped")
     except USER_ERRORS as error:
         first = str(error).strip().splitlines()
         return YearResult(year, False, "failed", "-", time.perf_counter() - started, " ".join(first[:3]))
@@ -126,20 +135,21 @@ def run_batch(
 
 
 def _stop_year_processes(pool: ProcessPoolExecutor) -> None:
-    """SIGTERM every year process and wait for each to clean up, then drop the queued years.
+    """SIGTERM every year process, drop the queued years, and wait until each has cleaned up and exited.
 
-    `ProcessPoolExecutor` has no public way to stop its processes before Python 3.14
-    (`terminate_workers`), hence its `_processes` mapping here.
+    `ProcessPoolExecutor` has no public way to signal its processes before Python 3.14
+    (`terminate_workers`, which does not let them clean up), hence its `_processes` mapping here.
     """
     processes = list((getattr(pool, "_processes", None) or {}).values())
     for process in processes:
         if process.is_alive():
             process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.join(_STOP_WAIT)
         if process.is_alive():
             process.kill()
-    pool.shutdown(wait=True, cancel_futures=True)
+    pool.shutdown(wait=True)
 
 
 def format_results(results: list[YearResult]) -> str:

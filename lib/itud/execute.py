@@ -37,6 +37,7 @@ from itud.paths import NOTEBOOKS_DIR
 KERNEL = "python3"
 # papermill logs what it also raises (a dead kernel, a timeout): `BuildError` says it once, in one line.
 logging.getLogger("papermill").addHandler(logging.NullHandler())
+KERNEL_LOG = "kernel.log"
 DEFAULT_TIMEOUT = 600.0
 """Seconds one notebook may take, kernel start-up included (the 2019 notebooks take a few)."""
 
@@ -97,12 +98,29 @@ def start_kernel(cwd: Path):
     # and never notices that its kernel died (a blocking read on the output channel).
     manager = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
     try:
-        # As nbclient starts its kernels: history in memory, nothing written to ~/.ipython.
-        run_sync(manager.start_kernel)(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
-    except Exception as error:
+        # The kernel's own messages go to a log beside its sockets, not to the terminal: what the
+        # user needs to know comes as one `BuildError`, with the log's last line if the kernel died.
+        with open(sockets / KERNEL_LOG, "wb") as log:
+            # As nbclient starts its kernels: history in memory, nothing written to ~/.ipython.
+            run_sync(manager.start_kernel)(
+                cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"], stdout=log, stderr=log
+            )
+    except BaseException as error:  # Ctrl-C or SIGTERM while starting: no kernel may be left behind
+        kill_kernel_process(manager)
         shutil.rmtree(sockets, ignore_errors=True)
-        raise BuildError(f"the {KERNEL} kernel could not be started: {type(error).__name__}: {error}") from None
+        if isinstance(error, Exception):
+            raise BuildError(f"the {KERNEL} kernel could not be started: {type(error).__name__}: {error}") from None
+        raise
     return manager
+
+
+def last_words(manager) -> str:
+    """The last line the kernel wrote to its log (a crash message), or ''."""
+    try:
+        lines = (Path(manager.ip).parent / KERNEL_LOG).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((line.strip() for line in reversed(lines) if line.strip()), "")[:200]
 
 
 def stop_kernel(manager) -> None:
@@ -223,6 +241,7 @@ class _Notebook:
         self.source, self.target, self.timeout = source, target, timeout
         self.manager = None
         self.cell = "its first cell"  # the cell running, as nbclient reports it
+        self._ids: list | None = None  # cell ids of the source notebook, read once
         self.timed_out = threading.Event()
         self.cancelled = threading.Event()
 
@@ -236,8 +255,9 @@ class _Notebook:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             self.cell = "the cell of injected parameters"
             return
-        ids = [c.get("id") for c in json.loads(self.source.read_text(encoding="utf-8"))["cells"]]
-        index = ids.index(cell.get("id")) if cell.get("id") in ids else cell_index
+        if self._ids is None:
+            self._ids = [c.get("id") for c in json.loads(self.source.read_text(encoding="utf-8"))["cells"]]
+        index = self._ids.index(cell.get("id")) if cell.get("id") in self._ids else cell_index
         self.cell = _describe(index, cell)
 
     def run(self, pool: KernelPool, parameters: dict) -> None:
@@ -278,7 +298,11 @@ class _Notebook:
             if self.cancelled.is_set():
                 raise BuildError(f"notebook {name} was stopped") from None
             if not kernel_alive(self.manager):
-                raise BuildError(f"notebook {name}: its kernel died in {where}") from None
+                words = last_words(self.manager)
+                raise BuildError(
+                    f"notebook {name}: its kernel died in {where}"
+                    + (f"; the kernel's last message: {words}" if words else "")
+                ) from None
             raise BuildError(f"notebook {name} could not be executed: {type(error).__name__}: {error}") from None
         finally:
             timer.cancel()
