@@ -77,8 +77,7 @@ def build_report(
     year = int(paths.edition_dir(data_dir, year).name)
     year_dir = reports_dir / str(year)
     year_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(year_dir):
-        remove_stale_scratch(year_dir)
+    remove_stale_scratch(year_dir)  # no lock needed: a folder is only removed once its run is gone
     state = state_of(year, data_dir, notebooks_dir)
     print_ = _printer(progress)
     current = fingerprint(state)

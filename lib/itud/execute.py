@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -83,20 +84,36 @@ def _failed_cell(path: Path) -> str:
     return "an unknown cell"
 
 
+@functools.cache
+def _manager_class() -> type:
+    """`AsyncKernelManager` that remembers the clients it gave out, to close them with the kernel.
+
+    nbclient leaves the client of a kernel it did not start connected (it is not its to close).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ItudKernelManager(AsyncKernelManager):
+        def client(self, **kwargs):
+            client = super().client(**kwargs)
+            self.given_clients = [*getattr(self, "given_clients", []), client]
+            return client
+
+    return ItudKernelManager
+
+
 def start_kernel(cwd: Path):
     """Start a python3 kernel on ipc sockets in a private folder; returns its `KernelManager`.
 
     Returns as soon as the process is launched: the kernel boots on its own while the caller
     goes on, and the notebook client waits for it to be ready.
     """
-    from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
     # Socket paths must stay under ~100 characters, hence a short private folder in /tmp.
     sockets = Path(tempfile.mkdtemp(prefix="itud-k-", dir="/tmp"))
     # Asynchronous, as nbclient's own: with a blocking client nbclient waits for output forever
     # and never notices that its kernel died (a blocking read on the output channel).
-    manager = AsyncKernelManager(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
+    manager = _manager_class()(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
     try:
         # The kernel's own messages go to a log beside its sockets, not to the terminal: what the
         # user needs to know comes as one `BuildError`, with the log's last line if the kernel died.
@@ -128,6 +145,8 @@ def stop_kernel(manager) -> None:
     from jupyter_core.utils import run_sync
 
     try:
+        for client in getattr(manager, "given_clients", []):
+            client.stop_channels()
         if manager.has_kernel:
             run_sync(manager.shutdown_kernel)(now=True)
     finally:
