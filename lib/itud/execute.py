@@ -189,7 +189,7 @@ class KernelPool:
     def __init__(self, cwd: Path, total: int, ahead: int):
         self._cwd = cwd
         self._unstarted = total
-        self._ahead = max(0, ahead)
+        self.ahead = max(0, ahead)
         self._ready: list = []
         self._alive: list = []
         self._lock = threading.Lock()
@@ -212,9 +212,9 @@ class KernelPool:
             return None
         return manager
 
-    def fill(self) -> None:
-        """Start kernels until `ahead` are waiting (or all `total` are started)."""
-        while len(self._ready) < self._ahead and self._start_one(for_stock=True):
+    def fill(self, stock: int | None = None) -> None:
+        """Start kernels until `stock` (default: `ahead`) are waiting, or all `total` are started."""
+        while len(self._ready) < (self.ahead if stock is None else stock) and self._start_one(for_stock=True):
             pass
 
     def take(self):
@@ -374,7 +374,9 @@ def execute_all(
 
     threads = [threading.Thread(target=worker, name=f"itud-notebooks-{i}", daemon=True) for i in range(count)]
     try:
-        pool.fill()
+        pool.fill(count + pool.ahead)  # the first notebooks' kernels and the next ones boot at once,
+        import papermill  # noqa: F401  # while papermill loads, once, here (not in each thread at once)
+
         for thread in threads:
             thread.start()
         for thread in threads:
