@@ -32,7 +32,8 @@ examples:
   itud notebooks                     re-execute notebooks/ in place after a change
   itud report --year 2019            build reports/2019/v<N>/ (or say it is up to date)
   itud batch --jobs 2                every edition in data/, in parallel
-exit status: 0 success, 1 invalid data or a failed build, 2 wrong usage.
+exit status: 0 success, 1 invalid data or a failed build, 2 wrong usage,
+  130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM.
 """
 
 
@@ -323,7 +324,7 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _AFTER_STOP = {
     "report": "kernels shut down, nothing published",
     "batch": "kernels shut down, unfinished years not published",
-    "notebooks": "kernels shut down, notebooks/ unchanged",
+    "notebooks": "kernels shut down, no notebook changed",
 }
 
 
@@ -345,8 +346,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"itud {args.command}: {error}", file=sys.stderr)
         return 1
     except Stopped as stop:
-        done = _AFTER_STOP.get(args.command, "stopped")
-        print(f"itud {args.command}: stopped by {signal.Signals(stop.signum).name}; {done}", file=sys.stderr)
+        done = f"; {_AFTER_STOP[args.command]}" if args.command in _AFTER_STOP else ""
+        print(f"itud {args.command}: stopped by {signal.Signals(stop.signum).name}{done}", file=sys.stderr)
         return 128 + stop.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
     finally:
         for signum, handler in previous.items():
