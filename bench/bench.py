@@ -167,7 +167,7 @@ def main() -> int:
             "execute_all([(Path(p), Path(sys.argv[1]) / Path(p).name) for p in sys.argv[2:]], {'year': 2019})\n"
         )
         floor_ours, ours_all = timed([sys.executable, "-c", ours, str(out), *map(str, copies)], runs, prepare=reset)
-        show("(b'') itud's executor, one kernel", floor_ours, ours_all)
+        show("(b'') itud's executor, fresh kernels", floor_ours, ours_all)
 
         uptodate, up_all = timed(
             [ITUD, "report", "--year", "2019", "--quiet", "--reports-dir", str(reports)], max(runs, 5)
