@@ -210,6 +210,7 @@ def test_a_signal_during_a_build_stops_it_cleanly(
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ, MPLBACKEND="Agg"),
+        start_new_session=True,  # a process group of its own, as a command run at a terminal
     )
     try:
         deadline = time.monotonic() + 120
@@ -220,7 +221,10 @@ def test_a_signal_during_a_build_stops_it_cleanly(
                 break
             time.sleep(0.05)
         assert kernels, "no kernel was running"
-        process.send_signal(signum)
+        if signum == signal.SIGINT:  # Ctrl-C: the terminal signals the whole process group
+            os.killpg(process.pid, signum)
+        else:  # `kill PID`
+            process.send_signal(signum)
         out, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:

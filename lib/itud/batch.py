@@ -16,8 +16,11 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +61,20 @@ def _on_sigterm(signum: int, frame) -> None:
     _stopping = True
     if _building:
         raise _Terminated
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C ignored while the year processes start: they inherit that from their first instant
+    (their initializer would come too late for a Ctrl-C during their start-up, a traceback each)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _year_process_signals() -> None:
@@ -121,7 +138,8 @@ def run_batch(
             file=sys.stderr,
         ) as bar:
             arguments = (Path(data_dir), Path(reports_dir), force, timeout)
-            futures = {pool.submit(_one_year, year, *arguments): year for year in years}
+            with _sigint_ignored():  # the year processes start here, and inherit it
+                futures = {pool.submit(_one_year, year, *arguments): year for year in years}
             for future in as_completed(futures):
                 result = future.result()
                 results.append(result)
