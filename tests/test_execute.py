@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from itud import build
-from itud.cli import build_parser
+from itud.cli import build_parser, main
 from itud.errors import BuildError
 from itud.execute import DEFAULT_TIMEOUT, execute, execute_all
 
@@ -82,6 +82,17 @@ def test_the_first_failing_notebook_in_reading_order_is_reported_whatever_runs_i
     early = make_notebook(tmp_path / "02-fails-early.ipynb", "raise ValueError('early')")
     with pytest.raises(BuildError, match=r"^notebook 01-fails\.ipynb failed in cell 1 \('import time'\): ValueError"):
         execute_all([(fails, tmp_path / "a.ipynb"), (early, tmp_path / "b.ipynb")], kernels=2, timeout=60)
+
+
+def test_report_with_a_too_short_timeout_fails_naming_the_first_notebook(synthetic_data, tmp_path, capsys):
+    reports = tmp_path / "reports"
+    arguments = ["--data-dir", str(synthetic_data), "--reports-dir", str(reports), "--quiet"]
+    assert main(["report", "--year", "2090", *arguments, "--timeout", "0.2"]) == 1
+    message = capsys.readouterr().err
+    first = "itud report: notebook 01-mapping-tables.ipynb"
+    assert message.startswith(f"{first} did not finish within its time limit of 0.2 s (stopped in ")
+    assert message.endswith("; give more time with --timeout SECONDS\n")
+    assert list((reports / "2090").iterdir()) == []
 
 
 def test_timeout_must_be_positive(tmp_path):

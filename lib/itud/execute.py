@@ -260,7 +260,7 @@ class _Notebook:
     def __init__(self, source: Path, target: Path, timeout: float):
         self.source, self.target, self.timeout = source, target, timeout
         self.manager = None
-        self.cell = "its first cell"  # the cell running, as nbclient reports it
+        self.cell: str | None = None  # the cell running, as nbclient reports it (None: none yet)
         self._ids: list | None = None  # cell ids of the source notebook, read once
         self.timed_out = threading.Event()
         self.cancelled = threading.Event()
@@ -309,18 +309,18 @@ class _Notebook:
                 f"notebook {name} failed in {_failed_cell(self.target)}: {error.ename}: {error.evalue}"
             ) from None
         except Exception as error:
-            where = self.cell
             if self.timed_out.is_set():
                 raise BuildError(
                     f"notebook {name} did not finish within its time limit of {self.timeout:g} s "
-                    f"(stopped in {where}); give more time with --timeout SECONDS"
+                    f"(stopped in {self.cell or 'the start-up of its kernel'}); give more time with --timeout SECONDS"
                 ) from None
             if self.cancelled.is_set():
                 raise BuildError(f"notebook {name} was stopped") from None
             if not kernel_alive(self.manager):
                 words = last_words(self.manager)
                 raise BuildError(
-                    f"notebook {name}: its kernel died in {where}"
+                    f"notebook {name}: its kernel died "
+                    + (f"in {self.cell}" if self.cell else "while starting")
                     + (f"; the kernel's last message: {words}" if words else "")
                 ) from None
             raise BuildError(f"notebook {name} could not be executed: {type(error).__name__}: {error}") from None
