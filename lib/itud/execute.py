@@ -424,24 +424,32 @@ def execute(
     return execute_all([(source, target)], parameters, cwd, timeout=timeout)[0]
 
 
-def execute_in_place(folder: Path = NOTEBOOKS_DIR, timeout: float = DEFAULT_TIMEOUT, kernels: int = 1) -> list[Path]:
-    """Re-execute the committed notebooks with their default parameters (after a data or code change)."""
+def execute_in_place(
+    folder: Path = NOTEBOOKS_DIR, timeout: float = DEFAULT_TIMEOUT, kernels: int | None = None
+) -> list[Path]:
+    """Re-execute the committed notebooks with their default parameters (after a data or code change).
+
+    `kernels`: notebooks executed at once (default: the number of cores); the outputs do not depend on it.
+    """
     sources = notebooks(folder)
     if not sources:
         raise BuildError(f"no notebooks to execute in {folder} (expected files named like 01-name.ipynb)")
     with tempfile.TemporaryDirectory() as scratch:
         executed = execute_all(
-            [(s, Path(scratch) / s.name) for s in sources], cwd=folder, timeout=timeout, kernels=kernels
+            [(s, Path(scratch) / s.name) for s in sources],
+            cwd=folder,
+            timeout=timeout,
+            kernels=kernels or os.cpu_count() or 1,
         )
-        # Ctrl-C or SIGTERM now would leave some notebooks new and some old: hold them until all are copied.
-        signals = {signal.SIGINT, signal.SIGTERM}
-        blocked = threading.current_thread() is threading.main_thread()
-        if blocked:
-            signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        # Ctrl-C or SIGTERM now would leave some notebooks new and some old: they are ignored while
+        # the copies are made (a few milliseconds); the work is done then, nothing is left to stop.
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {s: signal.signal(s, signal.SIG_IGN) for s in stops} if in_main_thread else {}
         try:
             for source, result in zip(sources, executed, strict=True):
                 shutil.copyfile(result, source)
         finally:
-            if blocked:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     return sources
