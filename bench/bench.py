@@ -10,8 +10,9 @@
 (b') the same emptied notebooks through papermill's API in one process, one kernel
     per notebook: a stricter floor, printed for comparison. It varies from run to
     run because papermill shuts each kernel down gracefully and waits for it
-(b'') the same emptied notebooks through itud's own executor (one kernel for all,
-    shut down at once): no goal; (a) / (b'') shows the real work above a bare kernel
+(b'') the same emptied notebooks through itud's own executor (a fresh kernel per
+    notebook, started ahead, killed at once): no goal; (a) / (b'') shows the real work
+    above bare kernels
 (c) a batch of four editions, serially (--jobs 1) and in parallel (--jobs 2)
 (d) an up-to-date rerun (`itud report` with nothing changed)
 
@@ -26,6 +27,14 @@ Goals: (a) <= 1.5 x (b); (d) <= 1 s; parallel <= 0.65 x serial on 2 cores.
 The batch uses the real 2019 edition and the SYNTHETIC test editions 2090 and
 2091 (and 2092, a copy of 2091 made here), so the batch has an even number of
 years for two cores. Everything is written under a temporary folder.
+
+    .venv/bin/python bench/bench.py --kernels [--runs 5]
+
+runs only `kernel_benchmark`: (a) against (b') in paired runs (one of each, in
+alternating order, so a busy spell of a shared machine weighs on both); goal: the
+median of the ratios <= 1.0 (issue 8, one fresh kernel per notebook). It also gives
+the CPU time (user + system, all processes) of each, which other work on the
+machine does not inflate.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -89,14 +99,69 @@ def batch_data(target: Path) -> Path:
     return target
 
 
+_PAPERMILL_API_FLOOR = (
+    "import sys, papermill\n"
+    "for p in sys.argv[2:]: papermill.execute_notebook(p, sys.argv[1] + '/x.ipynb', "
+    "parameters={'year': 2019}, progress_bar=False)\n"
+)
+
+
+def _wall_and_cpu(command: list[str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system of the command and everything it started) of one run."""
+    before = os.times()
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    after = os.times()
+    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def kernel_benchmark(runs: int) -> int:
+    """The full 2019 report against the papermill API floor, in `runs` paired runs; prints ratios and spread."""
+    scratch = Path(tempfile.mkdtemp(prefix="itud-bench-kernels-"))
+    try:
+        copies = emptied_notebooks(scratch / "empty")
+        out = scratch / "empty-out"
+        out.mkdir()
+        report = [ITUD, "report", "--year", "2019", "--force", "--quiet", "--reports-dir", str(scratch / "reports")]
+        floor = [sys.executable, "-c", _PAPERMILL_API_FLOOR, str(out), *map(str, copies)]
+        print(f"{runs} paired runs: (a) full 2019 report, (b') papermill API floor; scratch: {scratch}", flush=True)
+        pairs, cpus = [], []
+        for run in range(runs):
+            order = [("a", report), ("b'", floor)] if run % 2 == 0 else [("b'", floor), ("a", report)]
+            measured = {name: _wall_and_cpu(command) for name, command in order}
+            (full_s, full_cpu), (floor_s, floor_cpu) = measured["a"], measured["b'"]
+            pairs.append((full_s, floor_s))
+            cpus.append((full_cpu, floor_cpu))
+            print(
+                f"  pair {run + 1}: (a) {full_s:6.2f} s  (b') {floor_s:6.2f} s  ratio {full_s / floor_s:5.2f}"
+                f"   CPU (a) {full_cpu:5.2f} s  (b') {floor_cpu:5.2f} s",
+                flush=True,
+            )
+        ratios = [a / b for a, b in pairs]
+        full, api = statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs)
+        ratio = statistics.median(ratios)
+        full_cpu, floor_cpu = statistics.median(a for a, _ in cpus), statistics.median(b for _, b in cpus)
+        print(f"(a) median {full:.2f} s, (b') median {api:.2f} s")
+        print(f"CPU time: (a) median {full_cpu:.2f} s, (b') median {floor_cpu:.2f} s, ratio {full_cpu / floor_cpu:.2f}")
+        print(f"(a) / (b') median of {runs} paired ratios: {ratio:.2f} (spread {min(ratios):.2f} to {max(ratios):.2f})")
+        print(f"goal <= 1.0: {'met' if ratio <= 1.0 else 'NOT met'}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median is reported)")
     parser.add_argument("--size-curve", action="store_true", help="measure (e), the size curve, instead")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="outcomes per edition for (e)")
+    parser.add_argument("--kernels", action="store_true", help="only the paired (a) / (b') kernel benchmark")
     args = parser.parse_args()
     if args.size_curve:
         return size_curve(args.sizes, args.runs)
+    if args.kernels:
+        return kernel_benchmark(args.runs)
     runs = args.runs
     scratch = Path(tempfile.mkdtemp(prefix="itud-bench-"))
     try:
@@ -131,7 +196,7 @@ def main() -> int:
             "execute_all([(Path(p), Path(sys.argv[1]) / Path(p).name) for p in sys.argv[2:]], {'year': 2019})\n"
         )
         floor_ours, ours_all = timed([sys.executable, "-c", ours, str(out), *map(str, copies)], runs, prepare=reset)
-        show("(b'') itud's executor, one kernel", floor_ours, ours_all)
+        show("(b'') itud's executor, fresh kernels", floor_ours, ours_all)
 
         uptodate, up_all = timed(
             [ITUD, "report", "--year", "2019", "--quiet", "--reports-dir", str(reports)], max(runs, 5)

@@ -4,44 +4,105 @@ Each year runs in its own process (spawned, so no kernel or event-loop state is
 inherited) and its kernels talk over ipc sockets (see `itud.execute`), so
 parallel years cannot collide on ports. A failing year is reported and the
 others go on; the caller exits non-zero if any year failed.
+
+Stopping (Ctrl-C, SIGTERM, any exception in the caller): the year processes ignore
+the terminal's Ctrl-C and are stopped by the batch itself with SIGTERM, on which
+each one kills its kernels and removes its scratch folder before it exits.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from itud import paths
 from itud.errors import USER_ERRORS
+from itud.execute import DEFAULT_TIMEOUT
+
+_STOP_WAIT = 30.0
+"""Seconds the batch waits for a stopped year process to clean up (it takes about one)."""
 
 
 @dataclass
 class YearResult:
     year: str
     ok: bool
-    status: str  # "built", "up to date" or "failed"
+    status: str  # "built", "up to date", "failed" or "stopped"
     version: str
     seconds: float
     message: str
 
 
-def _one_year(year: str, data_dir: Path, reports_dir: Path, force: bool) -> YearResult:
+class _Terminated(BaseException):
+    """SIGTERM in a year process: unwinds the build, so its kernels and scratch folder go."""
+
+
+_building = False  # in a year process: whether a build is running
+_stopping = False  # in a year process: SIGTERM came; years not yet started are skipped
+
+
+def _on_sigterm(signum: int, frame) -> None:
+    """A year process stops its build, if any, and then exits normally when the batch shuts it down.
+
+    Not `os._exit`: a normal exit runs multiprocessing's finalizers (else the resource tracker
+    warns about tqdm's semaphores on the terminal).
+    """
+    global _stopping
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _stopping = True
+    if _building:
+        raise _Terminated
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C ignored while the year processes start: they inherit that from their first instant
+    (their initializer would come too late for a Ctrl-C during their start-up, a traceback each)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _year_process_signals() -> None:
+    """Initializer of each year process: Ctrl-C is the batch's to handle; SIGTERM stops the build."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _one_year(year: str, data_dir: Path, reports_dir: Path, force: bool, timeout: float) -> YearResult:
+    global _building
     from itud.build import build_report
 
     started = time.perf_counter()
+    if _stopping:
+        return YearResult(year, False, "stopped", "-", 0.0, "the batch was stopped")
     try:
+        _building = True
         # One kernel per year: the batch's parallelism comes from building several years at once.
-        result = build_report(year, data_dir, reports_dir, force=force, progress=False, kernels=1)
+        result = build_report(year, data_dir, reports_dir, force=force, progress=False, kernels=1, timeout=timeout)
+    except _Terminated:  # kernels and scratch folder are gone on the way here
+        return YearResult(year, False, "stopped", "-", time.perf_counter() - started, "the batch was stopped")
     except USER_ERRORS as error:
         first = str(error).strip().splitlines()
         return YearResult(year, False, "failed", "-", time.perf_counter() - started, " ".join(first[:3]))
     except Exception as error:  # an unexpected failure of one year must not stop the others
         return YearResult(year, False, "failed", "-", time.perf_counter() - started, f"{type(error).__name__}: {error}")
+    finally:
+        _building = False
     version = result.version.name if result.version else "-"
     return YearResult(year, True, result.status, version, result.seconds, result.message)
 
@@ -54,31 +115,59 @@ def run_batch(
     jobs: int | None = None,
     force: bool = False,
     progress: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[YearResult]:
-    """Build each year (default: every edition in `data_dir`); results in year order."""
+    """Build each year (default: every edition in `data_dir`); results in year order.
+
+    `timeout`: seconds each notebook may take. Interrupted, it stops every year process
+    (each cleans up after itself) before the exception goes on.
+    """
     from tqdm import tqdm
 
     years = [str(y) for y in (years or paths.available_years(data_dir))]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(years) or 1))
     results: list[YearResult] = []
     context = multiprocessing.get_context("spawn")
-    with (
-        ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool,
-        tqdm(
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_year_process_signals)
+    try:
+        with tqdm(
             total=len(years),
             desc=f"{len(years)} years, {jobs} at a time",
             unit="year",
             disable=not progress,
             file=sys.stderr,
-        ) as bar,  # fmt: skip
-    ):
-        futures = {pool.submit(_one_year, year, Path(data_dir), Path(reports_dir), force): year for year in years}
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            bar.set_postfix_str(f"{result.year} {result.status}")
-            bar.update()
+        ) as bar:
+            arguments = (Path(data_dir), Path(reports_dir), force, timeout)
+            with _sigint_ignored():  # the year processes start here, and inherit it
+                futures = {pool.submit(_one_year, year, *arguments): year for year in years}
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                bar.set_postfix_str(f"{result.year} {result.status}")
+                bar.update()
+    except BaseException:
+        _stop_year_processes(pool)
+        raise
+    pool.shutdown()
     return sorted(results, key=lambda r: r.year)
+
+
+def _stop_year_processes(pool: ProcessPoolExecutor) -> None:
+    """SIGTERM every year process, drop the queued years, and wait until each has cleaned up and exited.
+
+    `ProcessPoolExecutor` has no public way to signal its processes before Python 3.14
+    (`terminate_workers`, which does not let them clean up), hence its `_processes` mapping here.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(_STOP_WAIT)
+        if process.is_alive():
+            process.kill()
+    pool.shutdown(wait=True)
 
 
 def format_results(results: list[YearResult]) -> str:

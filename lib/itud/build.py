@@ -36,6 +36,7 @@ from pathlib import Path
 
 from itud import __version__, paths
 from itud.errors import BuildError
+from itud.execute import DEFAULT_TIMEOUT
 from itud.revisions import Revision, changes, reason
 from itud.versions import (
     INPUTS_DIR,
@@ -53,7 +54,7 @@ from itud.versions import (
 )
 
 _DOCUMENTS = ("html", "docx", "pdf")
-SCRATCH_PREFIX = ".tmp-"
+_SCRATCH = ".tmp-"
 REPRODUCED = ".reproduced.json"  # git-ignored: which fingerprint last reproduced the newest version here
 
 
@@ -93,17 +94,21 @@ def build_report(
     progress: bool = True,
     kernels: int | None = None,
     publish: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> BuildResult:
     """Build the report of `year`; publish it as a new version only if its documents changed.
 
     `force`: rebuild even when the fingerprint is unchanged (still publishes only on a change).
     `publish=False`: build and compare with the newest version, never write a version (`itud report --check`).
     `kernels`: notebooks executed at once (default: the number of cores); the outputs do not depend on it.
+    `timeout`: seconds each notebook may take.
     """
     started = time.perf_counter()
     data_dir, reports_dir = Path(data_dir).resolve(), Path(reports_dir).resolve()
     year = int(paths.edition_dir(data_dir, year).name)
     year_dir = reports_dir / str(year)
+    year_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_scratch(year_dir)  # no lock needed: a folder is only removed once its run is gone
     check_next_name_free(year_dir)
     taken = snapshot(year, data_dir, Path(notebooks_dir))
     state = state_of(year, taken)
@@ -113,13 +118,11 @@ def build_report(
         return BuildResult(year, "up to date", newest, time.perf_counter() - started, taken.ignored)
 
     print_ = _printer(progress)
-    year_dir.mkdir(parents=True, exist_ok=True)
-    scratch_parent = year_dir if publish else Path(tempfile.gettempdir())
-    scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_parent))
+    scratch = make_scratch(year_dir if publish else Path(tempfile.gettempdir()))
     try:
         taken.write(scratch / INPUTS_DIR / "data")
         meta_file = scratch / INPUTS_DIR / "data" / str(year) / "edition.toml"
-        _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1)
+        _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout)
         if newest is not None:  # as the newest version would say it: the same bytes mean nothing to publish
             _render(scratch, year, meta_file, year_dir / f"v{number - 1}" if number > 1 else None, number - 1)
             if reader_outputs(output_hashes(scratch)) == reader_outputs(manifest.get("outputs", {})):
@@ -192,11 +195,42 @@ def _count_corrections(edition_dir: Path) -> int:
         return sum(1 for _ in csv.DictReader(handle))
 
 
+def make_scratch(year_dir: Path) -> Path:
+    """A private build folder `.tmp-<pid>-<random>` beside the versions; the pid tells whether its run is alive."""
+    return Path(tempfile.mkdtemp(prefix=f"{_SCRATCH}{os.getpid()}-", dir=year_dir))
+
+
+def remove_stale_scratch(year_dir: Path) -> list[Path]:
+    """Remove the build folders of runs that were killed (their process is gone); returns them.
+
+    A folder of a run still alive, on this machine, is left alone, as is a `.tmp-*` folder
+    without a process id in its name (made by an older itud: it cannot be told apart).
+    """
+    removed = []
+    for folder in sorted(year_dir.glob(f"{_SCRATCH}*")):
+        pid = folder.name[len(_SCRATCH) :].split("-")[0]
+        if folder.is_dir() and not folder.is_symlink() and pid.isascii() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    return True
+
+
 def _printer(enabled: bool):
     return (lambda text: print(text, file=sys.stderr)) if enabled else (lambda text: None)
 
 
-def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int) -> None:
+def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float) -> None:
     """Execute the snapshot's notebooks in `folder`, reading the snapshot's data."""
     from tqdm import tqdm
 
@@ -213,9 +247,9 @@ def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int) ->
     parameters = {"year": year, "data_dir": f"{INPUTS_DIR}/data", "output_dir": "."}
     jobs = [(sources / name, folder / "notebooks" / name) for name in names]
     try:
-        execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels)
+        execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels, timeout=timeout)
     finally:
-        bar.close()
+        bar.close()  # clears its line, so an error message is not printed after the bar
         shutil.rmtree(sources, ignore_errors=True)
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from itud import paths
@@ -38,7 +40,8 @@ examples:
   itud verify                        check every published file against its manifest
   itud diff 2019 v4 v5               what changed between two versions
   itud new-edition 2020 --from 2019  start data/2020/ with the facts to enter
-exit status: 0 success, 1 invalid data or a failed build, 2 wrong usage.
+exit status: 0 success, 1 invalid data or a failed build, 2 wrong usage,
+  130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM.
 errors name the file and what to do; `itud --debug COMMAND ...` also shows the Python traceback.
 """
 
@@ -133,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument(
         "--notebooks-dir", type=Path, default=paths.NOTEBOOKS_DIR, help="folder of the notebooks (default: %(default)s)"
     )
+    _timeout_option(refresh)
 
     report = commands.add_parser(
         "report",
@@ -217,6 +221,31 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
         help="build a new version even when nothing changed (it must come out byte-identical)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    _timeout_option(parser)
+
+
+def _timeout_option(parser: argparse.ArgumentParser) -> None:
+    from itud.execute import DEFAULT_TIMEOUT
+
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="time limit of each notebook, kernel start-up included; a notebook over it fails the run "
+        "(default: %(default)g)",
+    )
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds, for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
 
 
 def _default_year(data_dir: Path) -> str:
@@ -403,7 +432,7 @@ def cmd_datapackage(args: argparse.Namespace) -> int:
 def cmd_notebooks(args: argparse.Namespace) -> int:
     from itud.execute import execute_in_place
 
-    for path in execute_in_place(args.notebooks_dir):
+    for path in execute_in_place(args.notebooks_dir, timeout=args.timeout):
         print(f"executed {path}")
     return 0
 
@@ -419,6 +448,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         kernels=args.kernels,
         publish=not args.check,
+        timeout=args.timeout,
     )
     for path in result.ignored:
         print(f"ignored {path}: not an input of the report (only edition.toml and the tables are)")
@@ -501,7 +531,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from itud.batch import format_results, run_batch
 
     results = run_batch(
-        args.years or None, args.data_dir, args.reports_dir, jobs=args.jobs, force=args.force, progress=not args.quiet
+        args.years or None,
+        args.data_dir,
+        args.reports_dir,
+        jobs=args.jobs,
+        force=args.force,
+        progress=not args.quiet,
+        timeout=args.timeout,
     )
     print(format_results(results))
     return 0 if all(r.ok for r in results) else 1
@@ -520,6 +556,28 @@ COMMANDS = {
 }
 
 
+class Stopped(BaseException):
+    """SIGINT (Ctrl-C) or SIGTERM arrived: unwinds like KeyboardInterrupt, so every cleanup runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_AFTER_STOP = {
+    "report": "kernels shut down, nothing published",
+    "batch": "kernels shut down, unfinished years not published",
+    "notebooks": "kernels shut down, no notebook changed",
+}
+
+
+def _stop(signum: int, frame) -> None:
+    for other in _STOP_SIGNALS:  # one stop is enough: a second Ctrl-C must not cut the cleanup short
+        signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit status. The one error path: every error a user can cause
     is printed as one message naming the file and what to do (exit 1, or 2 for wrong usage); the
@@ -530,6 +588,8 @@ def main(argv: list[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else 2
     from itud.errors import USER_ERRORS, EditionError, describe
 
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, _stop) for s in _STOP_SIGNALS} if in_main_thread else {}
     try:
         _check_arguments(args)
         return COMMANDS[args.command](args)
@@ -544,6 +604,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"fix the file(s) listed, then run `itud validate{f' --year {year}' if year else ''}`", file=sys.stderr
             )
         return 2 if usage else 1
+    except Stopped as stop:
+        done = f"; {_AFTER_STOP[args.command]}" if args.command in _AFTER_STOP else ""
+        print(f"itud {args.command}: stopped by {signal.Signals(stop.signum).name}{done}", file=sys.stderr)
+        return 128 + stop.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

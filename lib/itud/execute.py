@@ -1,35 +1,47 @@
-"""Run the notebooks with papermill, reproducibly, without paying kernel start-up for each one.
+"""Run the notebooks with papermill: one fresh kernel per notebook, a time limit, tidy stops.
 
-- The notebooks of one build share a few long-lived kernels (papermill's API,
-  handed a running kernel): each kernel takes the next notebook in reading order.
-  Before each notebook the kernel's namespace is cleared and its execution counter
-  reset, so each notebook sees exactly what a fresh kernel would show, except that
-  modules already imported stay imported. nbval runs every notebook alone in CI,
-  so a notebook that leaned on another's variables would fail there.
+- Each notebook runs in a kernel of its own, started for it and killed after it, as
+  papermill or JupyterLab would run it: nothing passes from one notebook to the next (a
+  pandas option or a matplotlib setting made in one is not seen by another).
+- Kernel start-up is most of the cost of a small notebook, so kernels are started ahead
+  of need (`KernelPool`): the next notebooks' kernels boot while earlier notebooks run.
+  Which kernel runs which notebook does not matter: they are all fresh.
 - Kernels talk over `ipc` (Unix sockets in a private folder) instead of TCP, so
   parallel builds cannot collide on ports: the known papermill/jupyter_client race
   (papermill issue #511: ports are picked, released, then bound).
-- Volatile metadata (timestamps, durations, papermill's random cell id) is
-  stripped, so the same inputs give byte-identical files.
-- A failure raises `BuildError` naming the notebook and the cell.
+- Every notebook has a time limit (`timeout`, for the whole notebook including its
+  kernel's start-up). A notebook over its limit, or whose kernel dies, is a `BuildError`
+  naming the notebook (and the cell it was in), as is a failing cell.
+- Interrupted (Ctrl-C, SIGTERM, any exception in the calling thread), `execute_all` kills
+  every kernel before the exception goes on, so the caller can remove its scratch folder
+  with nothing left writing into it.
+- Volatile metadata (timestamps, durations, papermill's random cell id) is stripped,
+  so the same inputs give byte-identical files.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import queue
+import logging
+import os
 import shutil
+import signal
+import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from itud.errors import BuildError
 from itud.paths import NOTEBOOKS_DIR
 
 KERNEL = "python3"
-_RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1"
+# papermill logs what it also raises (a dead kernel, a timeout): `BuildError` says it once, in one line.
+logging.getLogger("papermill").addHandler(logging.NullHandler())
+KERNEL_LOG = "kernel.log"
+DEFAULT_TIMEOUT = 600.0
+"""Seconds one notebook may take, kernel start-up included (the 2019 notebooks take a few)."""
 
 
 def notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -51,83 +63,285 @@ def strip_volatile(path: Path) -> None:
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def _failed_cell(path: Path) -> str:
-    """`cell N (first line of its code)` for the first cell whose output is an error."""
-    if not path.exists():
-        return "an unknown cell"
+def _source_cells(path: Path) -> list[dict]:
+    """The cells of an executed notebook without those papermill inserts, numbered as in the source."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    added = {"injected-parameters", "papermill-error-cell-tag"}  # cells papermill inserts
-    cells = [c for c in notebook["cells"] if not added & set(c.get("metadata", {}).get("tags", []))]
-    for index, cell in enumerate(cells):  # numbered as in the source notebook, as JupyterLab shows it
-        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            first = "".join(cell.get("source", "")).strip().splitlines()[0][:60] if cell.get("source") else ""
-            return f"cell {index + 1} ({first!r})"
+    added = {"injected-parameters", "papermill-error-cell-tag"}
+    return [c for c in notebook["cells"] if not added & set(c.get("metadata", {}).get("tags", []))]
+
+
+def _describe(index: int, cell: dict) -> str:
+    """`cell N (first line of its code)`, as JupyterLab numbers cells."""
+    lines = "".join(cell.get("source", "")).strip().splitlines()
+    return f"cell {index + 1} ({(lines[0][:60] if lines else '')!r})"
+
+
+def _failed_cell(path: Path) -> str:
+    """The first cell whose output is an error."""
+    if path.exists():
+        for index, cell in enumerate(_source_cells(path)):
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                return _describe(index, cell)
     return "an unknown cell"
 
 
-@contextmanager
-def kernel(cwd: Path) -> Iterator:
-    """A python3 kernel on ipc sockets in a private folder, shut down on exit."""
-    from jupyter_client.manager import KernelManager
+@functools.cache
+def _manager_class() -> type:
+    """`AsyncKernelManager` that remembers the clients it gave out, to close them with the kernel.
+
+    nbclient leaves the client of a kernel it did not start connected (it is not its to close).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ItudKernelManager(AsyncKernelManager):
+        def client(self, **kwargs):
+            client = super().client(**kwargs)
+            self.given_clients = [*getattr(self, "given_clients", []), client]
+            return client
+
+    return ItudKernelManager
+
+
+def start_kernel(cwd: Path):
+    """Start a python3 kernel on ipc sockets in a private folder; returns its `KernelManager`.
+
+    Returns as soon as the process is launched: the kernel boots on its own while the caller
+    goes on, and the notebook client waits for it to be ready.
+    """
+    from jupyter_core.utils import run_sync
 
     # Socket paths must stay under ~100 characters, hence a short private folder in /tmp.
     sockets = Path(tempfile.mkdtemp(prefix="itud-k-", dir="/tmp"))
-    manager = KernelManager(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
+    # Asynchronous, as nbclient's own: with a blocking client nbclient waits for output forever
+    # and never notices that its kernel died (a blocking read on the output channel).
+    manager = _manager_class()(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
     try:
-        try:
+        # The kernel's own messages go to a log beside its sockets, not to the terminal: what the
+        # user needs to know comes as one `BuildError`, with the log's last line if the kernel died.
+        with open(sockets / KERNEL_LOG, "wb") as log:
             # As nbclient starts its kernels: history in memory, nothing written to ~/.ipython.
-            manager.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"])
-        except Exception as error:
-            raise BuildError(f"the {KERNEL} kernel could not be started: {type(error).__name__}: {error}") from None
-        yield manager
-    finally:
-        if manager.has_kernel:
-            manager.shutdown_kernel(now=True)
+            run_sync(manager.start_kernel)(
+                cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"], stdout=log, stderr=log
+            )
+    except BaseException as error:  # Ctrl-C or SIGTERM while starting: no kernel may be left behind
+        kill_kernel_process(manager)
         shutil.rmtree(sockets, ignore_errors=True)
+        if isinstance(error, Exception):
+            raise BuildError(f"the {KERNEL} kernel could not be started: {type(error).__name__}: {error}") from None
+        raise
+    return manager
 
 
-def _reset(manager) -> None:
-    """Clear the namespace and restart the execution counter, silently (no history, no output).
-
-    A new client each time: clients of one manager share a session identity, so the kernel
-    answers only the newest connection, which papermill's own client has just replaced.
-    Shell channel only, so no output broadcast by the notebooks is buffered here.
-    """
-    client = manager.client()
-    client.start_channels(iopub=False, stdin=False, hb=False)
+def last_words(manager) -> str:
+    """The last line the kernel wrote to its log (a crash message), or ''."""
     try:
-        request = client.execute(_RESET, silent=True, store_history=False)
-        while client.get_shell_msg(timeout=60)["parent_header"].get("msg_id") != request:
-            pass
+        lines = (Path(manager.ip).parent / KERNEL_LOG).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((line.strip() for line in reversed(lines) if line.strip()), "")[:200]
+
+
+def stop_kernel(manager) -> None:
+    """Kill a kernel at once (its notebook is done: nothing to wait for) and remove its sockets."""
+    from jupyter_core.utils import run_sync
+
+    try:
+        for client in getattr(manager, "given_clients", []):
+            client.stop_channels()
+        if manager.has_kernel:
+            run_sync(manager.shutdown_kernel)(now=True)
     finally:
-        client.stop_channels()
+        shutil.rmtree(Path(manager.ip).parent, ignore_errors=True)
 
 
-def _run(manager, source: Path, target: Path, parameters: dict) -> None:
-    """One notebook in a running kernel, after a reset; raises `BuildError` naming notebook and cell."""
-    import papermill
+def kernel_alive(manager) -> bool:
+    """Whether the kernel's process is running (callable from any thread)."""
+    process = getattr(getattr(manager, "provisioner", None), "process", None)
+    return process is not None and process.poll() is None
 
-    _reset(manager)
+
+def kill_kernel_process(manager) -> None:
+    """Kill a kernel's process group from any thread; the thread running its notebook sees it die.
+
+    Only the processes are touched (not the manager's sockets), so this is safe while another
+    thread uses the manager; that thread calls `stop_kernel` afterwards.
+    """
+    if not kernel_alive(manager):
+        return
+    provisioner = manager.provisioner
+    process = provisioner.process
     try:
-        # No `cwd` here: the kernel already runs in the build folder, and papermill's cwd
-        # changes the directory of this whole process, which threads running at once would undo.
-        papermill.execute_notebook(
-            str(source),
-            str(target),
-            parameters=parameters,
-            kernel_name=KERNEL,
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            km=manager,
-        )
-    except papermill.PapermillExecutionError as error:
-        raise BuildError(
-            f"notebook {source.name} failed in {_failed_cell(target)}: {error.ename}: {error.evalue}"
-        ) from None
-    except Exception as error:  # kernel death, timeouts: name the notebook all the same
-        raise BuildError(f"notebook {source.name} could not be executed: {type(error).__name__}: {error}") from None
-    strip_volatile(target)
+        if getattr(provisioner, "pgid", None):
+            os.killpg(provisioner.pgid, signal.SIGKILL)
+        else:
+            process.kill()
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+class KernelPool:
+    """`total` kernels, at most `ahead` of them started before they are asked for; each handed out once.
+
+    jupyter_client has no such pool (its `MultiKernelManager` starts kernels on demand), hence
+    this small class. `close` kills every kernel still alive, handed out or not.
+    """
+
+    def __init__(self, cwd: Path, total: int, ahead: int):
+        self._cwd = cwd
+        self._unstarted = total
+        self.ahead = max(0, ahead)
+        self._ready: list = []
+        self._alive: list = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _start_one(self, *, for_stock: bool):
+        """Start the next kernel: into the stock of ready ones, or for the caller; None if none is left."""
+        with self._lock:
+            if self._closed or self._unstarted == 0:
+                return None
+            self._unstarted -= 1
+        manager = start_kernel(self._cwd)
+        with self._lock:
+            self._alive.append(manager)
+            if for_stock:
+                self._ready.append(manager)
+            closed = self._closed
+        if closed:  # closed while this one was starting
+            self._discard(manager)
+            return None
+        return manager
+
+    def fill(self, stock: int | None = None) -> None:
+        """Start kernels until `stock` (default: `ahead`) are waiting, or all `total` are started."""
+        while len(self._ready) < (self.ahead if stock is None else stock) and self._start_one(for_stock=True):
+            pass
+
+    def take(self):
+        """A started kernel, for one notebook; starts the next ones so that `ahead` stay ready."""
+        with self._lock:
+            manager = self._ready.pop(0) if self._ready else None
+        if manager is None:
+            manager = self._start_one(for_stock=False)
+            if manager is None:
+                raise BuildError("no kernel left to start: the notebooks' run was stopped")
+        self.fill()
+        return manager
+
+    def release(self, manager) -> None:
+        """The notebook is done: kill its kernel."""
+        self._discard(manager)
+
+    def _discard(self, manager) -> None:
+        with self._lock:
+            if manager not in self._alive:
+                return
+            self._alive.remove(manager)
+            if manager in self._ready:
+                self._ready.remove(manager)
+        stop_kernel(manager)
+
+    def close(self) -> None:
+        """Kill every kernel still alive; those in use die under their notebook's thread."""
+        with self._lock:
+            self._closed = True
+            waiting, self._ready = self._ready, []
+            running = [m for m in self._alive if m not in waiting]
+        for manager in running:
+            kill_kernel_process(manager)
+        for manager in waiting:
+            self._discard(manager)
+
+
+class _Notebook:
+    """One notebook's run in a kernel from the pool, with its time limit."""
+
+    def __init__(self, source: Path, target: Path, timeout: float):
+        self.source, self.target, self.timeout = source, target, timeout
+        self.manager = None
+        self.cell: str | None = None  # the cell running, as nbclient reports it (None: none yet)
+        self._ids: list | None = None  # cell ids of the source notebook, read once
+        self.timed_out = threading.Event()
+        self.cancelled = threading.Event()
+
+    def kill(self, *, timed_out: bool = False) -> None:
+        (self.timed_out if timed_out else self.cancelled).set()
+        if self.manager is not None:
+            kill_kernel_process(self.manager)
+
+    def _cell_started(self, cell, cell_index: int) -> None:
+        """nbclient's hook before each cell: remember it, numbered as in the source notebook."""
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            self.cell = "the cell of injected parameters"
+            return
+        if self._ids is None:
+            self._ids = [c.get("id") for c in json.loads(self.source.read_text(encoding="utf-8"))["cells"]]
+        index = self._ids.index(cell.get("id")) if cell.get("id") in self._ids else cell_index
+        self.cell = _describe(index, cell)
+
+    def run(self, pool: KernelPool, parameters: dict) -> None:
+        """Execute the notebook; raises `BuildError` naming it (and its cell) on any failure."""
+        import papermill
+
+        self.manager = pool.take()
+        # papermill and nbclient only limit single cells, not a whole notebook, hence this timer.
+        timer = threading.Timer(self.timeout, self.kill, kwargs={"timed_out": True})
+        timer.daemon = True
+        timer.start()
+        name = self.source.name
+        try:
+            # No `cwd` here: the kernel already runs in the build folder, and papermill's cwd
+            # changes the directory of this whole process, which threads running at once would undo.
+            papermill.execute_notebook(
+                str(self.source),
+                str(self.target),
+                parameters=parameters,
+                kernel_name=KERNEL,
+                progress_bar=False,
+                log_output=False,
+                request_save_on_cell_execute=False,
+                km=self.manager,
+                on_cell_execute=self._cell_started,
+            )
+        except papermill.PapermillExecutionError as error:
+            raise BuildError(
+                f"notebook {name} failed in {_failed_cell(self.target)}: {error.ename}: {error.evalue}"
+            ) from None
+        except Exception as error:
+            if self.timed_out.is_set():
+                raise BuildError(
+                    f"notebook {name} did not finish within its time limit of {self.timeout:g} s "
+                    f"(stopped in {self.cell or 'the start-up of its kernel'}); give more time with --timeout SECONDS"
+                ) from None
+            if self.cancelled.is_set():
+                raise BuildError(f"notebook {name} was stopped") from None
+            if not kernel_alive(self.manager):
+                words = last_words(self.manager)
+                raise BuildError(
+                    f"notebook {name}: its kernel died "
+                    + (f"in {self.cell}" if self.cell else "while starting")
+                    + (f"; the kernel's last message: {words}" if words else "")
+                ) from None
+            raise BuildError(f"notebook {name} could not be executed: {type(error).__name__}: {error}") from None
+        finally:
+            timer.cancel()
+            pool.release(self.manager)
+        strip_volatile(self.target)
+
+
+def _import_papermill() -> None:
+    """Import papermill without jsonschema's optional IRI checker, which no build uses.
+
+    papermill -> nbformat -> jsonschema imports `rfc3987_syntax` when it is installed (it is, for
+    jupyter-events) only to offer the "iri" and "iri-reference" formats, and that import compiles a
+    grammar: 0.7 of papermill's 0.9 s of import, before the first notebook can start. nbformat
+    checks no formats, so the module is marked absent (jsonschema then leaves those two formats out),
+    unless something imported jsonschema already.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # `import rfc3987_syntax` raises ImportError
+    import papermill  # noqa: F401
 
 
 def execute_all(
@@ -136,54 +350,106 @@ def execute_all(
     cwd: Path | None = None,
     on_done: Callable[[Path], None] | None = None,
     kernels: int = 1,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> list[Path]:
-    """Execute each (source, target) pair, in `kernels` kernels at once; raises `BuildError` on failure.
+    """Execute each (source, target) pair, `kernels` notebooks at once, each in a fresh kernel.
 
-    Each kernel takes the next notebook in reading order when it is free. A notebook's outputs
-    do not depend on which kernel ran it (namespace and counter are reset before each).
+    Raises `BuildError` for the first failing notebook in reading order, whatever ran in
+    parallel; the outputs do not depend on `kernels`. `timeout`: seconds per notebook.
     """
+    if timeout <= 0:
+        raise BuildError(f"the notebook timeout must be a positive number of seconds, not {timeout:g}")
+    if not jobs:
+        return []
     cwd = cwd or jobs[0][0].parent
-    pending = queue.Queue()
-    for order, job in enumerate(jobs):
-        pending.put((order, job))
+    runs = [_Notebook(source, target, timeout) for source, target in jobs]
+    count = max(1, min(kernels, len(runs)))
+    pool = KernelPool(cwd, total=len(runs), ahead=count)
+    pending = iter(enumerate(runs))
+    lock = threading.Lock()
     failures: dict[int, BaseException] = {}
 
     def worker() -> None:
-        with kernel(cwd) as manager:
-            while not failures:
-                try:
-                    order, (source, target) = pending.get_nowait()
-                except queue.Empty:
+        while True:
+            with lock:
+                order, run = next(pending, (None, None))
+                if run is None or failures:
                     return
-                try:
-                    _run(manager, source, target, parameters or {})
-                except BaseException as error:
+            try:
+                run.run(pool, parameters or {})
+            except BaseException as error:
+                with lock:
                     failures[order] = error
-                    return
-                if on_done:
-                    on_done(source)
+                    later = [r for r in runs[order + 1 :] if r.manager is not None]
+                for other in later:  # their outcome cannot be the first failure any more
+                    other.kill()
+                return
+            if on_done:
+                on_done(run.source)
 
-    count = max(1, min(kernels, len(jobs)))
+    threads = [threading.Thread(target=worker, name=f"itud-notebooks-{i}", daemon=True) for i in range(count)]
     try:
-        with ThreadPoolExecutor(max_workers=count) as pool:
-            for future in [pool.submit(worker) for _ in range(count)]:
-                future.result()  # a kernel that could not start
+        pool.fill(count + pool.ahead)  # the first notebooks' kernels and the next ones boot at once,
+        _import_papermill()  # while papermill loads, once, here (not in each thread at once)
+
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        for run in runs:
+            run.cancelled.set()
+        # Interrupted: kill every kernel, then give the notebooks' threads a moment to
+        # notice (nbclient checks its kernel every second), so nothing writes afterwards.
+        pool.close()
+        for thread in threads:
+            if thread.is_alive():
+                thread.join(timeout=5)
+        raise
     finally:
-        if failures:  # the first failing notebook in reading order, whichever kernel ran it
-            raise failures[min(failures)]
+        pool.close()
+    if failures:  # the first failing notebook in reading order, whichever thread ran it
+        raise failures[min(failures)]
     return [target for _, target in jobs]
 
 
-def execute(source: Path, target: Path, parameters: dict | None = None, cwd: Path | None = None) -> Path:
+def execute(
+    source: Path,
+    target: Path,
+    parameters: dict | None = None,
+    cwd: Path | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Path:
     """Execute one notebook into `target` (in a kernel of its own)."""
-    return execute_all([(source, target)], parameters, cwd)[0]
+    return execute_all([(source, target)], parameters, cwd, timeout=timeout)[0]
 
 
-def execute_in_place(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
-    """Re-execute the committed notebooks with their default parameters (after a data or code change)."""
+def execute_in_place(
+    folder: Path = NOTEBOOKS_DIR, timeout: float = DEFAULT_TIMEOUT, kernels: int | None = None
+) -> list[Path]:
+    """Re-execute the committed notebooks with their default parameters (after a data or code change).
+
+    `kernels`: notebooks executed at once (default: the number of cores); the outputs do not depend on it.
+    """
     sources = notebooks(folder)
+    if not sources:
+        raise BuildError(f"no notebooks to execute in {folder} (expected files named like 01-name.ipynb)")
     with tempfile.TemporaryDirectory() as scratch:
-        executed = execute_all([(s, Path(scratch) / s.name) for s in sources], cwd=folder)
-        for source, result in zip(sources, executed, strict=True):
-            shutil.copyfile(result, source)
+        executed = execute_all(
+            [(s, Path(scratch) / s.name) for s in sources],
+            cwd=folder,
+            timeout=timeout,
+            kernels=kernels or os.cpu_count() or 1,
+        )
+        # Ctrl-C or SIGTERM now would leave some notebooks new and some old: they are ignored while
+        # the copies are made (a few milliseconds); the work is done then, nothing is left to stop.
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {s: signal.signal(s, signal.SIG_IGN) for s in stops} if in_main_thread else {}
+        try:
+            for source, result in zip(sources, executed, strict=True):
+                shutil.copyfile(result, source)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     return sources

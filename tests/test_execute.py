@@ -1,0 +1,246 @@
+"""The notebook executor: a fresh kernel per notebook, time limits, dead kernels, stops on SIGINT/SIGTERM,
+leftover scratch folders. Notebooks here are tiny ones made by the tests; the signal tests build the
+SYNTHETIC editions of tests/synthetic/ in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from itud import build
+from itud.cli import build_parser, main
+from itud.errors import BuildError
+from itud.execute import DEFAULT_TIMEOUT, execute, execute_all
+
+ITUD = str(Path(sys.executable).parent / "itud")
+
+
+def make_notebook(path: Path, *cells: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(notebook, path)
+    return path
+
+
+def outputs(path: Path) -> list[list[str]]:
+    """The text each code cell printed or returned."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    texts = []
+    for cell in cells:
+        texts.append(["".join(o.get("text") or o.get("data", {}).get("text/plain", "")) for o in cell["outputs"]])
+    return texts
+
+
+def test_each_notebook_runs_in_a_fresh_kernel(tmp_path):
+    first = make_notebook(
+        tmp_path / "01-set.ipynb",
+        "import matplotlib as mpl\nimport pandas as pd\n\n"
+        "pd.set_option('display.max_rows', 3)\nmpl.rcParams['font.size'] = 30\nleft_behind = 'by 01'",
+    )
+    second = make_notebook(
+        tmp_path / "02-show.ipynb",
+        "import matplotlib as mpl\nimport pandas as pd\n\n"
+        "print(pd.get_option('display.max_rows'), mpl.rcParams['font.size'], 'left_behind' in globals())",
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    # One notebook at a time: the second starts after the first is done, as in a shared kernel before.
+    execute_all([(first, out / first.name), (second, out / second.name)], kernels=1)
+    assert outputs(out / second.name) == [["60 10.0 False\n"]]  # the defaults, not 3 and 30.0
+    counts = [c["execution_count"] for c in json.loads((out / second.name).read_text())["cells"]]
+    assert counts == [1]  # its own kernel's first execution
+
+
+def test_a_hanging_notebook_fails_naming_itself_its_cell_and_the_time_limit(tmp_path):
+    hang = make_notebook(tmp_path / "01-hang.ipynb", "x = 1", "import time\n\ntime.sleep(600)")
+    with pytest.raises(BuildError) as error:
+        execute(hang, tmp_path / "out.ipynb", timeout=4)
+    assert str(error.value) == (
+        "notebook 01-hang.ipynb did not finish within its time limit of 4 s (stopped in cell 2 ('import time')); "
+        "give more time with --timeout SECONDS"
+    )
+
+
+def test_a_dead_kernel_is_an_error_naming_the_notebook_and_cell(tmp_path):
+    dies = make_notebook(tmp_path / "01-dies.ipynb", "x = 1", "import os\n\nos._exit(1)", "print('never')")
+    with pytest.raises(BuildError) as error:
+        execute(dies, tmp_path / "out.ipynb", timeout=60)
+    assert str(error.value) == "notebook 01-dies.ipynb: its kernel died in cell 2 ('import os')"
+
+
+def test_the_first_failing_notebook_in_reading_order_is_reported_whatever_runs_in_parallel(tmp_path):
+    fails = make_notebook(tmp_path / "01-fails.ipynb", "import time\n\ntime.sleep(2)\nraise ValueError('late')")
+    early = make_notebook(tmp_path / "02-fails-early.ipynb", "raise ValueError('early')")
+    with pytest.raises(BuildError, match=r"^notebook 01-fails\.ipynb failed in cell 1 \('import time'\): ValueError"):
+        execute_all([(fails, tmp_path / "a.ipynb"), (early, tmp_path / "b.ipynb")], kernels=2, timeout=60)
+
+
+def test_report_with_a_too_short_timeout_fails_naming_the_first_notebook(synthetic_data, tmp_path, capsys):
+    reports = tmp_path / "reports"
+    arguments = ["--data-dir", str(synthetic_data), "--reports-dir", str(reports), "--quiet"]
+    assert main(["report", "--year", "2090", *arguments, "--timeout", "0.2"]) == 1
+    message = capsys.readouterr().err
+    first = "itud report: notebook 01-mapping-tables.ipynb"
+    assert message.startswith(f"{first} did not finish within its time limit of 0.2 s (stopped in ")
+    assert message.endswith("; give more time with --timeout SECONDS\n")
+    assert list((reports / "2090").iterdir()) == []
+
+
+def test_timeout_must_be_positive(tmp_path):
+    notebook = make_notebook(tmp_path / "01-x.ipynb", "x = 1")
+    with pytest.raises(BuildError, match="positive number of seconds, not 0"):
+        execute(notebook, tmp_path / "out.ipynb", timeout=0)
+
+
+@pytest.mark.parametrize("command", ["report", "batch", "notebooks"])
+def test_timeout_option_is_offered_with_its_default(command, capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--timeout SECONDS time limit of each notebook" in help_text
+    assert f"(default: {DEFAULT_TIMEOUT:g})" in help_text
+    assert build_parser().parse_args([command, "--timeout", "2.5"]).timeout == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "soon", "inf"])
+def test_timeout_option_refuses_what_is_not_a_positive_number(value, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["report", "--timeout", value])
+    assert exit_.value.code == 2
+    assert "argument --timeout:" in capsys.readouterr().err
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_scratch_folders_of_dead_runs_are_removed_and_live_ones_kept(tmp_path):
+    stale = tmp_path / f".tmp-{dead_pid()}-abc"
+    live = tmp_path / f".tmp-{os.getpid()}-def"
+    unknown = tmp_path / ".tmp-xyz"  # older naming: no process id to check, so left alone
+    for folder in (stale, live, unknown):
+        (folder / "notebooks").mkdir(parents=True)
+    (tmp_path / "v1").mkdir()
+    assert build.remove_stale_scratch(tmp_path) == [stale]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, unknown.name, "v1"])
+
+
+def test_a_build_removes_leftover_scratch_folders_first(synthetic_data, tmp_path, monkeypatch):
+    year_dir = tmp_path / "reports" / "2090"
+    stale = year_dir / f".tmp-{dead_pid()}-abc"
+    (stale / "notebooks").mkdir(parents=True)
+
+    def broken(folder, *args):
+        raise BuildError("stopped here by the test")
+
+    monkeypatch.setattr(build, "_build_into", broken)
+    with pytest.raises(BuildError, match="stopped here by the test"):
+        build.build_report(2090, synthetic_data, tmp_path / "reports", progress=False)
+    assert [p.name for p in year_dir.iterdir() if p.name.startswith(".tmp-")] == []
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (kernels run in sessions of their own, but are still its children)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def kernels_of(pid: int) -> set[int]:
+    kernels = set()
+    for child in descendants(pid):
+        try:
+            if b"ipykernel" in Path(f"/proc/{child}/cmdline").read_bytes():
+                kernels.add(child)
+        except OSError:
+            pass
+    return kernels
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie is dead: it only waits for its parent to read its status
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+REPORT = ["report", "--year", "2090"]
+BATCH = ["batch", "2090", "2091", "--jobs", "2"]
+
+
+def first_notebook_written(reports: Path) -> bool:
+    return any(reports.glob("*/.tmp-*/notebooks/*.ipynb"))
+
+
+@pytest.mark.parametrize(
+    ("command", "signum", "after_first_notebook", "message"),
+    [
+        (REPORT, signal.SIGINT, False, "itud report: stopped by SIGINT; kernels shut down, nothing published"),
+        (REPORT, signal.SIGTERM, True, "itud report: stopped by SIGTERM; kernels shut down, nothing published"),
+        (
+            BATCH,
+            signal.SIGINT,
+            False,
+            "itud batch: stopped by SIGINT; kernels shut down, unfinished years not published",
+        ),
+    ],
+)
+def test_a_signal_during_a_build_stops_it_cleanly(
+    command, signum, after_first_notebook, message, synthetic_data, tmp_path
+):
+    """Sent as soon as kernels run, or once a notebook is done and the next ones run."""
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        [ITUD, *command, "--data-dir", str(synthetic_data), "--reports-dir", str(reports), "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, MPLBACKEND="Agg"),
+        start_new_session=True,  # a process group of its own, as a command run at a terminal
+    )
+    try:
+        deadline = time.monotonic() + 120
+        kernels: set[int] = set()
+        while time.monotonic() < deadline and process.poll() is None:
+            kernels = kernels_of(process.pid)
+            if kernels and (first_notebook_written(reports) or not after_first_notebook):
+                break
+            time.sleep(0.05)
+        assert kernels, "no kernel was running"
+        if signum == signal.SIGINT:  # Ctrl-C: the terminal signals the whole process group
+            os.killpg(process.pid, signum)
+        else:  # `kill PID`
+            process.send_signal(signum)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 128 + signum
+    assert err.splitlines() == [message] and out == ""
+    assert not [p for p in reports.rglob("*") if p.name.startswith((".tmp-", "v"))]
+    assert not [pid for pid in kernels if alive(pid)]
