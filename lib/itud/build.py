@@ -123,24 +123,21 @@ def build_report(
         taken.write(scratch / INPUTS_DIR / "data")
         meta_file = scratch / INPUTS_DIR / "data" / str(year) / "edition.toml"
         _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout)
-        if newest is not None:  # as the newest version would say it: the same bytes mean nothing to publish
-            _render(scratch, year, meta_file, year_dir / f"v{number - 1}" if number > 1 else None, number - 1)
-            if reader_outputs(output_hashes(scratch)) == reader_outputs(manifest.get("outputs", {})):
-                shutil.rmtree(scratch)
-                if publish and manifest.get("fingerprint") != current:
-                    _remember_reproduced(year_dir, newest, current)
-                return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
+        if newest is not None and _reproduces(scratch, year, meta_file, year_dir, number, manifest):
+            shutil.rmtree(scratch)
+            if publish and manifest.get("fingerprint") != current:
+                _remember_reproduced(year_dir, newest, current)
+            return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
         if not publish:
             return BuildResult(year, "differs", scratch, time.perf_counter() - started, taken.ignored)
         with locked(year_dir):
             check_next_name_free(year_dir)
+            seen = number
             number, newest, manifest = latest(year_dir)  # a concurrent run may have published meanwhile
-            _render(scratch, year, meta_file, newest, number)
-            if newest is not None and reader_outputs(output_hashes(scratch)) == reader_outputs(
-                manifest.get("outputs", {})
-            ):
+            if number != seen and _reproduces(scratch, year, meta_file, year_dir, number, manifest):
                 shutil.rmtree(scratch)
                 return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
+            _render(scratch, year, meta_file, newest, number)
             record = {
                 "year": year,
                 "version": number + 1,
@@ -166,6 +163,12 @@ def build_report(
     write_index(reports_dir)
     print_(f"published {target}")
     return BuildResult(year, "built", target, time.perf_counter() - started, taken.ignored)
+
+
+def _reproduces(scratch: Path, year: int, meta_file: Path, year_dir: Path, number: int, manifest: dict) -> bool:
+    """Render `scratch` as version `number` says itself; whether readers would see exactly that version."""
+    _render(scratch, year, meta_file, year_dir / f"v{number - 1}" if number > 1 else None, number - 1)
+    return reader_outputs(output_hashes(scratch)) == reader_outputs(manifest.get("outputs", {}))
 
 
 def _reproduced(year_dir: Path, newest: Path) -> str | None:
