@@ -36,7 +36,7 @@ def synthetic_data(tmp_path: Path) -> Path:
 # Test tiers. `kernel` tests start Jupyter kernels (notebooks, report builds): the full suite runs them,
 # the fast tier (`python3 tasks.py test --fast`) leaves them out. A test is in the kernel tier when it is
 # a notebook cell checked by nbval, uses one of these shared builds, or is marked `@pytest.mark.kernel`.
-KERNEL_FIXTURES = {"built", "batch", "papermilled"}
+KERNEL_FIXTURES = {"built", "batch"}
 
 
 def pytest_collection_modifyitems(items):
