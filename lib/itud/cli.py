@@ -332,8 +332,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def format_summary(year: int, meeting: str, counts: dict, kind: str, note: str, synthetic: bool) -> str:
     """The counts of a validated edition, as `itud validate` and `itud report` print them."""
+    from itud.grammar import plural_form
+
     labels = {
-        "objectives": f"{kind}s",
+        "objectives": plural_form(kind),
         "outcomes": "outcomes",
         "outcome_sdg_links": "outcome -> SDG links",
         "outcome_action_line_links": "outcome -> Action Line links",

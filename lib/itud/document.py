@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from itud import __version__, ids, paths
+from itud.grammar import plural_form
 from itud.results import FigureItem, NotebookOutput, ResultsError, TableItem, slug, typed_numbers
 
 SECTIONS_DIR = paths.SECTIONS_DIR
@@ -139,13 +140,6 @@ def listing(items, conjunction: str = "and", empty: str = "nothing") -> str:
     if len(items) == 1:
         return items[0]
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
-
-
-def plural_form(word: str) -> str:
-    """`outcome` -> `outcomes`, `priority` -> `priorities`."""
-    if word.endswith("y") and word[-2:-1] not in tuple("aeiou"):
-        return word[:-1] + "ies"
-    return word + "s"
 
 
 def plural(n, word: str, many: str = "", none: str = "") -> str:

@@ -36,6 +36,7 @@ from PIL import Image
 
 from itud import coverage
 from itud.coverage import Mapping
+from itud.grammar import plural_form
 from itud.load import Edition
 
 A4_TEXT_WIDTH = 6.3  # inches: A4 (8.27 in) less 2 cm margins each side
@@ -175,7 +176,7 @@ def _a(word: str) -> str:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
+    return f"{n:,} {word if n == 1 else plural_form(word)}"
 
 
 def _fit_xlim(figure: MplFigure, ax: Axes, totals: list[float], labels: list) -> None:
@@ -361,12 +362,12 @@ def unit_heatmap(
         ticks = [literal(parent if u is None else (f"{u}  (blanket)" if u in blanket else u)) for parent, u in rows]
         ax.set_yticks([i + 0.5 for i in range(n_rows)], ticks, fontsize=7 if n_rows > 30 else None)
         ax.tick_params(length=0)
-        ax.set_ylabel(f"{unit_word}s by {group_words}")
+        ax.set_ylabel(f"{plural_form(unit_word)} by {group_words}")
         title = f"{unit_word.capitalize()}s and the {dimension_words} they contribute to{title_suffix}"
         ax.set_title(title, pad=6)
     caption = (
         f"Each row is {_a(unit_word)}, each column one of the {dimension_words}; a filled cell with a dot "
-        f"means the source links the {unit_word} to it. Black lines separate the {group_words}s"
+        f"means the source links the {unit_word} to it. Black lines separate the {plural_form(group_words)}"
         + (f"; a grey row marks {_a(group_words)} with no {unit_word}s." if len(rows) > len(members) else ".")
     )
     return Figure(name, title, caption + (f" {note}" if note else ""), figure, layout=layout, note=note)
@@ -592,7 +593,8 @@ def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str)
     if n_groups > MAX_ROWS:
         note = (
             f"{too_many}, and their {_plural(n_groups, group_words)} too many for one row each, so this figure "
-            f"summarises them: for each {one}, a box from the first to the third quartile of the {group_words}s' "
+            f"summarises them: for each {one}, a box from the first to the third quartile of the "
+            f"{plural_form(group_words)}' "
             "shares, a line at the median and whiskers to the smallest and largest."
         )
         return spread_chart(
@@ -600,7 +602,8 @@ def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str)
             column_labels=_target_words(edition, dimension, 40)[0],
             name=name,
             title=f"Share of each {group_words}'s {mapping.unit}s linked to each of the {words}",
-            caption=f"Per {one}: how the shares of the {group_words}s' {mapping.unit}s linked to it are spread.",
+            caption=f"Per {one}: how the shares of the {plural_form(group_words)}' {mapping.unit}s linked to it "
+            "are spread.",
             xlabel=f"% of the {group_words}'s {mapping.unit}s linked",
             note=note,
         )
@@ -648,7 +651,8 @@ def unit_by_target_pages(edition: Edition, mapping: Mapping, dimension: str) -> 
         span = groups[0] if len(groups) == 1 else f"{groups[0]} to {groups[-1]}"
         note = (
             f"Part {k} of {len(pages)}: the {_plural(len(mapping.units), mapping.unit)} do not fit one legible A4 "
-            f"page, so they are drawn on {len(pages)} figures, whole {group_words}s per page where they fit; this "
+            f"page, so they are drawn on {len(pages)} figures, whole {plural_form(group_words)} per page where "
+            "they fit; this "
             f"one shows {span}."
         )
         figures.append(
