@@ -75,13 +75,17 @@ def test_report_refuses_a_path_as_year(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    """SYNTHETIC 2090 and 2091 plus the broken 2099, two at a time."""
+    """SYNTHETIC 2090 and 2091, a generated 2095 with a priority and a study group that have nothing under
+    them, and the broken 2099, two at a time."""
     import shutil
+
+    from tests.synthetic_editions import write_edition
 
     data = tmp_path_factory.mktemp("batch-data")
     shutil.copytree(paths.DATA_DIR / "reference", data / "reference")
     for year in ("2090", "2091", "2099"):
         shutil.copytree(Path(__file__).parent / "synthetic" / year, data / year)
+    write_edition(data, 2095, 16, objectives=4, empty_objectives=1, empty_study_groups=1)
     reports = tmp_path_factory.mktemp("batch-reports")
     return data, reports, run_batch(None, data, reports, jobs=2, progress=False)
 
@@ -91,13 +95,21 @@ def test_batch_isolates_the_broken_edition(batch):
     assert [(r.year, r.status, r.version) for r in results] == [
         ("2090", "built", "v1"),
         ("2091", "built", "v1"),
+        ("2095", "built", "v1"),
         ("2099", "failed", "-"),
     ]
-    assert "notebook 01-mapping-tables.ipynb failed in cell 3" in results[2].message
+    assert "notebook 01-mapping-tables.ipynb failed in cell 3" in results[3].message
     table = format_results(results).splitlines()
     assert table[0].split() == ["year", "status", "version", "seconds", "message"]
-    assert table[-1] == "2 of 3 years ok; failed: 2099"
+    assert table[-1] == "3 of 4 years ok; failed: 2099"
     assert list((reports / "2099").iterdir()) == []  # no version, no temporary folder
+
+
+def test_an_edition_with_an_empty_priority_and_study_group_makes_a_report(batch):
+    _, reports, _ = batch
+    html = (reports / "2095/v1/report-2095.html").read_text()
+    assert html.count("P.4 (SYNTHETIC priority 4) has no outcomes in this edition") == 2  # coverage text, Annex 1
+    assert "Outcomes of P.4" not in html  # no empty table
 
 
 def test_batch_command_exits_non_zero_when_a_year_fails(batch, capsys):

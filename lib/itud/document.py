@@ -363,6 +363,7 @@ def build(
         "ref": layout.ref,
         "refs": layout.refs,
         "drawn_in_full": lambda label: label in layout.figures and layout.figures[label][1].layout == "full",
+        "produced": lambda label: label in layout.figures or label in layout.tables,  # did a notebook declare it?
         "para": layout.para,
         "plural": plural,
         "plural_form": plural_form,

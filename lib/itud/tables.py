@@ -82,6 +82,8 @@ def outcomes_per_parent(edition: Edition, mapping: Mapping) -> list[ReportTable]
     tables = []
     for objective in edition.objectives.itertuples():
         rows = units[units["objective"] == objective.objective]
+        if rows.empty:  # the annex says the objective has no outcomes; no empty table
+            continue
         frame = pd.DataFrame(
             {
                 "Outcome": rows.index,
