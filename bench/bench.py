@@ -259,15 +259,7 @@ for mapping in (coverage.outcome_mapping(edition), coverage.question_mapping(edi
         coverage.group_target_share(mapping, dimension)
 statistics = time.perf_counter()
 mapping = coverage.outcome_mapping(edition)
-drawn = [
-    figures.per_sdg(edition, mapping),
-    figures.per_action_line(edition, mapping),
-    figures.unit_by_target(edition, mapping, "sdg"),
-    figures.unit_by_target(edition, mapping, "action_line"),
-    figures.group_by_sdg(edition, mapping),
-    figures.sdg_by_action_line(edition, mapping),
-    figures.sdg_action_line_gaps(edition, mapping),
-]
+drawn = figures.every_outcome_figure(edition, mapping)
 for figure in drawn:
     figures.save(figure, Path(sys.argv[3]))
 done = time.perf_counter()

@@ -69,15 +69,7 @@ def _draw(figure) -> None:
 
 
 def _all(edition, mapping):
-    return [
-        figures.per_sdg(edition, mapping),
-        figures.per_action_line(edition, mapping),
-        figures.unit_by_target(edition, mapping, "sdg"),
-        figures.unit_by_target(edition, mapping, "action_line"),
-        figures.group_by_sdg(edition, mapping),
-        figures.sdg_by_action_line(edition, mapping),
-        figures.sdg_action_line_gaps(edition, mapping),
-    ]
+    return figures.every_outcome_figure(edition, mapping)
 
 
 def _drawn_texts(figure) -> list[Text]:

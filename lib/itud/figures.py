@@ -801,3 +801,16 @@ def sdg_action_line_gaps(edition: Edition, mapping: Mapping) -> Figure:
         f"({_plural(n_gaps, 'pair')} of 187), 1 or 2 are written, and blank cells are reached by 3 or more. The "
         "number right of each row counts its gaps. These are ITU-D's own links, not the UN WSIS-SDG Matrix.",
     )
+
+
+def every_outcome_figure(edition: Edition, mapping: Mapping) -> list[Figure]:
+    """Every figure the notebooks draw from the outcome mapping, in reading order (for checks and benchmarks)."""
+    return [
+        per_sdg(edition, mapping),
+        per_action_line(edition, mapping),
+        unit_by_target(edition, mapping, "sdg"),
+        unit_by_target(edition, mapping, "action_line"),
+        group_by_sdg(edition, mapping),
+        sdg_by_action_line(edition, mapping),
+        sdg_action_line_gaps(edition, mapping),
+    ]
