@@ -271,14 +271,16 @@ def test_csv_is_tidy_and_named_by_label(tmp_path):
 
 
 def test_long_summary_still_lays_out_in_the_pdf(tmp_path):
+    import weasyprint
+
     sentence = "This SYNTHETIC summary sentence is long enough to fill a line of the box. "
     for summary in ("\n\n".join([sentence * 12] * 9), sentence * 110):  # many paragraphs, and one long one
         doc = document.Document(year=2090, synthetic=True, header=[("Group", "G")], title="T", summary=summary,
                                 action_required="a", references=["r"], sections=[], annexes=[],
                                 colophon="c")  # fmt: skip
-        pdf = render.write_pdf(doc, tmp_path / "long.pdf").read_bytes()
-        pages = int(re.search(rb"/Count (\d+)", pdf)[1])
-        assert pages >= 2  # the boxed summary split across pages instead of failing
+        assert render.write_pdf(doc, tmp_path / "long.pdf").read_bytes().startswith(b"%PDF")
+        pages = weasyprint.HTML(string=render.html(doc)).render().pages
+        assert len(pages) >= 2  # the boxed summary split across pages instead of failing
 
 
 def test_tableblock_cells_print_lists_and_numbers():

@@ -61,6 +61,13 @@ _ROUNDED_ATTRIBUTES = {"d", "x", "y", "width", "height", "x1", "x2", "y1", "y2",
                        "points", "style", "viewBox"}  # fmt: skip
 
 
+def _rounded(match: re.Match) -> str:
+    """A coordinate to a hundredth of a point; a small factor (a glyph's scale 0.075) keeps 3 significant digits."""
+    value = float(match[1])
+    text = f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def inline_svg(path: Path, prefix: str, description: str):
     """A figure's SVG ready to sit inside HTML: one <svg> element that names what it shows.
 
@@ -102,12 +109,15 @@ def inline_svg(path: Path, prefix: str, description: str):
             if "url(#" in value:
                 value = value.replace("url(#", f"url(#{prefix}")
             if name in _ROUNDED_ATTRIBUTES:
-                value = _LONG_DECIMAL.sub(lambda m: f"{float(m[1]):.2f}".rstrip("0").rstrip("."), value)
+                value = _LONG_DECIMAL.sub(_rounded, value)
             element.set(name, value)
     for name in ("width", "height", "version"):
         root.attrib.pop(name, None)
     root.set("role", "img")
-    root.set("aria-label", description)
+    title = ET.Element(f"{{{SVG_NS}}}title", id=f"{prefix}alt")
+    title.text = description  # the figure's accessible name (HTML) and its /Alt text (tagged PDF)
+    root.insert(0, title)
+    root.set("aria-labelledby", f"{prefix}alt")
     text = ET.tostring(root, encoding="unicode", short_empty_elements=True)
     return Markup(re.sub(r">\s+<", "><", text))
 
