@@ -484,11 +484,18 @@ def build(
     )
 
 
+RUNNING_HEAD_LENGTH = 64  # characters that fit the running header's one line at its 9 pt
+
+
 def _running_head(meta: dict, report: dict) -> str:
-    """What the running header names: the document number, or the report's short title while it has none."""
+    """What the running header names: the document number, or while there is none the title, cut at a
+    word with an ellipsis to fit one line (or `short_title`, if a later edition.toml schema offers it)."""
     if meta.get("document_number"):
         return f"Document {meta['document_number']}"
-    return report.get("short_title") or report.get("title", "")
+    title = report.get("short_title") or report.get("title", "")
+    if len(title) <= RUNNING_HEAD_LENGTH:
+        return title
+    return title[: RUNNING_HEAD_LENGTH - 1].rsplit(" ", 1)[0].rstrip(",:;") + "\u2026"
 
 
 def _template_line(error: Exception, path: Path) -> int | None:
