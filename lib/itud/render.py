@@ -62,9 +62,9 @@ _ROUNDED_ATTRIBUTES = {"d", "x", "y", "width", "height", "x1", "x2", "y1", "y2",
 
 
 def _rounded(match: re.Match) -> str:
-    """A coordinate to a hundredth of a point; a small factor (a glyph's scale 0.075) keeps 3 significant digits."""
+    """A coordinate to a hundredth of a point; a small factor (a glyph's scale 0.015625) keeps 4 significant digits."""
     value = float(match[1])
-    text = f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
+    text = f"{value:.2f}" if abs(value) >= 1 else f"{value:.4g}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
@@ -111,6 +111,8 @@ def inline_svg(path: Path, prefix: str, description: str):
             if name in _ROUNDED_ATTRIBUTES:
                 value = _LONG_DECIMAL.sub(_rounded, value)
             element.set(name, value)
+    for element in root.iter(f"{{{SVG_NS}}}path"):
+        element.attrib.setdefault("d", "M 0 0")  # matplotlib's glyph for a space has no outline; HTML wants a d
     for name in ("width", "height", "version"):
         root.attrib.pop(name, None)
     root.set("role", "img")
@@ -301,7 +303,8 @@ def write_docx(document: Document, path: Path) -> Path:
     header.alignment = WD_TABLE_ALIGNMENT.LEFT
     header.autofit = False
     left, right = header.rows[0].cells
-    left.width, right.width = Cm(10), Cm(7)
+    left.width, right.width = Cm(11.5), Cm(5.5)
+    header.columns[0].width, header.columns[1].width = Cm(11.5), Cm(5.5)
     _cell_lines(left, [document.field("Group"), document.field("Meeting")], MEETING, bold_first=True)
     _cell_lines(right, [f"{label}: {document.field(label)}" for label in ("Document", "Date", "Original")],
                 DOCUMENT_BLOCK)  # fmt: skip
