@@ -301,3 +301,14 @@ def test_error_inside_a_template_names_its_file_and_line(tmp_path):
     text = '# Coverage\n\nFine.\n\n{{ notebook("02-analysis").blanket | percent }}\n'
     with pytest.raises(ReportError, match=r"20-coverage\.md\.j2, line 5: TypeError: "):
         _build(tmp_path, {"20_coverage": text})
+
+
+def test_every_paragraph_of_the_2019_narrative_cites_the_source_paragraphs_it_retells():
+    """The 2019 edition's own sections retell the source: each numbered paragraph says where it comes from."""
+    narrative = sorted((paths.DATA_DIR / "2019" / "report").glob("1*.md.j2"))
+    assert narrative
+    for template in narrative:
+        paragraphs = [p for p in template.read_text().split("\n\n") if p.startswith("{{ para(")]
+        assert paragraphs, template.name
+        for paragraph in paragraphs:
+            assert re.search(r"\(source paragraphs? \d+", paragraph), (template.name, paragraph[:60])

@@ -372,9 +372,10 @@ def _docx_properties(word, document: Document) -> None:
     properties.category = "Contribution regenerated from data"
     properties.language = "en-GB"
     properties.revision = 1
-    properties.content_status = "SYNTHETIC" if document.synthetic else ""
-    properties.identifier = document.field("Document") if document.field("Document") != NOT_GIVEN else ""
-    properties.version = ""
+    if document.synthetic:
+        properties.content_status = "SYNTHETIC"
+    if document.field("Document") != NOT_GIVEN:
+        properties.identifier = document.field("Document")
 
 
 def _first_sentence(text: str, limit: int) -> str:
