@@ -1,49 +1,127 @@
 """Write a `Document` as HTML, DOCX and PDF, and its tables as one workbook (xlsx) and tidy CSV files.
 
 Each writer gives the same bytes for the same document:
-- HTML: a Jinja2 template with autoescaping (text from data is never markup);
-  figures embedded as SVG data URIs, so the file opens with no network.
-- DOCX: python-docx with Word's own styles (Title, Heading 1, List Number,
-  Caption, Table Grid); the zip is rewritten with fixed timestamps.
-- PDF: reportlab platypus in invariant mode, with the DejaVu fonts matplotlib
-  ships (embedded), so every character of the data prints.
-- XLSX: xlsxwriter, one sheet per report table named by its label, numbers as
-  numbers; fixed creation date and zip timestamps.
+- HTML: a Jinja2 template with autoescaping (text from data is never markup), `templates/report.html.j2`:
+  the contribution's header block, boxed summary, table of contents, `<main>`, inline SVG figures that
+  name what they show, tables that scroll in their own box on a narrow screen; no script, no network.
+- PDF: the same HTML printed by WeasyPrint with the template's print CSS (running header, page numbers,
+  annexes on new pages), tagged PDF/UA-1 with bookmarks from the headings and the DejaVu fonts
+  matplotlib ships embedded; no dates, a content-derived file identifier.
+- DOCX: python-docx on the house-style template `templates/house-style.docx` (restyle it in Word; made
+  once by `write_house_style`); the zip is rewritten with fixed timestamps and dateless properties.
+- XLSX: xlsxwriter, one sheet per report table named by its label, numbers as numbers; fixed creation date
+  and zip timestamps.
 - CSV: one file per table, `<label>.csv`, header row first, numbers as numbers.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
-import datetime as dt
 import io
 import re
 import zipfile
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from itud.document import Document, FigureBlock, Paragraph, Section, TableBlock, cell_text
+from itud.document import NOT_GIVEN, Box, Document, FigureBlock, Paragraph, Section, TableBlock, cell_text
 
-FIXED_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # stands for "no timestamp" in DOCX properties
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def html(document: Document) -> str:
+    """The report as one self-contained HTML page (also the source of the PDF)."""
     environment = Environment(
         loader=PackageLoader("itud", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
     )
+    environment.filters["css_string"] = css_string
     svg = {
-        block.svg.name: base64.b64encode(block.svg.read_bytes()).decode("ascii")
-        for section in document.sections + document.annexes
-        for block in section.blocks
-        if isinstance(block, FigureBlock)
+        block.svg.name: inline_svg(block.svg, f"f{block.number}-", block.description) for block in document.figures()
     }
-    return environment.get_template("report.html.j2").render(doc=document, svg=svg)
+    return environment.get_template("report.html.j2").render(doc=document, svg=svg, not_given=NOT_GIVEN)
+
+
+def css_string(text: str):
+    """Text for inside a CSS string in a <style> element: quotes, backslashes, line ends and '<' escaped.
+
+    Hand-written because Jinja2 escapes for HTML only, and HTML entities mean nothing inside <style>.
+    """
+    from markupsafe import Markup
+
+    escaped = "".join(f"\\{ord(c):x} " if c in '\\"<>\n\r' else c for c in text)
+    return Markup(escaped)
+
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+_LONG_DECIMAL = re.compile(r"(-?\d+\.\d{3,})")
+_ROUNDED_ATTRIBUTES = {"d", "x", "y", "width", "height", "x1", "x2", "y1", "y2", "cx", "cy", "r", "transform",
+                       "points", "style", "viewBox"}  # fmt: skip
+
+
+def _rounded(match: re.Match) -> str:
+    """A coordinate to a hundredth of a point; a small factor (a glyph's scale 0.015625) keeps 4 significant digits."""
+    value = float(match[1])
+    text = f"{value:.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def inline_svg(path: Path, prefix: str, description: str):
+    """A figure's SVG ready to sit inside HTML: one <svg> element that names what it shows.
+
+    Leaves out the XML prolog and the metadata; prefixes every id (and each reference to it) so that
+    several figures on one page keep unique ids; rounds coordinates to 2 decimals (a hundredth of a
+    point: invisible, and it halves the size); sizes it by its viewBox; keeps the <title> tooltips of
+    its marks. (Done with the standard library's ElementTree: the job is small and specific.)
+    """
+    import xml.etree.ElementTree as ET
+
+    from markupsafe import Markup
+
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    root = ET.fromstring(path.read_bytes())
+    for parent in list(root.iter()):
+        for child in list(parent):
+            if child.tag == f"{{{SVG_NS}}}metadata":
+                parent.remove(child)
+    href = f"{{{XLINK_NS}}}href"
+    referenced = {
+        target
+        for element in root.iter()
+        for value in element.attrib.values()
+        for target in re.findall(r"url\(#([^)]+)\)|^#(.+)$", value)
+        for target in target
+        if target
+    }
+    for element in root.iter():
+        if element.get("id") and element.get("id") not in referenced:
+            del element.attrib["id"]  # matplotlib names every group; only referenced ids are kept
+        for name, value in list(element.attrib.items()):
+            if name == "id":
+                value = prefix + value
+            elif name == "d":
+                value = " ".join(value.split())
+            elif name == href or (name == "href" and value.startswith("#")):
+                value = "#" + prefix + value.removeprefix("#") if value.startswith("#") else value
+            if "url(#" in value:
+                value = value.replace("url(#", f"url(#{prefix}")
+            if name in _ROUNDED_ATTRIBUTES:
+                value = _LONG_DECIMAL.sub(_rounded, value)
+            element.set(name, value)
+    for element in root.iter(f"{{{SVG_NS}}}path"):
+        element.attrib.setdefault("d", "M 0 0")  # matplotlib's glyph for a space has no outline; HTML wants a d
+    for name in ("width", "height", "version"):
+        root.attrib.pop(name, None)
+    root.set("role", "img")
+    title = ET.Element(f"{{{SVG_NS}}}title", id=f"{prefix}alt")
+    title.text = description  # the figure's accessible name (HTML) and its /Alt text (tagged PDF)
+    root.insert(0, title)
+    root.set("aria-labelledby", f"{prefix}alt")
+    text = ET.tostring(root, encoding="unicode", short_empty_elements=True)
+    return Markup(re.sub(r">\s+<", "><", text))
 
 
 def write_html(document: Document, path: Path) -> Path:
@@ -53,97 +131,369 @@ def write_html(document: Document, path: Path) -> Path:
 
 # --- DOCX -------------------------------------------------------------------------------------
 
+HOUSE_STYLE = Path(__file__).parent / "templates" / "house-style.docx"
+TEXT_WIDTH_CM = 17.0  # A4 less 2 cm margins
+# Styles the writer uses, all defined in the house-style template (restyle them there, in Word).
+BOX, BOX_LABEL, SOURCE, MEETING, DOCUMENT_BLOCK = "Box", "Box Label", "Source", "Meeting Block", "Document Block"
+ANNEX_HEADING, TABLE_TEXT, TABLE_HEADING, NOTE, FIGURE = (
+    "Annex Heading",
+    "Table Text",
+    "Table Heading",
+    "Note",
+    "Figure",
+)
 
-def write_docx(document: Document, path: Path) -> Path:
+
+def write_house_style(path: Path = HOUSE_STYLE) -> Path:
+    """Create the house-style Word template once (it is committed; staff restyle it in Word, not here).
+
+    ITU contribution look: black Calibri 11 pt, bold capital title, bold headings kept with the next
+    paragraph, a boxed Summary style, annex headings on a new page, A4 with 2 cm margins.
+    """
     import docx
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.shared import Cm, Pt
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt, RGBColor
 
     word = docx.Document()
     section = word.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(2))
-    word.styles["Normal"].font.name = "Calibri"
-    word.styles["Normal"].font.size = Pt(11)
+    section.header_distance = section.footer_distance = Cm(1)
+    styles = word.styles
+    normal = styles["Normal"]
+    normal.font.name, normal.font.size = "Calibri", Pt(11)
+    _language(normal, "en-GB")
+    normal.paragraph_format.space_after = Pt(6)
 
-    if document.synthetic:
-        word.add_paragraph().add_run("SYNTHETIC TEST EDITION: invented numbers, not ITU data").bold = True
-    header = word.add_table(rows=0, cols=2)
-    header.alignment = WD_TABLE_ALIGNMENT.LEFT
-    header.autofit = False
-    for label, value in document.header:
-        cells = header.add_row().cells
-        cells[0].paragraphs[0].add_run(f"{label}:").bold = True
-        cells[1].paragraphs[0].add_run(value)
-        cells[0].width, cells[1].width = Cm(3.5), Cm(13.5)
-    if document.revision:
-        word.add_paragraph().add_run(document.revision).bold = True
-    word.add_paragraph(document.title.upper(), style="Title")
-    for label, text in (
-        ("Summary", document.summary),
-        ("Action required", document.action_required),
-        ("References", "; ".join(document.references)),
-    ):
-        word.add_heading(label, level=2)
-        word.add_paragraph(text)
-    for part in document.sections + document.annexes:
-        _docx_section(word, part)
-    word.add_paragraph(document.colophon, style="Caption")
+    def paragraph_style(name: str, base: str = "Normal"):
+        style = styles[name] if name in [s.name for s in styles] else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = styles[base] if base and name != base else None
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        return style
 
+    title = paragraph_style("Title")
+    title.font.size, title.font.bold, title.font.all_caps = Pt(12), True, True
+    title.font.name = "Calibri"
+    title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.space_after = Pt(12)
+    _no_border(title)
+    for level, size in ((1, 12), (2, 11), (3, 11)):
+        heading = paragraph_style(f"Heading {level}")
+        heading.font.size, heading.font.bold, heading.font.italic = Pt(size), True, False
+        heading.font.name = "Calibri"
+        heading.paragraph_format.keep_with_next = True
+        heading.paragraph_format.space_before, heading.paragraph_format.space_after = Pt(12), Pt(6)
+    annex = paragraph_style(ANNEX_HEADING, "Heading 1")
+    annex.paragraph_format.page_break_before = True
+    annex.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    caption = paragraph_style("Caption")
+    caption.font.size, caption.font.italic, caption.font.bold = Pt(9), False, False
+    caption.paragraph_format.keep_with_next = True
+    caption.paragraph_format.space_after = Pt(9)
+    figure = paragraph_style(FIGURE)
+    figure.paragraph_format.keep_with_next = True  # the picture stays with its caption
+    figure.paragraph_format.space_before = Pt(6)
+    source = paragraph_style(SOURCE)
+    source.font.bold, source.font.all_caps = True, True
+    source.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    source.paragraph_format.space_before = Pt(18)
+    meeting = paragraph_style(MEETING)
+    meeting.paragraph_format.space_after = Pt(0)
+    block = paragraph_style(DOCUMENT_BLOCK)
+    block.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    block.paragraph_format.space_after = Pt(0)
+    box = paragraph_style(BOX)
+    box.paragraph_format.space_after = Pt(3)
+    box.paragraph_format.left_indent = box.paragraph_format.right_indent = Cm(0.2)
+    _box_border(box)
+    label = paragraph_style(BOX_LABEL, BOX)
+    label.font.bold = True
+    label.paragraph_format.keep_with_next = True
+    label.paragraph_format.space_before = Pt(3)
+    note = paragraph_style(NOTE)
+    note.paragraph_format.left_indent = Cm(1)
+    for name, bold in ((TABLE_TEXT, False), (TABLE_HEADING, True)):
+        cell = paragraph_style(name)
+        cell.font.size, cell.font.bold = Pt(9), bold
+        cell.paragraph_format.space_after = Pt(0)
+    header = paragraph_style("Header")
+    header.font.size = Pt(9)
+    header.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     properties = word.core_properties
-    properties.title = document.title
-    properties.author = "ITU-D report generator (itud)"
-    properties.last_modified_by = "itud"
-    properties.created = properties.modified = properties.last_printed = FIXED_TIME
-    properties.revision = 1
+    properties.author = properties.last_modified_by = ""
+    properties.title = "ITU-D contribution (house style)"
+    properties.comments = "House-style template of the itud report; restyle its styles in Word."
     buffer = io.BytesIO()
     word.save(buffer)
-    path.write_bytes(_stable_zip(buffer.getvalue()))
+    path.write_bytes(_stable_zip(buffer.getvalue(), {"docProps/core.xml": _without_dates}))
     return path
 
 
-def _docx_section(word, part: Section) -> None:
+def _language(style, language: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    properties = style.element.get_or_add_rPr()
+    lang = properties.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        properties.append(lang)
+    lang.set(qn("w:val"), language)
+
+
+def _no_border(style) -> None:
+    from docx.oxml.ns import qn
+
+    properties = style.element.get_or_add_pPr()
+    for border in properties.findall(qn("w:pBdr")):
+        properties.remove(border)
+
+
+def _box_border(style) -> None:
+    """A single black line round consecutive paragraphs of the style (Word joins them into one box)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    _no_border(style)
+    borders = OxmlElement("w:pBdr")
+    for side in ("top", "left", "bottom", "right"):
+        line = OxmlElement(f"w:{side}")
+        for key, value in (("val", "single"), ("sz", "6"), ("space", "4"), ("color", "000000")):
+            line.set(qn(f"w:{key}"), value)
+        borders.append(line)
+    _insert_in_order(style.element.get_or_add_pPr(), borders)
+
+
+def _insert_in_order(properties, borders) -> None:
+    """w:pBdr goes after keepNext/keepLines/pageBreakBefore/... in a w:pPr (schema order)."""
+    from docx.oxml.ns import qn
+
+    later = {qn(f"w:{t}") for t in ("shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct",
+                                    "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+                                    "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents",
+                                    "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap",
+                                    "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")}  # fmt: skip
+    for position, child in enumerate(properties):
+        if child.tag in later:
+            properties.insert(position, borders)
+            return
+    properties.append(borders)
+
+
+def write_docx(document: Document, path: Path) -> Path:
+    """The report on the house-style template: header block, boxed summary, numbered paragraphs,
+    figures with alt text, tables whose rows do not split, annexes on new pages, a running header
+    with the page number from page 2. Same document, same bytes."""
+    import docx
+    from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.shared import Cm
 
-    word.add_heading(part.title, level=1)
+    word = docx.Document(str(HOUSE_STYLE))
+    body = word.element.body
+    for child in list(body):  # the template's own (empty) paragraphs; keep its section properties
+        if not child.tag.endswith("sectPr"):
+            body.remove(child)
+    _running_header(word, document.running_head)
+
+    if document.synthetic:
+        word.add_paragraph().add_run("SYNTHETIC TEST EDITION: invented numbers, not ITU data").bold = True
+    header = word.add_table(rows=1, cols=2)
+    header.alignment = WD_TABLE_ALIGNMENT.LEFT
+    header.autofit = False
+    left, right = header.rows[0].cells
+    left.width, right.width = Cm(11.5), Cm(5.5)
+    header.columns[0].width, header.columns[1].width = Cm(11.5), Cm(5.5)
+    _cell_lines(left, [document.field("Group"), document.field("Meeting")], MEETING, bold_first=True)
+    _cell_lines(right, [f"{label}: {document.field(label)}" for label in ("Document", "Date", "Original")],
+                DOCUMENT_BLOCK)  # fmt: skip
+    if document.revision:
+        word.add_paragraph(style=DOCUMENT_BLOCK).add_run(document.revision).bold = True
+    source = document.source
+    word.add_paragraph(f"Source: {source}" if source == NOT_GIVEN else source, style=SOURCE)
+    word.add_paragraph(document.title, style="Title")
+    for label, text in (
+        ("Summary:", document.summary),
+        ("Action required:", document.action_required),
+        ("References:", "; ".join(document.references)),
+    ):
+        word.add_paragraph(label, style=BOX_LABEL)
+        for chunk in (c.strip() for c in text.split("\n\n")):
+            if chunk:
+                word.add_paragraph(chunk, style=BOX)
+    for part in document.parts:
+        _docx_section(word, part)
+    word.add_paragraph(document.colophon, style="Caption")
+    _docx_properties(word, document)
+    buffer = io.BytesIO()
+    word.save(buffer)
+    rewrite = {"docProps/core.xml": _without_dates, "docProps/app.xml": lambda _: _app_properties()}
+    path.write_bytes(_stable_zip(buffer.getvalue(), rewrite))
+    return path
+
+
+def _cell_lines(cell, lines: list[str], style: str, bold_first: bool = False) -> None:
+    cell.paragraphs[0].style = style
+    for n, line in enumerate(lines):
+        paragraph = cell.paragraphs[0] if n == 0 else cell.add_paragraph(style=style)
+        paragraph.add_run(line).bold = bold_first and n == 0
+
+
+def _running_header(word, running_head: str) -> None:
+    """'<running head> – Page n' (a PAGE field) on every page but the first."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    section = word.sections[0]
+    section.different_first_page_header_footer = True
+    paragraph = section.header.paragraphs[0]
+    paragraph.style = "Header"
+    paragraph.add_run(f"{running_head} \u2013 Page ")
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "2"  # what Word shows until it updates the field; it updates PAGE on opening
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+    section.first_page_header.paragraphs[0].text = ""
+
+
+def _docx_properties(word, document: Document) -> None:
+    properties = word.core_properties
+    properties.title = document.title
+    properties.subject = document.running_head
+    properties.author = document.source if document.source != NOT_GIVEN else "ITU-D report generator (itud)"
+    properties.last_modified_by = "itud"
+    properties.keywords = "ITU-D; WSIS Action Lines; Sustainable Development Goals; TDAG"
+    properties.comments = _first_sentence(document.summary, 255)  # Word keeps at most 255 characters
+    properties.category = "Contribution regenerated from data"
+    properties.language = "en-GB"
+    properties.revision = 1
+    if document.synthetic:
+        properties.content_status = "SYNTHETIC"
+    if document.field("Document") != NOT_GIVEN:
+        properties.identifier = document.field("Document")
+
+
+def _first_sentence(text: str, limit: int) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def _app_properties() -> bytes:
+    """docProps/app.xml naming this generator only (no template, company or word counts left over)."""
+    from itud import __version__
+
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        f"<Application>itud {__version__}</Application><DocSecurity>0</DocSecurity>"
+        "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+        "<HyperlinksChanged>false</HyperlinksChanged></Properties>"
+    ).encode()
+
+
+def _docx_section(word, part: Section) -> None:
+    label, title = part.heading
+    if part.kind == "annex":
+        heading = word.add_paragraph(style=ANNEX_HEADING)
+        heading.add_run(label or title)
+        if label:
+            heading.add_run().add_break()
+            heading.add_run(title)
+    else:
+        word.add_heading(part.title, level=1)
     for block in part.blocks:
         if isinstance(block, Paragraph):
             # Word numbers "List Number" paragraphs itself; they are the only ones, in the same order,
             # so its numbers equal block.number.
-            paragraph = word.add_paragraph(style="List Number" if block.number else None)
+            paragraph = word.add_paragraph(style="List Number" if block.number else NOTE)
             if block.lead:
                 paragraph.add_run(block.lead + " ").bold = True
             paragraph.add_run(block.text)
+        elif isinstance(block, Box):
+            if block.title:
+                word.add_paragraph(block.title, style=BOX_LABEL)
+            for item in block.items:
+                word.add_paragraph(f"\u2022 {item.lead + ' ' if item.lead else ''}{item.text}", style=BOX)
         elif isinstance(block, FigureBlock):
-            word.add_picture(str(block.png), width=Cm(16.5))
-            caption = word.add_paragraph(style="Caption")
-            caption.add_run(f"Figure {block.number}: {block.title}. ").bold = True
-            caption.add_run(block.caption)
+            _docx_figure(word, block)
         else:
             _docx_table(word, block)
+
+
+def _docx_figure(word, block: FigureBlock) -> None:
+    from docx.shared import Cm
+
+    picture = word.add_paragraph(style=FIGURE).add_run().add_picture(io.BytesIO(_small_png(block.png)), width=Cm(16.5))
+    properties = picture._inline.docPr
+    properties.set("descr", block.description)  # the alt text: what the figure shows
+    properties.set("title", f"Figure {block.number}: {block.title}")
+    caption = word.add_paragraph(style="Caption")
+    caption.paragraph_format.keep_with_next = False
+    caption.add_run(f"Figure {block.number}: {block.title}. ").bold = True
+    caption.add_run(block.caption)
+
+
+def _small_png(path: Path) -> bytes:
+    """The figure's PNG with a 64-colour adaptive palette: its colours are flat, so the change does not show
+    and the DOCX stays small (the notebooks keep the full PNG)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    buffer = io.BytesIO()
+    small.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
 
 
 def _docx_table(word, block: TableBlock) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
-    from docx.shared import Pt
+    from docx.shared import Cm
 
     word.add_paragraph(f"Table {block.number}: {block.caption}", style="Caption")
     table = word.add_table(rows=1, cols=len(block.columns), style="Table Grid")
+    table.autofit = False
+    widths = [Cm(w) for w in _widths(block, TEXT_WIDTH_CM)]
     for cell, column in zip(table.rows[0].cells, block.columns, strict=True):
-        run = cell.paragraphs[0].add_run(column)
-        run.bold = True
-        run.font.size = Pt(9)
+        cell.paragraphs[0].style = TABLE_HEADING
+        cell.paragraphs[0].add_run(column)
     repeat = OxmlElement("w:tblHeader")  # header row repeats on every page
     repeat.set(qn("w:val"), "true")
     table.rows[0]._tr.get_or_add_trPr().append(repeat)
     for row in block.text_rows():
         for cell, value in zip(table.add_row().cells, row, strict=True):
-            cell.paragraphs[0].add_run(value).font.size = Pt(9)
+            cell.paragraphs[0].style = TABLE_TEXT
+            cell.paragraphs[0].add_run(value)
+    for row in table.rows:
+        row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))  # a row never splits across pages
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     for note in block.notes:
-        word.add_paragraph(note, style="Caption")
-    word.add_paragraph()
+        word.add_paragraph(note, style="Caption").paragraph_format.keep_with_next = False
+    word.add_paragraph(style=NOTE)
+
+
+CHAR_CM = 0.19  # width of an average character of 9 pt text, in cm (for sizing table columns)
+
+
+def _widths(block: TableBlock, total: float) -> list[float]:
+    """Column widths (cm) sized to content: each column gets at least its longest word (header or cell),
+    so no word breaks inside a cell, and the rest of the width in proportion to its longest text (capped)."""
+    rows = block.text_rows()
+    texts = [[block.columns[i], *(row[i] for row in rows)] for i in range(len(block.columns))]
+    word = [max(len(w) for text in column for w in (text.split() or [""])) * CHAR_CM + 0.3 for column in texts]
+    longest = [min(max(len(t) for t in column), 60) * CHAR_CM + 0.3 for column in texts]
+    extra = [max(n - w, 0) for n, w in zip(longest, word, strict=True)]
+    spare = max(total - sum(word), 0)
+    return [w + (spare * e / sum(extra) if sum(extra) else spare / len(word)) for w, e in zip(word, extra, strict=True)]
 
 
 def _stable_zip(data: bytes, rewrite: dict | None = None) -> bytes:
@@ -166,134 +516,44 @@ def _stable_zip(data: bytes, rewrite: dict | None = None) -> bytes:
 # --- PDF --------------------------------------------------------------------------------------
 
 
-def _register_fonts() -> str:
+def _font_faces() -> str:
+    """@font-face rules for the DejaVu fonts matplotlib ships (and draws the figures with), found without
+    importing it: every PDF embeds the same pinned fonts whatever the machine has installed."""
     from importlib.util import find_spec
 
-    from reportlab.lib.fonts import addMapping
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    # The DejaVu fonts matplotlib ships (and draws the figures with), found without importing it.
     fonts = Path(find_spec("matplotlib").submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
-    if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DejaVuSans", str(fonts / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(fonts / "DejaVuSans-Bold.ttf")))
-        addMapping("DejaVuSans", 0, 0, "DejaVuSans")
-        addMapping("DejaVuSans", 1, 0, "DejaVuSans-Bold")
-    return "DejaVuSans"
+    faces = []
+    variants = (("", "normal", "normal"), ("-Bold", "bold", "normal"), ("-Oblique", "normal", "italic"),
+                ("-BoldOblique", "bold", "italic"))  # fmt: skip
+    for family, stem in (("DejaVu Sans", "DejaVuSans"), ("DejaVu Sans Mono", "DejaVuSansMono")):
+        for suffix, weight, style in variants:
+            file = fonts / f"{stem}{suffix}.ttf"
+            if file.exists():
+                faces.append(f'@font-face {{ font-family: "{family}"; src: url("{file.as_uri()}"); '
+                             f"font-weight: {weight}; font-style: {style}; }}")  # fmt: skip
+    return "\n".join(faces) + '\nhtml, body, svg text { font-family: "DejaVu Sans", sans-serif !important; }\n'
 
 
 def write_pdf(document: Document, path: Path) -> Path:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-    from reportlab.lib.units import cm
-    from reportlab.platypus import Paragraph as P
-    from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
+    """The HTML page printed by WeasyPrint: tagged PDF/UA-1 with /Lang, bookmarks from the headings,
+    embedded fonts, vector figures, the running header and page numbers of the print CSS.
 
-    font = _register_fonts()
-    base = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=base["BodyText"], fontName=font, fontSize=9.5, leading=12.5)
-    bold = f"{font}-Bold"
-    styles = {
-        "body": body,
-        "numbered": ParagraphStyle("numbered", parent=body, leftIndent=0.9 * cm, bulletIndent=0),
-        "note": ParagraphStyle("note", parent=body, leftIndent=0.9 * cm),
-        "title": ParagraphStyle(
-            "title", parent=body, fontName=bold, fontSize=12, leading=15, alignment=1, spaceAfter=12
-        ),
-        "h1": ParagraphStyle("h1", parent=body, fontName=bold, fontSize=11.5, leading=14, spaceBefore=12, spaceAfter=4),
-        "h2": ParagraphStyle("h2", parent=body, fontName=bold, fontSize=10, spaceBefore=4),
-        "caption": ParagraphStyle("caption", parent=body, fontSize=8.5, leading=10.5, spaceAfter=8),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9),
-        "banner": ParagraphStyle("banner", parent=body, fontName=bold, textColor=colors.red, alignment=1),
-    }
+    Byte-identical for the same document: no creation or modification date (the page sets none), and a
+    file identifier derived from the content rather than random.
+    """
+    import hashlib
 
-    def para(text: str, style: str, **kw) -> P:
-        return P(escape(text), styles[style], **kw)
+    import weasyprint
 
-    story: list = []
-    if document.synthetic:
-        story.append(para("SYNTHETIC TEST EDITION: invented numbers, not ITU data", "banner"))
-    header = Table(
-        [[para(f"{label}:", "h2"), para(value, "body")] for label, value in document.header],
-        colWidths=[3.2 * cm, 13.8 * cm],
+    page = html(document)
+    pdf = weasyprint.HTML(string=page, base_url=str(path.parent)).write_pdf(
+        stylesheets=[weasyprint.CSS(string=_font_faces())],
+        pdf_variant="pdf/ua-1",
+        pdf_identifier=hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode("ascii"),
+        uncompressed_pdf=False,
     )
-    header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story.append(header)
-    if document.revision:
-        story.append(para(document.revision, "h2"))
-    story.append(para(document.title.upper(), "title"))
-    box = []
-    for label, text in (("Summary:", document.summary), ("Action required:", document.action_required),
-                        ("References:", "; ".join(document.references))):  # fmt: skip
-        box.append([para(label, "h2")])
-        # One row per paragraph, and rows that may split across pages: a long summary still lays out.
-        box += [[para(chunk.strip(), "body")] for chunk in text.split("\n\n") if chunk.strip()]
-    summary = Table(box, colWidths=[17 * cm], splitInRow=1)
-    summary.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, colors.black)]))
-    story.append(summary)
-    for part in document.sections + document.annexes:
-        story.append(para(part.title, "h1"))
-        for block in part.blocks:
-            story += _pdf_block(block, para, styles)
-    story += [Spacer(1, 12), para(document.colophon, "caption")]
-
-    def footer(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont(font, 8)
-        canvas.drawRightString(A4[0] - 2 * cm, 1.2 * cm, f"{doc.page}")
-        canvas.restoreState()
-
-    pdf = SimpleDocTemplate(
-        str(path), pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=2 * cm, bottomMargin=2 * cm,
-        title=document.title, author="ITU-D report generator (itud)", creator="itud", producer="itud", invariant=1,
-    )  # fmt: skip
-    pdf.build(story, onFirstPage=footer, onLaterPages=footer)
+    path.write_bytes(pdf)
     return path
-
-
-def _pdf_block(block, para, styles) -> list:
-    from reportlab.lib import colors
-    from reportlab.lib.units import cm
-    from reportlab.lib.utils import ImageReader
-    from reportlab.platypus import Image, KeepTogether, Table, TableStyle
-    from reportlab.platypus import Paragraph as P
-
-    if isinstance(block, Paragraph):
-        text = (f"<b>{escape(block.lead)}</b> " if block.lead else "") + escape(block.text)
-        if block.number:
-            return [P(text, styles["numbered"], bulletText=f"{block.number}.")]
-        return [P(text, styles["note"])]
-    if isinstance(block, FigureBlock):
-        width, height = ImageReader(str(block.png)).getSize()
-        shown = 16.5 * cm
-        image = Image(str(block.png), width=shown, height=shown * height / width)
-        caption = para(f"Figure {block.number}: {block.title}. {block.caption}", "caption")
-        return [KeepTogether([image, caption])]
-    rows = [[para(c, "cell") for c in block.columns]] + [[para(v, "cell") for v in row] for row in block.text_rows()]
-    table = Table(rows, repeatRows=1, colWidths=_widths(block, 17 * cm))
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    notes = [para(note, "caption") for note in block.notes]
-    return [para(f"Table {block.number}: {block.caption}", "caption"), table, *notes]
-
-
-def _widths(block: TableBlock, total: float) -> list[float]:
-    """Column widths in proportion to the longest text in each column (capped), for readable tables."""
-    rows = block.text_rows()
-    longest = [
-        max(max(len(word) for word in block.columns[i].split()), min(max((len(r[i]) for r in rows), default=1), 60)) + 3
-        for i in range(len(block.columns))
-    ]
-    return [total * n / sum(longest) for n in longest]
 
 
 # --- CSV for spreadsheets ---------------------------------------------------------------------
@@ -384,5 +644,7 @@ def write_xlsx(document: Document, path: Path) -> Path:
 
 
 def _without_dates(xml: bytes) -> bytes:
-    """Core properties without dcterms:created/modified, which xlsxwriter always writes (both are optional)."""
-    return re.sub(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>", b"", xml)
+    """Core properties without dates (dcterms:created/modified, cp:lastPrinted; all optional): xlsxwriter and
+    python-docx always write them, and a date would make every build's bytes differ."""
+    xml = re.sub(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>", b"", xml)
+    return re.sub(rb"<cp:lastPrinted>[^<]*</cp:lastPrinted>|<cp:lastPrinted/>", b"", xml)

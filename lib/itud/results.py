@@ -130,6 +130,7 @@ class FigureItem(_Item):
     png: str
     layout: str = "full"  # "full" (every unit drawn), "summary" or "split" (itud.figures.LAYOUTS)
     note: str = ""  # how the figure was summarised or split; empty when full
+    alt: str = ""  # what the figure shows, for readers who cannot see it (alt text); the caption when empty
 
 
 class CellMark(_Item):
@@ -374,12 +375,20 @@ class NotebookResults:
         self.numbers: dict = {}
 
     def figure(
-        self, figure: figures.Figure, *, section: str, label: str = "", caption: str = "", title: str = ""
+        self,
+        figure: figures.Figure,
+        *,
+        section: str,
+        label: str = "",
+        caption: str = "",
+        title: str = "",
+        alt: str = "",
     ) -> figures.Figure:
         """Save a figure (SVG + PNG) for the report's `section`; returns it for display.
 
         `label` (default: the figure's name) is how templates place it and refer to it; `caption`
-        and `title` default to the figure's own.
+        and `title` default to the figure's own; `alt` (what the figure shows, in words) to the
+        figure's `alt` or `description` attribute if it has one, else the caption is the alt text.
         """
         from itud.figures import save
 
@@ -387,10 +396,13 @@ class NotebookResults:
         named = replace(figure, name=label)  # the files are named after the label
         files = save(named, self.output_dir / FIGURES_DIR)
         figure.png = named.png
+        alt = alt or getattr(figure, "alt", "") or getattr(figure, "description", "")
         item = dict(
             label=label, section=section, title=title or figure.title, caption=caption or figure.caption,
             layout=figure.layout, note=figure.note,
         )  # fmt: skip
+        if alt:
+            item["alt"] = alt
         self.figures.append(self._checked(FigureItem, **item, **files))
         return figure
 
@@ -438,7 +450,7 @@ class NotebookResults:
         payload = {
             "notebook": self.notebook,
             "year": self.year,
-            "figures": [f.model_dump() for f in self.figures],
+            "figures": [f.model_dump(exclude_defaults=True) for f in self.figures],  # no "alt" key unless given
             "tables": _json([t.model_dump() for t in self.tables]),
             "numbers": self.numbers,
         }
