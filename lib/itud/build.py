@@ -289,7 +289,9 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, rev
         return built
 
     if previous is not None:  # the document's own paragraphs first, then what changed in them
-        render.write_html(assemble([], final=False), folder / f"report-{year}.html")
+        first = assemble([], final=False)
+        render.write_html(first, folder / f"report-{year}.html")
+        render.write_tables_csv(first, folder / "tables")  # the tables it compares, of this build
         revision.changes = changes(previous, folder, year)
     report = assemble(revision.changes, final=True)
     writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}

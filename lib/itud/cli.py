@@ -455,7 +455,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     for path in result.ignored:
         print(f"ignored {path}: not an input of the report (only edition.toml and the tables are)")
     if result.status == "differs":
-        return _report_differences(result)
+        return _report_differences(result, args.reports_dir)
     print(_summary_of_version(result.version))
     print(result.message)
     for path in result.documents():
@@ -464,13 +464,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report_differences(result) -> int:
+def _report_differences(result, reports_dir: Path) -> int:
     """`itud report --check` found a rebuild that differs from the newest version: say which files."""
     import shutil
 
     from itud.versions import latest, output_hashes, reader_outputs
 
-    _, newest, manifest = latest(result.version.parent)
+    _, newest, manifest = latest(reports_dir / str(result.year))
     rebuilt = reader_outputs(output_hashes(result.version))
     published = reader_outputs(manifest.get("outputs", {}))
     shutil.rmtree(result.version, ignore_errors=True)

@@ -112,6 +112,7 @@ class Report(_Table):
     """[report]: the report's prose. Header fields no source gives stay "" (printed "not given")."""
 
     title: NonEmptyText
+    short_title: Text = ""  # the running header's title from page 2 (default: the title, shortened)
     date: Text
     source: Text
     original_language: Text
