@@ -44,6 +44,7 @@ from itud.versions import (
     check_next_name_free,
     code_commit,
     fingerprint,
+    is_intermediate,
     latest,
     locked,
     make_readable,
@@ -138,6 +139,11 @@ def build_report(
                 shutil.rmtree(scratch)
                 return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
             _render(scratch, year, meta_file, newest, number)
+            for name in list(output_hashes(scratch)):
+                if is_intermediate(name):
+                    (scratch / name).unlink()
+            for notebook in sorted((scratch / "notebooks").glob("*.ipynb")):
+                _figures_by_reference(notebook)
             record = {
                 "year": year,
                 "version": number + 1,
@@ -163,6 +169,19 @@ def build_report(
     write_index(reports_dir)
     print_(f"published {target}")
     return BuildResult(year, "built", target, time.perf_counter() - started, taken.ignored)
+
+
+def _figures_by_reference(path: Path) -> None:
+    """Drop the pictures of figures from a published notebook: the version's figures/ holds them, and the
+    figure's text output (`<Figure name: title>`) names the file. Everything else the notebook showed stays."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/plain" in data and str("".join(data["text/plain"])).startswith("<Figure "):
+                for kind in [k for k in data if k.startswith("image/")]:
+                    del data[kind]
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _reproduces(scratch: Path, year: int, meta_file: Path, year_dir: Path, number: int, manifest: dict) -> bool:

@@ -56,25 +56,15 @@ def css_string(text: str):
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
-_LONG_DECIMAL = re.compile(r"(-?\d+\.\d{3,})")
-_ROUNDED_ATTRIBUTES = {"d", "x", "y", "width", "height", "x1", "x2", "y1", "y2", "cx", "cy", "r", "transform",
-                       "points", "style", "viewBox"}  # fmt: skip
-
-
-def _rounded(match: re.Match) -> str:
-    """A coordinate to a hundredth of a point; a small factor (a glyph's scale 0.015625) keeps 4 significant digits."""
-    value = float(match[1])
-    text = f"{value:.2f}" if abs(value) >= 1 else f"{value:.4g}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def inline_svg(path: Path, prefix: str, description: str):
     """A figure's SVG ready to sit inside HTML: one <svg> element that names what it shows.
 
     Leaves out the XML prolog and the metadata; prefixes every id (and each reference to it) so that
-    several figures on one page keep unique ids; rounds coordinates to 2 decimals (a hundredth of a
-    point: invisible, and it halves the size); sizes it by its viewBox; keeps the <title> tooltips of
-    its marks. (Done with the standard library's ElementTree: the job is small and specific.)
+    several figures on one page keep unique ids; sizes it by its viewBox; keeps the <title> tooltips of
+    its marks (figures.save has already rounded the geometry). (Done with the standard library's
+    ElementTree: the job is small and specific.)
     """
     import xml.etree.ElementTree as ET
 
@@ -108,8 +98,6 @@ def inline_svg(path: Path, prefix: str, description: str):
                 value = "#" + prefix + value.removeprefix("#") if value.startswith("#") else value
             if "url(#" in value:
                 value = value.replace("url(#", f"url(#{prefix}")
-            if name in _ROUNDED_ATTRIBUTES:
-                value = _LONG_DECIMAL.sub(_rounded, value)
             element.set(name, value)
     for element in root.iter(f"{{{SVG_NS}}}path"):
         element.attrib.setdefault("d", "M 0 0")  # matplotlib's glyph for a space has no outline; HTML wants a d

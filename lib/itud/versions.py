@@ -224,8 +224,18 @@ def latest(year_dir: Path) -> tuple[int, Path | None, dict]:
 
 
 def reader_outputs(outputs: dict[str, str]) -> dict[str, str]:
-    """The outputs readers see (documents, tables, figures, results), without build records."""
-    return {name: digest for name, digest in outputs.items() if not name.startswith(_NOT_READER_FACING)}
+    """The outputs readers see (documents, tables, figures, results), without build records or intermediates."""
+    return {
+        name: digest
+        for name, digest in outputs.items()
+        if not name.startswith(_NOT_READER_FACING) and not is_intermediate(name)
+    }
+
+
+def is_intermediate(name: str) -> bool:
+    """A file a build makes for its own use and does not publish: the figures' PNG renderings, which only
+    the Word document needs (it embeds them; the SVGs are the figures readers get)."""
+    return name.startswith("figures/") and name.endswith(".png")
 
 
 def output_hashes(folder: Path) -> dict[str, str]:
