@@ -347,3 +347,14 @@ def test_showing_a_figure_before_saving_it_changes_no_byte(built, saved: Path, t
     for name in files.values():
         assert (tmp_path / name).read_bytes() == (saved / name).read_bytes(), name
     assert figure._repr_png_() == shown
+
+
+def test_saved_svg_geometry_is_rounded_and_text_is_not():
+    svg = (
+        '<path d="M 10.123456 20.654321 L 50 20 z" transform="scale(0.015625 -0.015625)"/>'
+        '<text x="5.123456" style="font: 10.000001px">Share 12.345678</text>'
+    )
+    assert figures._rounded(svg) == (  # noqa: SLF001
+        '<path d="M 10.12 20.65 L 50 20 z" transform="scale(0.01562 -0.01562)"/>'
+        '<text x="5.12" style="font: 10px">Share 12.345678</text>'
+    )

@@ -133,7 +133,7 @@ def test_figures_are_inline_svg_with_unique_ids_alt_title_and_their_tooltips(doc
     assert '<title id="f1-alt">Bars: SDG 17 is reached by most outcomes.</title>' in first
     assert 'clip-path="url(#f1-p1)"' in first and 'xlink:href="#f1-glyph-a"' in first
     assert "<title>D.1-1 and SDG 4: linked</title>" in first and "SDG 8 Decent work" in first
-    assert 'd="M 10.12 20.65 L 50 20 z"' in first and "scale(0.075 -0.075)" in first  # rounded, scale kept
+    assert 'd="M 10.123456 20.654321 L 50 20 z"' in first and "scale(0.075 -0.075)" in first  # as saved
     assert 'width="200pt"' not in first and 'viewBox="0 0 200 100"' in first
 
 

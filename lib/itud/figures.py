@@ -119,7 +119,7 @@ def _png(figure: MplFigure, dpi: int) -> bytes:
 _LONG_DECIMAL = re.compile(r"(-?\d+\.\d{3,})")
 _GEOMETRY = ("d", "x", "y", "width", "height", "x1", "x2", "y1", "y2", "cx", "cy", "r", "transform", "points",
              "style", "viewBox")  # fmt: skip
-_GEOMETRY_ATTRIBUTE = re.compile(r'(\s(?:' + "|".join(_GEOMETRY) + r')=")([^"]*)(")')
+_GEOMETRY_ATTRIBUTE = re.compile(r"(\s(?:" + "|".join(_GEOMETRY) + r')=")([^"]*)(")')
 
 
 def _round_number(match: re.Match) -> str:
