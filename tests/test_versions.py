@@ -190,8 +190,8 @@ def test_failure_while_rendering_leaves_no_partial_version(built, monkeypatch):
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(build, "_build_into", notebooks_as_before)
-    monkeypatch.setattr(render, "write_pdf", broken)
-    with pytest.raises(BuildError, match=r"rendering report-2090\.pdf failed: OSError: disk full \(simulated\)"):
+    monkeypatch.setattr(render, "write_html", broken)
+    with pytest.raises(BuildError, match=r"rendering report-2090\.html failed: OSError: disk full \(simulated\)"):
         build.build_report(2090, data, reports, force=True, progress=False)
     assert tree(reports) == before
     assert not [p for p in (reports / "2090").iterdir() if p.name.startswith(".tmp-")]

@@ -307,17 +307,19 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, rev
             print(f"warning: {warning.message}", file=sys.stderr)
         return built
 
-    if previous is not None:  # the document's own paragraphs first, then what changed in them
-        first = assemble([], final=False)
-        render.write_html(first, folder / f"report-{year}.html")
-        render.write_tables_csv(first, folder / "tables")  # the tables it compares, of this build
+    writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}
+
+    def write(report: document.Document, kinds: tuple[str, ...]) -> None:
+        for kind in kinds:
+            try:
+                writers[kind](report, folder / f"report-{year}.{kind}")
+            except Exception as error:
+                raise BuildError(f"rendering report-{year}.{kind} failed: {type(error).__name__}: {error}") from error
+        render.write_tables_csv(report, folder / "tables")
+
+    if previous is not None:  # the document's own paragraphs and tables first, then what changed in them
+        write(assemble([], final=False), ("html",))
         revision.changes = changes(previous, folder, year)
     report = assemble(revision.changes, final=True)
-    writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}
-    for kind in _DOCUMENTS:
-        try:
-            writers[kind](report, folder / f"report-{year}.{kind}")
-        except Exception as error:
-            raise BuildError(f"rendering report-{year}.{kind} failed: {type(error).__name__}: {error}") from error
-    render.write_tables_csv(report, folder / "tables")
+    write(report, _DOCUMENTS)
     render.write_xlsx(report, folder / f"tables-{year}.xlsx")
