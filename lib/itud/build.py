@@ -37,7 +37,7 @@ from pathlib import Path
 from itud import __version__, paths
 from itud.errors import BuildError
 from itud.execute import DEFAULT_TIMEOUT
-from itud.revisions import Revision, changes, reason
+from itud.revisions import Revision, changes, reason, revision_number
 from itud.versions import (
     INPUTS_DIR,
     MANIFEST,
@@ -138,7 +138,7 @@ def build_report(
             if number != seen and _reproduces(scratch, year, meta_file, year_dir, number, manifest):
                 shutil.rmtree(scratch)
                 return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
-            _render(scratch, year, meta_file, newest, number)
+            _render(scratch, year, meta_file, newest)
             for name in list(output_hashes(scratch)):
                 if is_intermediate(name):
                     (scratch / name).unlink()
@@ -186,7 +186,7 @@ def _figures_by_reference(path: Path) -> None:
 
 def _reproduces(scratch: Path, year: int, meta_file: Path, year_dir: Path, number: int, manifest: dict) -> bool:
     """Render `scratch` as version `number` says itself; whether readers would see exactly that version."""
-    _render(scratch, year, meta_file, year_dir / f"v{number - 1}" if number > 1 else None, number - 1)
+    _render(scratch, year, meta_file, year_dir / f"v{number - 1}" if number > 1 else None)
     return reader_outputs(output_hashes(scratch)) == reader_outputs(manifest.get("outputs", {}))
 
 
@@ -275,8 +275,10 @@ def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, ti
         shutil.rmtree(sources, ignore_errors=True)
 
 
-def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, revision_number: int) -> None:
-    """Render the documents and tables into `folder` as revision `revision_number` of version `previous`.
+def _render(folder: Path, year: int, meta_file: Path, previous: Path | None) -> None:
+    """Render the documents and tables into `folder` as the version after `previous` (None: the first).
+
+    Its revision number counts the distinct documents published up to `previous` (`revision_number`).
 
     The HTML is rendered first without its changes block, so the paragraphs the block
     compares are the document's own (the revision block is left out of the comparison).
@@ -288,7 +290,7 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, rev
     meta = document.read_prose(meta_file)
     edition_dir = meta_file.parent
     corrections = describe_all(load_edition(year, edition_dir.parent).corrections)
-    revision = Revision(revision_number, previous.name if previous else None)
+    revision = Revision(revision_number(previous), previous.name if previous else None)
 
     def assemble(changes_so_far: list[str], final: bool) -> document.Document:
         header = None

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from itud.versions import INPUTS_DIR, read_manifest, reader_outputs
+from itud.versions import INPUTS_DIR, read_manifest, reader_outputs, versions
 
-MAX_LINES = 12  # per kind of change; the rest is counted
+MAX_LINES = 8  # per kind of change; the rest is counted
 REVISION_SECTION = "changes-in-this-revision"  # report/sections/05-changes-in-this-revision.md.j2: left out
 
 
@@ -29,6 +29,20 @@ class Revision:
     number: int  # 0 for the first version (the original document), 1 for the next (Revision 1), ...
     previous: str | None = None  # the version it revises, e.g. "v4"
     changes: list[str] = field(default_factory=list)
+
+
+def revision_number(previous: Path | None) -> int:
+    """The revision a new document after version `previous` is: how many distinct documents the versions
+    up to `previous` published (versions whose documents equal the one before are not revisions)."""
+    if previous is None:
+        return 0
+    last = int(previous.name.removeprefix("v"))
+    published = set()
+    for number, path in versions(previous.parent):
+        if number <= last:
+            outputs = read_manifest(path).get("outputs", {})
+            published.add(tuple(sorted((k, v) for k, v in outputs.items() if k.startswith("report-"))))
+    return len(published)
 
 
 def _flatten(value, prefix: str, into: dict) -> None:
@@ -59,6 +73,8 @@ def table_changes(old: Path, new: Path) -> list[str]:
     lines = []
     before = {p.name: p for p in sorted((old / "tables").glob("*.csv"))}
     after = {p.name: p for p in sorted((new / "tables").glob("*.csv"))}
+    if before and after and not set(before) & set(after):
+        return [f"the tables were reorganised ({len(before)} before, {len(after)} now): not compared cell by cell"]
     lines += [f"table added: {Path(name).stem}" for name in sorted(set(after) - set(before))]
     lines += [f"table removed: {Path(name).stem}" for name in sorted(set(before) - set(after))]
     for name in sorted(set(before) & set(after)):
@@ -121,7 +137,7 @@ def link_changes(old: Path, new: Path, year: int) -> list[str]:
     """Links and corrections added or removed, from the two versions' input snapshots."""
     before, after = _edition(old, year), _edition(new, year)
     if before is None or after is None:
-        return [f"links: {old.name} has no input snapshot to compare with"] if after is not None else []
+        return [f"links and corrections: not compared ({old.name} kept no copy of its input data)"] if after else []
     lines = [f"link added: {_link_text(k)}" for k in sorted(_links(after) - _links(before))]
     lines += [f"link removed: {_link_text(k)}" for k in sorted(_links(before) - _links(after))]
     old_corrections = {c.describe() for c in before.corrections}
@@ -145,7 +161,11 @@ class _Paragraphs(HTMLParser):
         if tag in {"br", "img", "meta", "link", "hr", "input", "col", "wbr"}:
             return
         attributes = dict(attrs)
-        skipping = "revision" in (attributes.get("class") or "").split() or attributes.get("id") == REVISION_SECTION
+        skipping = (
+            "revision" in (attributes.get("class") or "").split()
+            or attributes.get("id") == REVISION_SECTION
+            or tag in {"header", "nav", "footer"}  # the header block, contents and colophon are not paragraphs
+        )
         self._stack.append(skipping)
         self._skip += skipping
         if tag == "p" and not self._skip:
@@ -188,7 +208,8 @@ def paragraph_changes(old: Path, new: Path, year: int) -> list[str]:
 
 
 def _short(text: str, width: int = 90) -> str:
-    return text if len(text) <= width else text[: width - 1].rstrip() + "\u2026"
+    """The start of a paragraph, cut between words."""
+    return text if len(text) <= width else text[:width].rsplit(" ", 1)[0].rstrip(" ,;:") + " \u2026"
 
 
 def changes(old: Path, new: Path, year: int) -> list[str]:

@@ -122,7 +122,7 @@ def questions_per_study_group(edition: Edition) -> list[ReportTable]:
     for group in edition.study_groups.itertuples():
         questions = edition.questions[edition.questions["study_group"] == group.study_group]
         status = [
-            t + (f" ({n})" if n else "")
+            t + (f": {n}" if n else "")
             for t, n in zip(questions["title_status"], questions["status_note"], strict=True)
         ]
         if isinstance(units, NotPublished):
@@ -143,6 +143,11 @@ def questions_per_study_group(edition: Edition) -> list[ReportTable]:
     return tables
 
 
+def readable_kind(kind: str) -> str:
+    """A normalisation's kind as the parser logs it (`action_line range expanded`) in words for readers."""
+    return kind.replace("action_line", "Action Line").replace("sdg", "SDG").replace("_", " ")
+
+
 def normalisations(edition: Edition) -> pd.DataFrame:
     """The parser's normalisations of identifiers, ranges and lists (layout-only changes to spaces left out)."""
     log = edition.normalisations
@@ -152,7 +157,7 @@ def normalisations(edition: Edition) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Line": shown["source_line"].to_numpy(),
-            "Kind": shown["kind"].to_numpy(),
+            "Kind": [readable_kind(k) for k in shown["kind"]],
             "Source text": shown["before"].to_numpy(),
             "Read as": shown["after"].to_numpy(),
         }
