@@ -73,7 +73,9 @@ def main(argv: list[str]) -> int:
         lint = _run([str(BIN / "ruff"), "check", "."])
         if "--fast" in rest:  # the fast tier: no notebook, no report build
             rest = [a for a in rest if a != "--fast"] + ["tests", "-m", "not kernel"]
-        tests = _run([str(BIN / "python"), "-m", "pytest", "--durations=10", *rest])
+        # Both cores: one worker per core, each test file on one worker (files share their expensive builds).
+        parallel = [] if any(a.startswith("-n") for a in rest) else ["-n", "auto", "--dist", "loadfile"]
+        tests = _run([str(BIN / "python"), "-m", "pytest", *parallel, "--durations=10", *rest])
         return lint or tests
     return 0
 
