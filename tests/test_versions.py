@@ -195,3 +195,42 @@ def test_failure_while_rendering_leaves_no_partial_version(built, monkeypatch):
         build.build_report(2090, data, reports, force=True, progress=False)
     assert tree(reports) == before
     assert not [p for p in (reports / "2090").iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_two_runs_started_at_once_publish_one_version(built, tmp_path, monkeypatch):
+    """Two builds of one year in threads, released together at the publishing step: the per-year lock, the
+    re-check of the newest version under it and the one-step rename must leave exactly one v1. The notebooks'
+    outputs are v1's and the Word and PDF writers write placeholders: concurrency is what is tested here."""
+    import threading
+
+    from itud import render
+
+    data, _, first = built
+    started = threading.Barrier(2)
+
+    def notebooks_as_built(folder, *args):
+        for part in ("notebooks", "figures", "results"):
+            shutil.copytree(first.version / part, folder / part)
+        started.wait(timeout=60)
+
+    def placeholder(document, path):
+        path.write_bytes(b"placeholder")
+        return path
+
+    monkeypatch.setattr(build, "_build_into", notebooks_as_built)
+    monkeypatch.setattr(render, "write_docx", placeholder)
+    monkeypatch.setattr(render, "write_pdf", placeholder)
+    reports = tmp_path / "reports"
+    results: list = []
+    threads = [
+        threading.Thread(target=lambda: results.append(build.build_report(2090, data, reports, progress=False)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(r.status for r in results) == ["built", "reproduced"]  # one publishes v1, the other reproduces it
+    assert sorted(p.name for p in (reports / "2090").iterdir()) == [".lock", "v1"]
+    manifest = json.loads((reports / "2090/v1/manifest.json").read_text())
+    assert manifest["outputs"] == {k: v for k, v in tree(reports / "2090/v1").items() if k != "manifest.json"}
