@@ -292,6 +292,7 @@ class _Numbers(BaseModel):
 
 class MappingNumbers(_Numbers):
     summary: Summary
+    links_in_source: dict[str, int] = {}  # rows of each link table as the source gives them (before corrections)
     source_document: dict[str, str]
     question_links: dict[str, str]
     objectives: list[ParentRow]
