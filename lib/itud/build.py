@@ -56,6 +56,7 @@ from itud.versions import (
 
 _DOCUMENTS = ("html", "docx", "pdf")
 _SCRATCH = ".tmp-"
+_WARNED: set[str] = set()  # warnings already printed by this process
 REPRODUCED = ".reproduced.json"  # git-ignored: which fingerprint last reproduced the newest version here
 
 
@@ -306,7 +307,9 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None) -> 
             except (document.ReportError, results.ResultsError) as error:
                 raise BuildError(f"report {year}: {error}") from None
         for warning in caught if final else []:
-            print(f"warning: {warning.message}", file=sys.stderr)
+            if str(warning.message) not in _WARNED:  # a build may render twice (as the newest, then as the next)
+                _WARNED.add(str(warning.message))
+                print(f"warning: {warning.message}", file=sys.stderr)
         return built
 
     writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}
