@@ -136,7 +136,10 @@ def apply_corrections(
                 "annex": "correction",
                 "source_line": correction.line,
             }
-            added = pd.DataFrame([row]).astype(frame.dtypes.to_dict())
+            added = pd.DataFrame([row])
+            for column, kind in frame.dtypes.items():  # the table's own types (an empty table: text and Int64)
+                numeric = column in (target_column, "source_line") and isinstance(row[column], int)
+                added[column] = added[column].astype("Int64" if numeric else kind if len(frame) else object)
             after = int(frame.index[frame[unit_column] == correction.unit].max()) + 1 if (
                 frame[unit_column] == correction.unit).any() else len(frame)  # fmt: skip
             frame = pd.concat([frame.iloc[:after], added, frame.iloc[after:]], ignore_index=True)

@@ -498,8 +498,7 @@ def load_edition(
     corrections = read_corrections(applied, corrections_file, tables, problems)
     as_published = {name: tables[name] for name in LINK_TABLES if tables.get(name) is not None}
     tables.update(apply_corrections(as_published, corrections, corrections_file, problems))
-    if problems:
-        raise EditionError(sorted(problems, key=lambda p: p.row or 0), year)  # in the order of the file
+    problems.sort(key=lambda p: p.row or 0)  # the corrections' problems in the order of their file
     problems.extend(edition_problems(tables, meta, folder))  # the edition-wide rules, on the corrected tables
     if problems:
         raise EditionError(problems, year)
