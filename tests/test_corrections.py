@@ -69,3 +69,22 @@ def test_validate_prints_the_corrections(synthetic_data, capsys):
     out = capsys.readouterr().out
     assert "  1 correction(s) applied (data/2090/corrections.csv; counts above include them):\n" in out
     assert "    [1] added: P.1-1 -> SDG 5 (SYNTHETIC reason; SYNTHETIC body, 2090-01-02; SYNTHETIC letter)" in out
+
+
+def test_missing_reference_tables_stop_at_that_cause(synthetic_data):
+    """A data folder with its own reference/ that lacks the tables: the error names them, not every link."""
+    import shutil
+
+    shutil.rmtree(synthetic_data / "reference")
+    (synthetic_data / "reference").mkdir()
+    assert problems(synthetic_data) == [
+        f"{synthetic_data}/reference/{name}.csv: file is missing (table '{name}')"
+        for name in ("sdgs", "action_lines", "c7_sublines", "itu_roles")
+    ]
+
+
+def test_a_data_folder_without_reference_uses_the_projects(synthetic_data):
+    import shutil
+
+    shutil.rmtree(synthetic_data / "reference")
+    assert load_edition(2090, synthetic_data).files["reference/sdgs"].parent.parent.name == "data"

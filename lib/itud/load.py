@@ -471,6 +471,9 @@ def load_edition(
     )
     if not problems:
         problems.extend(role_period_problems(reference["itu_roles"], str(reference_dir / "itu_roles.csv")))
+    if any(Path(p.file).parent == reference_dir for p in problems):
+        # Every link of the edition would fail against missing references: stop at the cause.
+        raise EditionError(problems, year)
 
     published = meta["question_links"]["status"] != NOT_PUBLISHED
     wanted = []
