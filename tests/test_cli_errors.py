@@ -30,18 +30,20 @@ def test_year_that_is_not_four_ascii_digits(capsys, command: str, year: str):
 
 def test_year_without_an_edition_folder(data_copy: Path, capsys, tmp_path: Path):
     reports = tmp_path / "reports"
-    status, err = run(capsys, "report", "--year", "2023", "--data-dir", str(data_copy), "--reports-dir", str(reports))
+    status, err = run(capsys, "report", "--year", "1901", "--data-dir", str(data_copy), "--reports-dir", str(reports))
+    editions = ", ".join(paths.available_years(data_copy))
     assert status == 2
     assert err == (
-        f"itud report: error: {data_copy}/2023: no edition 2023 in the data folder (editions: 2019): "
+        f"itud report: error: {data_copy}/1901: no edition 1901 in the data folder (editions: {editions}): "
         "give one of these, or --data-dir\n"
     )
     assert not reports.exists()  # refused before any work
 
 
 def test_batch_years_are_checked(data_copy: Path, capsys):
-    assert run(capsys, "batch", "--data-dir", str(data_copy), "2020")[1].startswith(
-        f"itud batch: error: {data_copy}/2020: no edition 2020 in the data folder (editions: 2019)"
+    assert run(capsys, "batch", "--data-dir", str(data_copy), "1901")[1].startswith(
+        f"itud batch: error: {data_copy}/1901: no edition 1901 in the data folder "
+        f"(editions: {', '.join(paths.available_years(data_copy))})"
     )
     status, err = run(capsys, "batch", "--data-dir", str(data_copy), "twenty")
     assert status == 2 and "argument years: not a year (expected four digits such as 2019): 'twenty'" in err

@@ -160,8 +160,9 @@ def test_all_problems_of_a_file_are_reported_together(data_copy: Path):
 
 
 def test_year_with_no_edition_folder(data_copy: Path):
-    assert problems_of(data_copy, 2023) == [
-        f"{data_copy}/2023: no edition folder for 2023 (editions in {data_copy}: 2019)"
+    assert problems_of(data_copy, 1901) == [
+        f"{data_copy}/1901: no edition folder for 1901 (editions in {data_copy}: "
+        f"{', '.join(paths.available_years(data_copy))})"
     ]
 
 
