@@ -71,10 +71,13 @@ def main(argv: list[str]) -> int:
         return _run([str(BIN / "itud"), "report", *rest])
     if task == "test":
         lint = _run([str(BIN / "ruff"), "check", "."])
-        if "--fast" in rest:  # the fast tier: no notebook, no report build
-            rest = [a for a in rest if a != "--fast"] + ["tests", "-m", "not kernel"]
-        # Both cores: one worker per core, each test file on one worker (files share their expensive builds).
-        parallel = [] if any(a.startswith("-n") for a in rest) else ["-n", "auto", "--dist", "loadfile"]
+        fast = "--fast" in rest
+        if fast:  # the fast tier: no notebook, no report build, no large edition
+            rest = [a for a in rest if a != "--fast"] + ["tests", "-m", "not slow"]
+        # Both cores, one worker per core. The full suite keeps each test file on one worker (files share
+        # their expensive builds); the fast tier's tests are cheap, so they are spread one by one.
+        spread = "load" if fast else "loadfile"
+        parallel = [] if any(a.startswith("-n") for a in rest) else ["-n", "auto", "--dist", spread]
         tests = _run([str(BIN / "python"), "-m", "pytest", *parallel, "--durations=10", *rest])
         return lint or tests
     return 0

@@ -36,11 +36,11 @@ def synthetic_data(tmp_path: Path) -> Path:
 
 # Test tiers. `kernel` tests start Jupyter kernels (notebooks, report builds): the full suite runs them,
 # the fast tier (`python3 tasks.py test --fast`) leaves them out. A test is in the kernel tier when it is
-# a notebook cell checked by nbval, uses one of these shared builds, or is marked `@pytest.mark.kernel`.
-KERNEL_FIXTURES = {"built", "batch"}
+# a notebook cell checked by nbval, uses one of these shared builds, or is marked `@pytest.mark.slow`.
+KERNEL_FIXTURES = {"published_2090", "batch"}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.suffix == ".ipynb" or KERNEL_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.kernel)
+            item.add_marker(pytest.mark.slow)

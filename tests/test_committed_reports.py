@@ -12,7 +12,7 @@ import pytest
 from itud import build, paths, versions
 
 
-@pytest.mark.kernel
+@pytest.mark.slow
 @pytest.mark.parametrize("year", paths.available_years(paths.DATA_DIR))
 def test_newest_version_is_reproduced_by_the_current_code_and_data(year, tmp_path):
     published = versions.versions(paths.REPORTS_DIR / year)

@@ -22,6 +22,8 @@ from itud.execute import DEFAULT_TIMEOUT, execute, execute_all
 
 ITUD = str(Path(sys.executable).parent / "itud")
 
+pytestmark = pytest.mark.slow  # every test here starts kernels
+
 
 def make_notebook(path: Path, *cells: str) -> Path:
     notebook = nbformat.v4.new_notebook()

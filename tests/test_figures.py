@@ -94,6 +94,7 @@ def _contrast(a, b) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+@pytest.mark.slow
 def test_same_data_gives_byte_identical_svg_and_png(built, saved: Path, tmp_path: Path):
     again = _all(*built)
     for figure in again:
@@ -155,6 +156,7 @@ def test_sparse_matrix_leaves_zero_cells_blank(built):
     assert "0" not in texts and len(texts) == int((specific > 0).to_numpy().sum())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("edition_fixture", ["built", "large", "many"])
 def test_no_text_outside_the_canvas(request, edition_fixture):
     edition, mapping = request.getfixturevalue(edition_fixture)
@@ -176,6 +178,7 @@ def test_no_text_outside_the_canvas(request, edition_fixture):
                 assert inside, f"{figure.name}: {text.get_text()!r} at {box.extents} outside {canvas.extents}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("edition_fixture", ["built", "large"])
 def test_digits_contrast_with_their_cell(request, edition_fixture):
     edition, mapping = request.getfixturevalue(edition_fixture)
@@ -251,6 +254,7 @@ def test_dollar_in_a_name_is_shown_literally(tmp_path: Path):
     assert figures.literal("a $b$ c") == r"a \$b\$ c"
 
 
+@pytest.mark.slow
 def test_empty_objective_and_study_group_are_shown_not_errors(with_empty):
     edition = with_empty
     outcomes = coverage.outcome_mapping(edition)
@@ -290,6 +294,7 @@ def test_no_units_at_all_draws_empty_figures(with_empty):
         _draw(figure)
 
 
+@pytest.mark.slow
 def test_large_edition_figures_fit_a4_and_say_how_they_were_reduced(large):
     edition, mapping = large
     for figure in _all(edition, mapping):

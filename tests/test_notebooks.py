@@ -86,7 +86,7 @@ def test_papermill_outputs_hold_what_the_library_computes(papermilled):
             assert (papermilled / "figures" / figure["svg"]).is_file()  # (PNGs only feed the Word document)
 
 
-@pytest.mark.kernel
+@pytest.mark.slow
 def test_question_notebook_draws_figures_when_links_are_published(synthetic_data, tmp_path):
     execute(paths.NOTEBOOKS_DIR / "03-coverage-by-study-group.ipynb", tmp_path / "03.ipynb",
             {"year": 2090, "data_dir": str(synthetic_data), "output_dir": str(tmp_path)})  # fmt: skip
@@ -98,7 +98,7 @@ def test_question_notebook_draws_figures_when_links_are_published(synthetic_data
     assert {r["study_group"]: r["sdgs_reached"] for r in result["numbers"]["by_group"]} == {"SG1": 2, "SG2": 17}
 
 
-@pytest.mark.kernel
+@pytest.mark.slow
 def test_nbval_fails_when_a_checked_number_moves(tmp_path):
     """Drop one SDG link from the newest edition's data: nbval must report the changed count in the checked cell."""
     shutil.copytree(paths.DATA_DIR, tmp_path / "data")
@@ -126,7 +126,7 @@ def test_nbval_fails_when_a_checked_number_moves(tmp_path):
     assert f"links': {stored - 1}," in run.stdout and f"links': {stored}," in run.stdout
 
 
-@pytest.mark.kernel
+@pytest.mark.slow
 def test_papermill_command_line_from_the_repository_root(tmp_path):
     """As an analyst runs it: `papermill notebooks/<name>.ipynb out.ipynb -p year 2019`, from the repository root."""
     papermill = str(Path(sys.executable).parent / "papermill")

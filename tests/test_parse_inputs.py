@@ -294,6 +294,7 @@ def test_an_interrupted_swap_is_rolled_back_by_the_next_run(edition: Path):
     assert _snapshot(edition) == before
 
 
+@pytest.mark.slow
 def test_two_parses_at_once_never_mix_their_tables(tmp_path: Path):
     out = tmp_path / "out"
     sources = []

@@ -53,7 +53,7 @@ def test_2019_tables_are_tidy_with_numeric_columns(published):
     assert '<sheet name="coverage-by-objective"' in workbook and '<sheet name="questions-sg2"' in workbook
 
 
-@pytest.mark.kernel
+@pytest.mark.slow
 def test_failing_notebook_is_named_with_its_cell_and_nothing_is_published(synthetic_data, tmp_path):
     with pytest.raises(BuildError) as error:
         build.build_report(2099, synthetic_data, tmp_path, progress=False)

@@ -31,7 +31,7 @@ CORRECTION = (
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def published_2090(tmp_path_factory):
     """SYNTHETIC 2090 published once as v1, in a data folder and reports folder of its own."""
     root = tmp_path_factory.mktemp("versions")
     data = root / "data"
@@ -41,8 +41,8 @@ def built(tmp_path_factory):
     return data, reports, first
 
 
-def test_first_build_publishes_a_readable_version_with_a_true_manifest(built):
-    data, reports, first = built
+def test_first_build_publishes_a_readable_version_with_a_true_manifest(published_2090):
+    data, reports, first = published_2090
     assert first.status == "built" and first.version == reports / "2090" / "v1"
     manifest = json.loads((first.version / "manifest.json").read_text())
     assert manifest["outputs"] == {k: v for k, v in tree(first.version).items() if k != "manifest.json"}
@@ -60,16 +60,16 @@ def test_first_build_publishes_a_readable_version_with_a_true_manifest(built):
     assert (reports / "index.html").is_file()
 
 
-def test_a_version_holds_no_path_of_the_machine_that_built_it(built):
-    data, reports, first = built
+def test_a_version_holds_no_path_of_the_machine_that_built_it(published_2090):
+    data, reports, first = published_2090
     for path in first.version.rglob("*"):
         if path.is_file():
             assert str(data.parent).encode() not in path.read_bytes(), path
 
 
-def test_same_inputs_are_up_to_date_and_say_where_the_report_is(built, capsys):
+def test_same_inputs_are_up_to_date_and_say_where_the_report_is(published_2090, capsys):
     """(A rebuild that reproduces a version byte for byte: tests/test_committed_reports.py, on every edition.)"""
-    data, reports, first = built
+    data, reports, first = published_2090
     before = tree(reports)
     assert main(["report", "--year", "2090", "--data-dir", str(data), "--reports-dir", str(reports), "--quiet"]) == 0
     out = capsys.readouterr().out
@@ -79,8 +79,8 @@ def test_same_inputs_are_up_to_date_and_say_where_the_report_is(built, capsys):
     assert tree(reports) == before  # nothing written
 
 
-def test_a_correction_publishes_a_revision_that_says_what_changed(built, capsys):
-    data, reports, first = built
+def test_a_correction_publishes_a_revision_that_says_what_changed(published_2090, capsys):
+    data, reports, first = published_2090
     (data / "2090" / "corrections.csv").write_text(CORRECTION, encoding="utf-8")
     try:
         second = build.build_report(2090, data, reports, progress=False)
@@ -100,8 +100,8 @@ def test_a_correction_publishes_a_revision_that_says_what_changed(built, capsys)
     assert capsys.readouterr().out.strip() == "2 version(s) checked, 0 difference(s) from their manifests"
 
 
-def test_verify_finds_a_tampered_copy(built, tmp_path, capsys):
-    _, reports, first = built
+def test_verify_finds_a_tampered_copy(published_2090, tmp_path, capsys):
+    _, reports, first = published_2090
     copy = tmp_path / "reports"
     shutil.copytree(reports, copy)
     v1 = copy / "2090" / "v1"
@@ -115,8 +115,8 @@ def test_verify_finds_a_tampered_copy(built, tmp_path, capsys):
     assert "/tables/" in out and ": missing (the manifest lists it)" in out
 
 
-def test_diff_names_an_unknown_version(built, capsys):
-    _, reports, _ = built
+def test_diff_names_an_unknown_version(published_2090, capsys):
+    _, reports, _ = published_2090
     with pytest.raises(SystemExit) as stop:
         main(["diff", "2090", "v1", "v9", "--reports-dir", str(reports)])
     assert str(stop.value).startswith(f"itud diff: no version 'v9' of 2090 in {reports / '2090'} (published: v1")
@@ -167,8 +167,8 @@ def test_the_lock_never_follows_a_symlink(tmp_path):
     assert precious.read_text(encoding="utf-8") == "keep me"
 
 
-def test_executed_notebooks_carry_no_timestamps_and_relative_paths(built):
-    notebook = json.loads((built[2].version / "notebooks/02-coverage-by-objective.ipynb").read_text())
+def test_executed_notebooks_carry_no_timestamps_and_relative_paths(published_2090):
+    notebook = json.loads((published_2090[2].version / "notebooks/02-coverage-by-objective.ipynb").read_text())
     text = json.dumps(notebook)
     assert "start_time" not in text and "end_time" not in text and "duration" not in text
     assert list(notebook["metadata"]["papermill"]) == ["parameters"]
@@ -176,10 +176,10 @@ def test_executed_notebooks_carry_no_timestamps_and_relative_paths(built):
     assert parameters == {"year": 2090, "data_dir": "inputs/data", "output_dir": "."}
 
 
-def test_failure_while_rendering_leaves_no_partial_version(built, monkeypatch):
+def test_failure_while_rendering_leaves_no_partial_version(published_2090, monkeypatch):
     from itud import render
 
-    data, reports, first = built
+    data, reports, first = published_2090
     before = tree(reports)
 
     def notebooks_as_before(folder, *args):  # the notebooks' outputs of v1, without running kernels again
@@ -197,7 +197,7 @@ def test_failure_while_rendering_leaves_no_partial_version(built, monkeypatch):
     assert not [p for p in (reports / "2090").iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_two_runs_started_at_once_publish_one_version(built, tmp_path, monkeypatch):
+def test_two_runs_started_at_once_publish_one_version(published_2090, tmp_path, monkeypatch):
     """Two builds of one year in threads, released together at the publishing step: the per-year lock, the
     re-check of the newest version under it and the one-step rename must leave exactly one v1. The notebooks'
     outputs are v1's and the Word and PDF writers write placeholders: concurrency is what is tested here."""
@@ -205,7 +205,7 @@ def test_two_runs_started_at_once_publish_one_version(built, tmp_path, monkeypat
 
     from itud import render
 
-    data, _, first = built
+    data, _, first = published_2090
     started = threading.Barrier(2)
 
     def notebooks_as_built(folder, *args):
