@@ -23,9 +23,9 @@ def test_newest_version_is_reproduced_by_the_current_code_and_data(year, tmp_pat
     result = build.build_report(year, paths.DATA_DIR, tmp_path, progress=False)
     if result.status == "built":
         newest = published[-1][1]
-        before = versions.reader_outputs(versions.read_manifest(newest)["outputs"])
-        after = versions.reader_outputs(versions.read_manifest(result.version)["outputs"])
-        differing = sorted(n for n in set(before) | set(after) if before.get(n) != after.get(n))
+        differing = versions.differing(
+            versions.read_manifest(newest)["outputs"], versions.read_manifest(result.version)["outputs"]
+        )
         pytest.fail(
             f"reports/{year}/{newest.name} is not what the current data and code build ({len(differing)} file(s) "
             f"differ: {', '.join(differing[:8])}); run `python3 tasks.py report --year {year}` and commit the new "

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from itud import __version__, paths
 from itud.errors import BuildError
-from itud.execute import DEFAULT_TIMEOUT
+from itud.execute import DEFAULT_TIMEOUT, write_notebook
 from itud.revisions import Revision, changes, reason, revision_number
 from itud.versions import (
     INPUTS_DIR,
@@ -182,7 +182,7 @@ def _figures_by_reference(path: Path) -> None:
             if "text/plain" in data and str("".join(data["text/plain"])).startswith("<Figure "):
                 for kind in [k for k in data if k.startswith("image/")]:
                     del data[kind]
-    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+    write_notebook(path, notebook)
 
 
 def _reproduces(scratch: Path, year: int, meta_file: Path, year_dir: Path, number: int, manifest: dict) -> bool:

@@ -468,18 +468,17 @@ def _report_differences(result, reports_dir: Path) -> int:
     """`itud report --check` found a rebuild that differs from the newest version: say which files."""
     import shutil
 
-    from itud.versions import latest, output_hashes, reader_outputs
+    from itud.versions import differing, latest, output_hashes
 
     _, newest, manifest = latest(reports_dir / str(result.year))
-    rebuilt = reader_outputs(output_hashes(result.version))
-    published = reader_outputs(manifest.get("outputs", {}))
+    rebuilt = output_hashes(result.version)
     shutil.rmtree(result.version, ignore_errors=True)
     if newest is None:
         print(f"{result.year}: no published version; run `python3 tasks.py report --year {result.year}` and commit it")
         return 1
-    differing = sorted(n for n in set(rebuilt) | set(published) if rebuilt.get(n) != published.get(n))
-    print(f"{result.year}: a rebuild differs from {newest} in {len(differing)} file(s):")
-    print("".join(f"  {name}\n" for name in differing), end="")
+    changed = differing(manifest.get("outputs", {}), rebuilt)
+    print(f"{result.year}: a rebuild differs from {newest} in {len(changed)} file(s):")
+    print("".join(f"  {name}\n" for name in changed), end="")
     print(f"publish it with `python3 tasks.py report --year {result.year}` and commit reports/{result.year}/")
     return 1
 

@@ -60,6 +60,12 @@ def strip_volatile(path: Path) -> None:
             cell["id"] = "injected-parameters"  # papermill gives it a random id
         cell.get("metadata", {}).pop("papermill", None)
         cell.get("metadata", {}).pop("execution", None)
+    write_notebook(path, notebook)
+
+
+def write_notebook(path: Path, notebook: dict) -> None:
+    """Write a notebook as the project stores them: sorted keys, one-space indent, so the same cells give the
+    same bytes."""
     path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
 
 

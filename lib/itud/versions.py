@@ -232,6 +232,12 @@ def reader_outputs(outputs: dict[str, str]) -> dict[str, str]:
     }
 
 
+def differing(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """The files readers see that differ between two {file: sha256} maps (changed, added or removed)."""
+    before, after = reader_outputs(before), reader_outputs(after)
+    return sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
+
+
 def is_intermediate(name: str) -> bool:
     """A file a build makes for its own use and does not publish: the figures' PNG renderings, which only
     the Word document needs (it embeds them; the SVGs are the figures readers get)."""
