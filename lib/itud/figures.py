@@ -44,6 +44,7 @@ A4_TEXT_WIDTH = 6.3  # inches: A4 (8.27 in) less 2 cm margins each side
 A4_TEXT_HEIGHT = 9.5  # inches: A4 (11.69 in) less 2 cm margins and room for the caption
 DPI = 200  # the files saved for the report
 DISPLAY_DPI = 100  # what a notebook shows (630 px wide): readable, and light enough for executed notebooks
+assert DPI % DISPLAY_DPI == 0, "the notebook's picture is the print one reduced by a whole factor"
 HEADER = 2.0  # inches above and below the rows of a heatmap: title, column labels, legend
 ROW_HEIGHT = 0.24  # inches per heatmap row when there is room
 MIN_ROW_HEIGHT = 0.18  # inches per row at the smallest legible size (7 pt labels)
@@ -66,7 +67,9 @@ STYLE = {
     "figure.constrained_layout.h_pad": 5 / 72,
 }
 LAYOUTS = ("full", "summary", "split")
-ROLE_HATCH = {"facilitator": "", "co-facilitator": "///", "partner": "...", "none": "xx"}
+# Hatches made of straight lines: a dotted hatch ("...") is drawn as thousands of tiny circles, which made
+# one figure's SVG 130 KB and its PDF page slow to render.
+ROLE_HATCH = {"facilitator": "", "co-facilitator": "///", "partner": "---", "none": "xx"}
 ROLE_GREY = {"facilitator": "#303030", "co-facilitator": "#707070", "partner": "#a8a8a8", "none": "#d8d8d8"}
 EMPTY_CELL = "#eeeeee"  # the row of a group with no units
 GAP_LEVELS = [  # (label, colour, symbol) for 0, 1, 2 and 3 or more specific units; greys keep the order
@@ -93,10 +96,10 @@ class Figure:
         return f"<Figure {self.name}: {self.title}>"
 
     def _repr_png_(self) -> bytes:
-        """A light PNG for the notebook (DISPLAY_DPI, 256 colours); the report's files come from `save`."""
+        """A light PNG for the notebook (DISPLAY_DPI, 64 colours); `save` makes it from its own drawing."""
         if self.png is None:
             _freeze_layout(self.figure)  # the layout `save` uses, whichever comes first
-            self.png = _palette_png(_png(self.figure, DISPLAY_DPI))
+            self.png = _palette_png(_drawn(self.figure, DISPLAY_DPI), colours=64)
         return self.png
 
 
@@ -109,11 +112,13 @@ def _freeze_layout(figure: MplFigure) -> None:
             figure.set_layout_engine("none")
 
 
-def _png(figure: MplFigure, dpi: int) -> bytes:
+def _drawn(figure: MplFigure, dpi: int) -> Image.Image:
+    """The figure drawn by Agg at `dpi`, as an RGB image (raw pixels: no PNG written and read back)."""
     buffer = io.BytesIO()
     with rc_context(STYLE):
-        figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    return buffer.getvalue()
+        figure.savefig(buffer, format="rgba", dpi=dpi)
+    width, height = (round(side * dpi) for side in figure.get_size_inches())
+    return Image.frombuffer("RGBA", (width, height), buffer.getvalue()).convert("RGB")
 
 
 _LONG_DECIMAL = re.compile(r"(-?\d+\.\d{3,})")
@@ -136,11 +141,27 @@ def _rounded(svg: str) -> str:
     return _GEOMETRY_ATTRIBUTE.sub(lambda m: m[1] + _LONG_DECIMAL.sub(_round_number, m[2]) + m[3], svg)
 
 
-def _palette_png(data: bytes) -> bytes:
-    """The PNG with 256 colours: the figures use a few flat colours, so this keeps them and a third of the bytes."""
-    image = Image.open(io.BytesIO(data)).convert("RGB")
+_FONT_FAMILY = re.compile(r"font-family: ([^;\"]*)(?:; |(?=\"))")
+
+
+def _shared_font_family(svg: str) -> str:
+    """SVG whose text elements name their fonts once, in its style sheet, instead of each in its own
+    `style` (matplotlib repeats the list of fallback fonts on every label: a third of a heatmap's bytes).
+    Left as it is when the labels use different fonts."""
+    families = set(_FONT_FAMILY.findall(svg))
+    if len(families) != 1 or '<style type="text/css">' not in svg:
+        return svg
+    (family,) = families
+    svg = _FONT_FAMILY.sub("", svg).replace('; "', '"')
+    return svg.replace('<style type="text/css">', f'<style type="text/css">text{{font-family: {family}}}', 1)
+
+
+def _palette_png(image: Image.Image, colours: int = 256) -> bytes:
+    """The PNG with a palette: the figures use a few flat colours, so this keeps them and a third of the bytes."""
     buffer = io.BytesIO()
-    image.quantize(colors=256).save(buffer, format="PNG", optimize=True)
+    image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        buffer, format="PNG", optimize=True
+    )
     return buffer.getvalue()
 
 
@@ -505,15 +526,21 @@ def spread_chart(
 
 
 def save(figure: Figure, out_dir: Path) -> dict[str, str]:
-    """Write `<name>.svg` and `<name>.png` (print dpi), byte-identical for the same figure."""
+    """Write `<name>.svg` and `<name>.png` (print dpi), byte-identical for the same figure; sets `figure.png`,
+    the notebook's picture."""
     out_dir.mkdir(parents=True, exist_ok=True)
     _freeze_layout(figure.figure)
     with rc_context(STYLE):
         svg = out_dir / f"{figure.name}.svg"
         figure.figure.savefig(svg, format="svg", dpi=DPI, metadata={"Date": None, "Creator": None})
-        svg.write_text(_rounded(svg.read_text(encoding="utf-8")), encoding="utf-8")
+        svg.write_text(_shared_font_family(_rounded(svg.read_text(encoding="utf-8"))), encoding="utf-8")
+        # Drawn once at print dpi: the Word document's picture (64 colours: the figures' colours are flat,
+        # so the change does not show and the DOCX stays small), and, halved, the notebook's own picture.
+        drawn = _drawn(figure.figure, DPI)
         png = out_dir / f"{figure.name}.png"
-        png.write_bytes(_palette_png(_png(figure.figure, DPI)))
+        png.write_bytes(_palette_png(drawn, colours=64))
+        if figure.png is None:  # not shown yet: each pixel the mean of 2 x 2 printed ones
+            figure.png = _palette_png(drawn.reduce(DPI // DISPLAY_DPI), colours=64)
     return {"svg": svg.name, "png": png.name}
 
 
