@@ -116,6 +116,18 @@ def _wall_and_cpu(command: list[str]) -> tuple[float, float]:
     return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
+VERSION_BUDGET_MB = 2.0  # issue 7: a version folder is at most 2 MB
+
+
+def version_size(year_dir: Path) -> str:
+    """The size of the newest version folder under `year_dir` (bytes of its files), against the budget."""
+    newest = max(year_dir.glob("v*"), key=lambda p: int(p.name[1:]))
+    files = [p for p in newest.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files) / 1_000_000
+    verdict = "met" if size <= VERSION_BUDGET_MB else "NOT met"
+    return f"version folder: {size:.2f} MB in {len(files)} files   goal <= {VERSION_BUDGET_MB} MB {verdict}"
+
+
 def kernel_benchmark(runs: int) -> int:
     """The full 2019 report against the papermill API floor, in `runs` paired runs; prints ratios and spread."""
     scratch = Path(tempfile.mkdtemp(prefix="itud-bench-kernels-"))
@@ -146,6 +158,7 @@ def kernel_benchmark(runs: int) -> int:
         print(f"CPU time: (a) median {full_cpu:.2f} s, (b') median {floor_cpu:.2f} s, ratio {full_cpu / floor_cpu:.2f}")
         print(f"(a) / (b') median of {runs} paired ratios: {ratio:.2f} (spread {min(ratios):.2f} to {max(ratios):.2f})")
         print(f"goal <= 1.0: {'met' if ratio <= 1.0 else 'NOT met'}")
+        print(version_size(scratch / "reports" / "2019"))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
@@ -172,6 +185,7 @@ def main() -> int:
             [ITUD, "report", "--year", "2019", "--force", "--quiet", "--reports-dir", str(reports)], runs
         )
         show("(a) full report, 2019", full, full_all)
+        print(version_size(reports / "2019"), flush=True)
 
         copies = emptied_notebooks(scratch / "empty")
         out = scratch / "empty-out"

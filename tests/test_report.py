@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -196,6 +197,28 @@ def test_docx_has_real_headings_numbered_paragraphs_and_tables(tmp_path):
     assert {i.date_time for i in zipfile.ZipFile(path).infolist()} == {(1980, 1, 1, 0, 0, 0)}
     again = render.write_docx(_tiny_document("T"), tmp_path / "u.docx")
     assert path.read_bytes() == again.read_bytes()
+
+
+def test_the_pdf_printer_process_prints_what_write_pdf_does_and_reports_errors(tmp_path):
+    with render.PdfPrinter() as printer:
+        printed = printer.print(_tiny_document("T <x>"), tmp_path / "printed.pdf").result(timeout=120)
+        assert printed.read_bytes() == render.write_pdf(_tiny_document("T <x>"), tmp_path / "here.pdf").read_bytes()
+        with pytest.raises(render.PdfError, match=r"^FileNotFoundError: .*no such folder/x\.pdf"):
+            printer.print(_tiny_document("T"), tmp_path / "no such folder" / "x.pdf").result(timeout=120)
+        assert printer.print(_tiny_document("T"), tmp_path / "again.pdf").result(timeout=120).is_file()
+
+
+def test_a_pdf_printer_that_dies_or_is_closed_says_so_and_leaves_no_process(tmp_path):
+    printer = render.PdfPrinter()
+    process = printer._process  # noqa: SLF001
+    assert os.getsid(process.pid) != os.getsid(0)  # a session of its own: the terminal's Ctrl-C is not for it
+    process.kill()
+    with pytest.raises(render.PdfError, match=r"^the PDF printer stopped \(exit status -9\)"):
+        printer.print(_tiny_document("T"), tmp_path / "x.pdf").result(timeout=60)
+    printer.close()
+    working = render.PdfPrinter()
+    working.close()
+    assert working._process.poll() is not None  # noqa: SLF001
 
 
 def test_pdf_is_deterministic_and_carries_no_dates(tmp_path):

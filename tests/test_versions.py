@@ -197,6 +197,59 @@ def test_failure_while_rendering_leaves_no_partial_version(published_2090, monke
     assert not [p for p in (reports / "2090").iterdir() if p.name.startswith(".tmp-")]
 
 
+class _Printer:
+    """Stands in for `render.PdfPrinter`: `write(document, path)` runs in this process; its result or error
+    is the future's (a future that never ends when `write` is None)."""
+
+    def __init__(self, write):
+        self.write = write
+
+    def print(self, document, path):
+        from concurrent.futures import Future
+
+        future = Future()
+        if self.write is not None:
+            try:
+                future.set_result(self.write(document, path))
+            except Exception as error:
+                future.set_exception(error)
+        return future
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("write", "message"),
+    [
+        (lambda document, path: (_ for _ in ()).throw(OSError("no room (simulated)")),
+         r"rendering report-2090\.pdf failed: OSError: no room \(simulated\)"),
+        (None, r"printing report-2090\.pdf did not finish within its time limit of 1 s; give more time with --timeout"),
+    ],
+    ids=["fails", "hangs"],
+)  # fmt: skip
+def test_a_pdf_that_fails_or_hangs_stops_the_build_and_leaves_nothing(published_2090, monkeypatch, write, message):
+    from itud import render
+
+    data, reports, first = published_2090
+    before = tree(reports)
+
+    def notebooks_changed(folder, *args):  # v1's outputs with one result changed: a new version is due
+        for part in ("notebooks", "figures", "results"):
+            shutil.copytree(first.version / part, folder / part)
+        (folder / "results/01-mapping-tables.json").write_text(
+            (folder / "results/01-mapping-tables.json").read_text().replace("SYNTHETIC", "SYNTHETIC (changed)", 1)
+        )
+
+    monkeypatch.setattr(build, "_build_into", notebooks_changed)
+    monkeypatch.setattr(render, "write_docx", lambda document, path: path)  # v1 keeps no PNG for Word pictures
+    monkeypatch.setattr(render, "PdfPrinter", lambda: _Printer(write))
+    with pytest.raises(BuildError, match=message):
+        build.build_report(2090, data, reports, force=True, progress=False, timeout=1)
+    assert tree(reports) == before
+    assert not [p for p in (reports / "2090").iterdir() if p.name.startswith(".tmp-")]
+
+
 def test_two_runs_started_at_once_publish_one_version(published_2090, tmp_path, monkeypatch):
     """Two builds of one year in threads, released together at the publishing step: the per-year lock, the
     re-check of the newest version under it and the one-step rename must leave exactly one v1. The notebooks'
@@ -219,7 +272,7 @@ def test_two_runs_started_at_once_publish_one_version(published_2090, tmp_path, 
 
     monkeypatch.setattr(build, "_build_into", notebooks_as_built)
     monkeypatch.setattr(render, "write_docx", placeholder)
-    monkeypatch.setattr(render, "write_pdf", placeholder)
+    monkeypatch.setattr(render, "PdfPrinter", lambda: _Printer(placeholder))
     reports = tmp_path / "reports"
     results: list = []
     threads = [

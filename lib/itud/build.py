@@ -23,7 +23,9 @@ gives byte-identical files.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import functools
 import json
 import os
 import shutil
@@ -57,6 +59,7 @@ from itud.versions import (
 _DOCUMENTS = ("html", "docx", "pdf")
 _SCRATCH = ".tmp-"
 _WARNED: set[str] = set()  # warnings already printed by this process
+_NOTEBOOK_OUTPUTS = ("figures/", "results/")  # what the notebooks made, before any document is rendered
 REPRODUCED = ".reproduced.json"  # git-ignored: which fingerprint last reproduced the newest version here
 
 
@@ -119,13 +122,22 @@ def build_report(
     if newest is not None and current in (manifest.get("fingerprint"), _reproduced(year_dir, newest)) and not force:
         return BuildResult(year, "up to date", newest, time.perf_counter() - started, taken.ignored)
 
+    from itud.render import PdfPrinter
+
     print_ = _printer(progress)
-    scratch = make_scratch(year_dir if publish else Path(tempfile.gettempdir()))
+    pdf = PdfPrinter()  # starts now: its process imports WeasyPrint while the notebooks run
+    try:
+        scratch = make_scratch(year_dir if publish else Path(tempfile.gettempdir()))
+    except BaseException:
+        pdf.close()
+        raise
     try:
         taken.write(scratch / INPUTS_DIR / "data")
         meta_file = scratch / INPUTS_DIR / "data" / str(year) / "edition.toml"
         _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout)
-        if newest is not None and _reproduces(scratch, year, meta_file, year_dir, number, manifest):
+        render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout)
+        # `itud report --check` lists the files that differ, so it renders every one of them.
+        if newest is not None and _reproduces(render, scratch, year_dir, number, manifest, complete=not publish):
             shutil.rmtree(scratch)
             if publish and manifest.get("fingerprint") != current:
                 _remember_reproduced(year_dir, newest, current)
@@ -136,10 +148,10 @@ def build_report(
             check_next_name_free(year_dir)
             seen = number
             number, newest, manifest = latest(year_dir)  # a concurrent run may have published meanwhile
-            if number != seen and _reproduces(scratch, year, meta_file, year_dir, number, manifest):
+            if number != seen and _reproduces(render, scratch, year_dir, number, manifest):
                 shutil.rmtree(scratch)
                 return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
-            _render(scratch, year, meta_file, newest)
+            render(newest)
             for name in list(output_hashes(scratch)):
                 if is_intermediate(name):
                     (scratch / name).unlink()
@@ -165,6 +177,8 @@ def build_report(
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
+    finally:
+        pdf.close()
     from itud.index import write_index
 
     write_index(reports_dir)
@@ -185,10 +199,17 @@ def _figures_by_reference(path: Path) -> None:
     write_notebook(path, notebook)
 
 
-def _reproduces(scratch: Path, year: int, meta_file: Path, year_dir: Path, number: int, manifest: dict) -> bool:
-    """Render `scratch` as version `number` says itself; whether readers would see exactly that version."""
-    _render(scratch, year, meta_file, year_dir / f"v{number - 1}" if number > 1 else None)
-    return reader_outputs(output_hashes(scratch)) == reader_outputs(manifest.get("outputs", {}))
+def _reproduces(render, scratch: Path, year_dir: Path, number: int, manifest: dict, *, complete: bool = False) -> bool:
+    """Whether readers would see exactly version `number` in `scratch`, rendered as that version says itself
+    (`render(previous)`). Figures and results are compared first: when they differ, the documents are not
+    rendered (they are rendered as the next version instead), unless `complete`."""
+    published = reader_outputs(manifest.get("outputs", {}))
+    made = reader_outputs(output_hashes(scratch))
+    made = {name: digest for name, digest in made.items() if name.startswith(_NOTEBOOK_OUTPUTS)}
+    if not complete and made != {n: d for n, d in published.items() if n.startswith(_NOTEBOOK_OUTPUTS)}:
+        return False
+    render(year_dir / f"v{number - 1}" if number > 1 else None)
+    return reader_outputs(output_hashes(scratch)) == published
 
 
 def _reproduced(year_dir: Path, newest: Path) -> str | None:
@@ -276,8 +297,11 @@ def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, ti
         shutil.rmtree(sources, ignore_errors=True)
 
 
-def _render(folder: Path, year: int, meta_file: Path, previous: Path | None) -> None:
+def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float) -> None:
     """Render the documents and tables into `folder` as the version after `previous` (None: the first).
+
+    `pdf` (a `render.PdfPrinter`) prints the PDF while this process writes the other files; it may take
+    `timeout` seconds.
 
     Its revision number counts the distinct documents published up to `previous` (`revision_number`).
 
@@ -285,12 +309,10 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None) -> 
     compares are the document's own (the revision block is left out of the comparison).
     """
     from itud import document, render, results
-    from itud.corrections import describe_all
-    from itud.load import load_edition
+    from itud.render import PdfError
 
     meta = document.read_prose(meta_file)
     edition_dir = meta_file.parent
-    corrections = describe_all(load_edition(year, edition_dir.parent).corrections)
     revision = Revision(revision_number(previous), previous.name if previous else None)
 
     def assemble(changes_so_far: list[str], final: bool) -> document.Document:
@@ -302,7 +324,7 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None) -> 
             try:
                 built = document.build(
                     results.read_all(folder), meta, folder / "figures", edition_dir=edition_dir,
-                    revision=header, corrections=corrections,
+                    revision=header,
                 )  # fmt: skip
             except (document.ReportError, results.ResultsError) as error:
                 raise BuildError(f"report {year}: {error}") from None
@@ -312,15 +334,29 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None) -> 
                 print(f"warning: {warning.message}", file=sys.stderr)
         return built
 
-    writers = {"html": render.write_html, "docx": render.write_docx, "pdf": render.write_pdf}
+    writers = {"html": render.write_html, "docx": render.write_docx}
 
     def write(report: document.Document, kinds: tuple[str, ...]) -> None:
-        for kind in kinds:
+        path = folder / f"report-{year}.pdf"
+        printing = pdf.print(report, path) if "pdf" in kinds else None
+        for kind in (kind for kind in kinds if kind != "pdf"):
             try:
                 writers[kind](report, folder / f"report-{year}.{kind}")
             except Exception as error:
                 raise BuildError(f"rendering report-{year}.{kind} failed: {type(error).__name__}: {error}") from error
         render.write_tables_csv(report, folder / "tables")
+        if printing is not None:
+            try:
+                printing.result(timeout=timeout)
+            except concurrent.futures.TimeoutError:
+                raise BuildError(
+                    f"printing {path.name} did not finish within its time limit of {timeout:g} s; "
+                    "give more time with --timeout SECONDS"
+                ) from None
+            except PdfError as error:  # the message names the error in the printer's process
+                raise BuildError(f"rendering {path.name} failed: {error}") from None
+            except Exception as error:
+                raise BuildError(f"rendering {path.name} failed: {type(error).__name__}: {error}") from None
 
     if previous is not None:  # the document's own paragraphs and tables first, then what changed in them
         write(assemble([], final=False), ("html",))

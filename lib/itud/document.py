@@ -380,7 +380,8 @@ def build(
     """The whole report for one edition from the notebooks' results, the section templates and edition.toml.
 
     `revision` (e.g. `{"number": 1, "of": "TDAG-19/12", "changes": ["..."]}`) and `corrections`
-    (records from the edition's corrections) are handed to every template as they are.
+    (the edition's corrections, described; default: those notebook 01 declares) are handed to every
+    template as they are.
     """
     templates = section_templates(edition_dir, sections_dir)
     figures, tables = _items(outputs, {t.name for t in templates})
@@ -421,7 +422,7 @@ def build(
         "n_action_lines": len(ids.ALL_ACTION_LINES),
         "NOT_PUBLISHED": ids.NOT_PUBLISHED,
         "revision": revision,
-        "corrections": corrections or [],
+        "corrections": corrections if corrections is not None else _declared_corrections(numbers),
         **names,
     }
     environment = _environment(templates)
@@ -508,6 +509,11 @@ def _revision_line(revision: dict | None) -> str:
     if revision.get("of"):
         return f"Revision {revision['number']} to Document {revision['of']}"
     return f"Revision {revision['number']} to this document (its document number is {NOT_GIVEN})"
+
+
+def _declared_corrections(numbers: dict[str, _NotebookView]) -> list[str]:
+    """The corrections notebook 01 declares (none from results written before it declared them)."""
+    return list(numbers["01-mapping-tables"].corrections) if "01-mapping-tables" in numbers else []
 
 
 def _names(numbers: dict[str, _NotebookView]) -> dict:

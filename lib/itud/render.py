@@ -16,31 +16,54 @@ Each writer gives the same bytes for the same document:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from itud.document import NOT_GIVEN, Box, Document, FigureBlock, Paragraph, Section, TableBlock, cell_text
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def html(document: Document) -> str:
-    """The report as one self-contained HTML page (also the source of the PDF)."""
+def html(document: Document, *, for_print: bool = False) -> str:
+    """The report as one self-contained HTML page, its figures inline SVG.
+
+    `for_print`: the page the PDF is printed from, identical but for its figures, which are images of
+    their SVG files (named relative to the figures' folder, the page's base URL): WeasyPrint draws an
+    SVG image without computing HTML styles for each of its elements, a fifth of the PDF's time.
+    """
     environment = Environment(
         loader=PackageLoader("itud", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
     )
     environment.filters["css_string"] = css_string
-    svg = {
-        block.svg.name: inline_svg(block.svg, f"f{block.number}-", block.description) for block in document.figures()
-    }
+    if for_print:
+        svg = {
+            block.svg.name: Markup('<img src="{}" alt="{}">').format(quote(block.svg.name), block.description)
+            for block in document.figures()
+        }
+    else:
+        svg = {
+            block.svg.name: inline_svg(block.svg, f"f{block.number}-", block.description)
+            for block in document.figures()
+        }  # fmt: skip
     return environment.get_template("report.html.j2").render(doc=document, svg=svg, not_given=NOT_GIVEN)
+
+
+def figures_url(document: Document) -> str:
+    """The base URL of the printed page: the folder of the document's figures (all in one folder)."""
+    folders = {block.svg.parent.resolve() for block in document.figures()}
+    if len(folders) > 1:
+        raise ValueError(f"the figures are in {len(folders)} folders; the printed page needs them in one")
+    return folders.pop().as_uri() + "/" if folders else ""
 
 
 def css_string(text: str):
@@ -48,8 +71,6 @@ def css_string(text: str):
 
     Hand-written because Jinja2 escapes for HTML only, and HTML entities mean nothing inside <style>.
     """
-    from markupsafe import Markup
-
     escaped = "".join(f"\\{ord(c):x} " if c in '\\"<>\n\r' else c for c in text)
     return Markup(escaped)
 
@@ -67,8 +88,6 @@ def inline_svg(path: Path, prefix: str, description: str):
     ElementTree: the job is small and specific.)
     """
     import xml.etree.ElementTree as ET
-
-    from markupsafe import Markup
 
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
@@ -417,7 +436,8 @@ def _docx_section(word, part: Section) -> None:
 def _docx_figure(word, block: FigureBlock) -> None:
     from docx.shared import Cm
 
-    picture = word.add_paragraph(style=FIGURE).add_run().add_picture(io.BytesIO(_small_png(block.png)), width=Cm(16.5))
+    run = word.add_paragraph(style=FIGURE).add_run()
+    picture = run.add_picture(str(block.png), width=Cm(16.5))  # 64 colours: made small by figures.save
     properties = picture._inline.docPr
     properties.set("descr", block.description)  # the alt text: what the figure shows
     properties.set("title", f"Figure {block.number}: {block.title}")
@@ -425,18 +445,6 @@ def _docx_figure(word, block: FigureBlock) -> None:
     caption.paragraph_format.keep_with_next = False
     caption.add_run(f"Figure {block.number}: {block.title}. ").bold = True
     caption.add_run(block.caption)
-
-
-def _small_png(path: Path) -> bytes:
-    """The figure's PNG with a 64-colour adaptive palette: its colours are flat, so the change does not show
-    and the DOCX stays small (the notebooks keep the full PNG)."""
-    from PIL import Image
-
-    with Image.open(path) as image:
-        small = image.convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    buffer = io.BytesIO()
-    small.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
 
 
 def _docx_table(word, block: TableBlock) -> None:
@@ -529,12 +537,18 @@ def write_pdf(document: Document, path: Path) -> Path:
     Byte-identical for the same document: no creation or modification date (the page sets none), and a
     file identifier derived from the content rather than random.
     """
+    return print_pdf(html(document, for_print=True), path, figures_url(document))
+
+
+def print_pdf(page: str, path: Path, base_url: str) -> Path:
+    """Print the report's HTML `page` to `path` (see `write_pdf`); its figures are found under `base_url`.
+    The file identifier comes from the page, whose figures are named without their folder, so the PDF
+    does not depend on where it was built."""
     import hashlib
 
     import weasyprint
 
-    page = html(document)
-    pdf = weasyprint.HTML(string=page, base_url=str(path.parent)).write_pdf(
+    pdf = weasyprint.HTML(string=page, base_url=base_url).write_pdf(
         stylesheets=[weasyprint.CSS(string=_font_faces())],
         pdf_variant="pdf/ua-1",
         pdf_identifier=hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode("ascii"),
@@ -542,6 +556,103 @@ def write_pdf(document: Document, path: Path) -> Path:
     )
     path.write_bytes(pdf)
     return path
+
+
+class PdfError(Exception):
+    """Printing the PDF failed in the printer's process; the message names the error there."""
+
+
+def serve_pdf() -> None:
+    """The printer's process (`PdfPrinter`): imports WeasyPrint and lets it find its fonts once (a one-line
+    page), then prints each request read from stdin, one JSON object a line, answering on stdout."""
+    import json
+    import sys
+
+    import weasyprint
+
+    weasyprint.HTML(string="<p>itud</p>").write_pdf(stylesheets=[weasyprint.CSS(string=_font_faces())])
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            print_pdf(request["page"], Path(request["path"]), request["base_url"])
+            answer = {"path": request["path"]}
+        except Exception as error:
+            answer = {"error": f"{type(error).__name__}: {error}"}
+        print(json.dumps(answer), flush=True)
+
+
+class PdfPrinter:
+    """Prints PDFs in a process of its own, started ahead of need.
+
+    The process imports WeasyPrint while the notebooks run, and prints the PDF while the
+    caller writes the other documents: the PDF takes most of a report's rendering, and
+    WeasyPrint holds the interpreter lock, so a thread would not run beside it.
+
+    The process runs in a session of its own, so the terminal's Ctrl-C reaches only the
+    build, which stops it (`close`); it also ends when the build's process dies (its stdin
+    closes). (A pipe and one JSON line each way, by hand: a multiprocessing pool cannot start
+    its workers outside the terminal's process group, and they print tracebacks on Ctrl-C.)
+    """
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+        import tempfile
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `close`): its stderr, for a crash's last word
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", "from itud.render import serve_pdf; serve_pdf()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, encoding="utf-8",
+            start_new_session=True,
+        )  # fmt: skip
+        self._waiter = ThreadPoolExecutor(1, thread_name_prefix="itud-pdf")  # one request at a time
+
+    def print(self, document: Document, path: Path):
+        """Start printing `document` to `path` (as `write_pdf`); returns a future: `result(timeout)` is the path,
+        or raises `PdfError`."""
+        import json
+
+        request = {"page": html(document, for_print=True), "path": str(path), "base_url": figures_url(document)}
+        return self._waiter.submit(self._ask, json.dumps(request))
+
+    def _ask(self, request: str) -> Path:
+        import json
+
+        try:
+            self._process.stdin.write(request + "\n")
+            self._process.stdin.flush()
+            answer = self._process.stdout.readline()
+        except (OSError, ValueError):  # the process is gone, or `close` closed its pipes
+            answer = ""
+        if not answer:
+            self._process.wait()
+            raise PdfError(f"the PDF printer stopped (exit status {self._process.returncode}){self._last_words()}")
+        answer = json.loads(answer)
+        if "error" in answer:
+            raise PdfError(answer["error"])
+        return Path(answer["path"])
+
+    def _last_words(self) -> str:
+        self._log.seek(0)
+        lines = [line.strip() for line in self._log.read().decode("utf-8", "replace").splitlines() if line.strip()]
+        return f": {lines[-1][:200]}" if lines else ""
+
+    def close(self) -> None:
+        """Stop the process at once, whatever it is doing."""
+        self._process.kill()
+        self._process.wait()
+        self._waiter.shutdown(wait=True)  # a request waiting for an answer sees the pipe close
+        for pipe in (self._process.stdin, self._process.stdout):
+            with contextlib.suppress(OSError):  # a broken pipe: nothing was left to send
+                pipe.close()
+        self._log.close()
+
+    def __enter__(self) -> PdfPrinter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 # --- CSV for spreadsheets ---------------------------------------------------------------------

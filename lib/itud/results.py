@@ -293,6 +293,7 @@ class _Numbers(BaseModel):
 class MappingNumbers(_Numbers):
     summary: Summary
     links_in_source: dict[str, int] = {}  # rows of each link table as the source gives them (before corrections)
+    corrections: list[str] = []  # each correction applied to the source's links, described (corrections.describe_all)
     source_document: dict[str, str]
     question_links: dict[str, str]
     objectives: list[ParentRow]
