@@ -6,6 +6,7 @@ write into the project's reports/.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -174,6 +175,30 @@ def test_executed_notebooks_carry_no_timestamps_and_relative_paths(published_209
     assert list(notebook["metadata"]["papermill"]) == ["parameters"]
     parameters = notebook["metadata"]["papermill"]["parameters"]
     assert parameters == {"year": 2090, "data_dir": "inputs/data", "output_dir": "."}
+
+
+def test_the_first_edition_has_no_year_over_year_section(published_2090):
+    first = published_2090[2].version
+    changes = json.loads((first / "results/05-changes-since-previous-edition.json").read_text())
+    assert changes["numbers"] == {"previous_year": None}
+    assert "Changes since" not in (first / "report-2090.html").read_text()
+
+
+def test_text_from_data_is_escaped_in_html(published_2090):
+    html = (published_2090[2].version / "report-2090.html").read_text()
+    assert "<script>" not in html
+    assert "<title>SYNTHETIC report 2090 &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</title>" in html
+    assert "Include &lt;b&gt;all&lt;/b&gt;" in html
+    assert "SYNTHETIC TEST EDITION" in html
+
+
+def test_spreadsheet_tables_do_not_start_formulas(published_2090):
+    cells = []
+    for path in sorted((published_2090[2].version / "tables").glob("*.csv")):
+        with path.open(encoding="utf-8-sig") as handle:
+            cells += [cell for row in csv.reader(handle) for cell in row]
+    assert "'=1+1 SYNTHETIC outcome three" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "@") and not c.lstrip("+-").replace(".", "").isdigit()]
 
 
 def test_failure_while_rendering_leaves_no_partial_version(published_2090, monkeypatch):
