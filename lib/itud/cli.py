@@ -232,8 +232,8 @@ def _timeout_option(parser: argparse.ArgumentParser) -> None:
         type=_seconds,
         default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
-        help="time limit of each notebook, kernel start-up included; a notebook over it fails the run "
-        "(default: %(default)g)",
+        help="time limit of each notebook, kernel start-up included (and, when a report is built, of printing "
+        "its PDF); a step over it fails the run (default: %(default)g)",
     )
 
 
