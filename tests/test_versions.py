@@ -95,10 +95,40 @@ def test_a_correction_publishes_a_revision_that_says_what_changed(published_2090
     assert out[0] == "Changes from v1 to v2 of the 2090 report:"
     assert "  - link added: P.1-1 -> SDG 5" in out
     assert "  - correction made: added: P.1-1 -> SDG 5" in out
+    assert [line for line in out if "redrawn" in line][0].startswith("  - figures redrawn: Figures 1, ")
     index = (reports / "index.html").read_text()
     assert '<th scope="row">v2</th>' in index and "correction" in index
     assert main(["verify", "--reports-dir", str(reports)]) == 0
     assert capsys.readouterr().out.strip() == "2 version(s) checked, 0 difference(s) from their manifests"
+
+
+def _version(folder: Path, report: str, figures: dict[str, str], html: str = "") -> Path:
+    """A fake version folder: a manifest naming its document's hash, figures/<label>.svg, report-2090.html."""
+    (folder / "figures").mkdir(parents=True)
+    for label, svg in figures.items():
+        (folder / "figures" / f"{label}.svg").write_text(svg, encoding="utf-8")
+    (folder / "report-2090.html").write_text(html, encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps({"outputs": {"report-2090.html": report}}), encoding="utf-8")
+    return folder
+
+
+def test_revision_notes_name_redrawn_figures_as_the_document_numbers_them(tmp_path):
+    from itud.revisions import changes, document_name
+
+    numbered = '<figure id="{}"><svg/><figcaption><strong>Figure {}: T.</strong></figcaption></figure>'
+    html = "".join(numbered.format(label, n) for n, label in enumerate(["bars", "heat", "gone-later"], 1))
+    old = _version(tmp_path / "2090/v1", "a", {"bars": "1", "heat": "1", "gone": "1"}, html)
+    new = _version(tmp_path / "2090/v2", "b", {"bars": "2", "heat": "2", "new": "1"}, html)
+    assert (document_name(old), document_name(new)) == ("the original document", "Revision 1")
+    assert changes(old, new, 2090) == [
+        "The text, tables and numbers are those of the original document; only the form changed.",
+        "figures redrawn: Figures 1 and 2",
+        "figure added: new",
+        "figure removed: gone",
+    ]
+    same = _version(tmp_path / "2090/v3", "b", {"bars": "2", "heat": "3", "new": "1"}, html)
+    assert document_name(same) == "Revision 1"  # its documents are those of v2: no new revision
+    assert changes(new, same, 2090)[1] == "figure redrawn: Figure 2"
 
 
 def test_verify_finds_a_tampered_copy(published_2090, tmp_path, capsys):

@@ -68,8 +68,9 @@ STYLE = {
 }
 LAYOUTS = ("full", "summary", "split")
 # Hatches made of straight lines: a dotted hatch ("...") is drawn as thousands of tiny circles, which made
-# one figure's SVG 130 KB and its PDF page slow to render.
-ROLE_HATCH = {"facilitator": "", "co-facilitator": "///", "partner": "---", "none": "xx"}
+# one figure's SVG 130 KB and its PDF page slow to render. Vertical lines, not horizontal ones: the
+# legend's swatch is wide and short, and its top and bottom edges can hide horizontal lines.
+ROLE_HATCH = {"facilitator": "", "co-facilitator": "///", "partner": "|||", "none": "xx"}
 ROLE_GREY = {"facilitator": "#303030", "co-facilitator": "#707070", "partner": "#a8a8a8", "none": "#d8d8d8"}
 EMPTY_CELL = "#eeeeee"  # the row of a group with no units
 GAP_LEVELS = [  # (label, colour, symbol) for 0, 1, 2 and 3 or more specific units; greys keep the order
@@ -258,8 +259,9 @@ def _finish_bars(
     ax.set_xlabel(xlabel)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
+    # Swatches taller than the default (0.7 of the font size), so that their hatching shows several lines.
     figure.legend(handles=handles, loc="outside lower center", ncol=3 if small else 2, frameon=False,
-                  fontsize=6.5 if small else None)  # fmt: skip
+                  fontsize=6.5 if small else None, handlelength=2.6, handleheight=1.6)  # fmt: skip
     figure.suptitle(title)
     _fit_xlim(figure, ax, [float(v) for v in total], labels)
 
@@ -320,10 +322,12 @@ def action_line_bars(
                 linestyle="--",
             )
         handles = [
-            Patch(facecolor=ROLE_GREY[r], hatch=ROLE_HATCH[r], edgecolor="black", label=f"ITU is {r}")
+            Patch(facecolor=ROLE_GREY[r], hatch=ROLE_HATCH[r], edgecolor="black", linewidth=0.5, label=f"ITU is {r}")
             for r in ROLE_GREY
         ]
-        handles.append(Patch(facecolor="white", edgecolor="black", linestyle="--", label=f"blanket {unit}s"))
+        handles.append(
+            Patch(facecolor="white", edgecolor="black", linewidth=0.5, linestyle="--", label=f"blanket {unit}s")
+        )
         title = f"How many {unit}s help implement each WSIS Action Line, by ITU's role"
         ticks = [f"{labels[line]}\n[{role.get(line, 'role not known')}]" for line in order]
         _finish_bars(figure, ax, total, specific, ticks, f"number of {unit}s linked to the Action Line", handles,

@@ -12,11 +12,13 @@ from __future__ import annotations
 import csv
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from itud.versions import INPUTS_DIR, read_manifest, reader_outputs, versions
+from itud.grammar import listing, plural_form
+from itud.versions import INPUTS_DIR, read_manifest, reader_outputs, sha256, versions
 
 MAX_LINES = 8  # per kind of change; the rest is counted
 REVISION_SECTION = "changes-in-this-revision"  # report/sections/05-changes-in-this-revision.md.j2: left out
@@ -212,6 +214,35 @@ def _short(text: str, width: int = 90) -> str:
     return text if len(text) <= width else text[:width].rsplit(" ", 1)[0].rstrip(" ,;:") + " \u2026"
 
 
+_FIGURE_NUMBER = re.compile(r'<figure id="([^"]+)">.*?<figcaption><strong>Figure (\d+):', re.S)
+
+
+def figure_changes(old: Path, new: Path, year: int) -> list[str]:
+    """The figures whose files differ, named as the new document numbers them."""
+    before = {p.stem: sha256(p) for p in sorted((old / "figures").glob("*.svg"))}
+    after = {p.stem: sha256(p) for p in sorted((new / "figures").glob("*.svg"))}
+    html = new / f"report-{year}.html"
+    number = dict(_FIGURE_NUMBER.findall(html.read_text(encoding="utf-8"))) if html.exists() else {}
+    redrawn = [label for label in after if label in before and after[label] != before[label]]
+    redrawn.sort(key=lambda label: (int(number[label]) if label in number else 10**6, label))
+    numbers = [number[label] for label in redrawn if label in number]
+    named = ([("Figure " if len(numbers) == 1 else "Figures ") + listing(numbers)] if numbers else []) + [
+        label
+        for label in redrawn
+        if label not in number  # made by a notebook, placed by no template
+    ]
+    lines = [f"figure added: {label}" for label in sorted(set(after) - set(before))]
+    lines += [f"figure removed: {label}" for label in sorted(set(before) - set(after))]
+    word = "figure" if len(redrawn) == 1 else plural_form("figure")
+    return ([f"{word} redrawn: {listing(named)}"] if named else []) + lines
+
+
+def document_name(version: Path) -> str:
+    """How the documents of a published version call themselves: the original, or "Revision N"."""
+    number = revision_number(version) - 1  # the distinct documents up to it, itself included
+    return f"Revision {number}" if number > 0 else "the original document"
+
+
 def changes(old: Path, new: Path, year: int) -> list[str]:
     """Every change from version folder `old` to `new` (or to a build folder not yet published)."""
     lines = (
@@ -220,7 +251,9 @@ def changes(old: Path, new: Path, year: int) -> list[str]:
         + _capped(table_changes(old, new), "table changes")
         + paragraph_changes(old, new, year)
     )
-    return lines or [f"the documents' text and numbers are those of {old.name}; only their form changed"]
+    if not lines:
+        lines = [f"The text, tables and numbers are those of {document_name(old)}; only the form changed."]
+    return lines + figure_changes(old, new, year)
 
 
 def reason(previous: dict, manifest: dict) -> str:
