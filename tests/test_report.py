@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from itud import build, paths, render, versions
+from itud import build, paths, printer, render, versions
 from itud.batch import format_results, run_batch
 from itud.cli import main
 from itud.document import Document, Paragraph, Section, TableBlock
@@ -179,23 +179,23 @@ def test_docx_has_real_headings_numbered_paragraphs_and_tables(tmp_path):
 
 
 def test_the_pdf_printer_process_prints_what_write_pdf_does_and_reports_errors(tmp_path):
-    with render.PdfPrinter() as printer:
-        printed = printer.print(_tiny_document("T <x>"), tmp_path / "printed.pdf").result(timeout=120)
+    with printer.PdfPrinter() as pdf:
+        printed = pdf.print(_tiny_document("T <x>"), tmp_path / "printed.pdf").result(timeout=120)
         assert printed.read_bytes() == render.write_pdf(_tiny_document("T <x>"), tmp_path / "here.pdf").read_bytes()
-        with pytest.raises(render.PdfError, match=r"^FileNotFoundError: .*no such folder/x\.pdf"):
-            printer.print(_tiny_document("T"), tmp_path / "no such folder" / "x.pdf").result(timeout=120)
-        assert printer.print(_tiny_document("T"), tmp_path / "again.pdf").result(timeout=120).is_file()
+        with pytest.raises(printer.PdfError, match=r"^FileNotFoundError: .*no such folder/x\.pdf"):
+            pdf.print(_tiny_document("T"), tmp_path / "no such folder" / "x.pdf").result(timeout=120)
+        assert pdf.print(_tiny_document("T"), tmp_path / "again.pdf").result(timeout=120).is_file()
 
 
 def test_a_pdf_printer_that_dies_or_is_closed_says_so_and_leaves_no_process(tmp_path):
-    printer = render.PdfPrinter()
-    process = printer._process  # noqa: SLF001
+    dying = printer.PdfPrinter()
+    process = dying._process  # noqa: SLF001
     assert os.getsid(process.pid) != os.getsid(0)  # a session of its own: the terminal's Ctrl-C is not for it
     process.kill()
-    with pytest.raises(render.PdfError, match=r"^the PDF printer stopped \(exit status -9\)"):
-        printer.print(_tiny_document("T"), tmp_path / "x.pdf").result(timeout=60)
-    printer.close()
-    working = render.PdfPrinter()
+    with pytest.raises(printer.PdfError, match=r"^the PDF printer stopped \(exit status -9\)"):
+        dying.print(_tiny_document("T"), tmp_path / "x.pdf").result(timeout=60)
+    dying.close()
+    working = printer.PdfPrinter()
     working.close()
     assert working._process.poll() is not None  # noqa: SLF001
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from itud import build, versions
+from itud import build, printer, versions
 from itud.cli import main
 from itud.errors import BuildError, InputFileError
 
@@ -256,7 +256,7 @@ def test_failure_while_rendering_leaves_no_partial_version(published_2090, monke
 
 
 class _Printer:
-    """Stands in for `render.PdfPrinter`: `write(document, path)` runs in this process; its result or error
+    """Stands in for `printer.PdfPrinter`: `write(document, path)` runs in this process; its result or error
     is the future's (a future that never ends when `write` is None)."""
 
     def __init__(self, write):
@@ -301,7 +301,7 @@ def test_a_pdf_that_fails_or_hangs_stops_the_build_and_leaves_nothing(published_
 
     monkeypatch.setattr(build, "_build_into", notebooks_changed)
     monkeypatch.setattr(render, "write_docx", lambda document, path: path)  # v1 keeps no PNG for Word pictures
-    monkeypatch.setattr(render, "PdfPrinter", lambda: _Printer(write))
+    monkeypatch.setattr(printer, "PdfPrinter", lambda: _Printer(write))
     with pytest.raises(BuildError, match=message):
         build.build_report(2090, data, reports, force=True, progress=False, timeout=1)
     assert tree(reports) == before
@@ -330,7 +330,7 @@ def test_two_runs_started_at_once_publish_one_version(published_2090, tmp_path, 
 
     monkeypatch.setattr(build, "_build_into", notebooks_as_built)
     monkeypatch.setattr(render, "write_docx", placeholder)
-    monkeypatch.setattr(render, "PdfPrinter", lambda: _Printer(placeholder))
+    monkeypatch.setattr(printer, "PdfPrinter", lambda: _Printer(placeholder))
     reports = tmp_path / "reports"
     results: list = []
     threads = [

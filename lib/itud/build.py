@@ -122,7 +122,7 @@ def build_report(
     if newest is not None and current in (manifest.get("fingerprint"), _reproduced(year_dir, newest)) and not force:
         return BuildResult(year, "up to date", newest, time.perf_counter() - started, taken.ignored)
 
-    from itud.render import PdfPrinter
+    from itud.printer import PdfPrinter
 
     print_ = _printer(progress)
     pdf = PdfPrinter()  # starts now: its process imports WeasyPrint while the notebooks run
@@ -300,7 +300,7 @@ def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, ti
 def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float) -> None:
     """Render the documents and tables into `folder` as the version after `previous` (None: the first).
 
-    `pdf` (a `render.PdfPrinter`) prints the PDF while this process writes the other files; it may take
+    `pdf` (a `printer.PdfPrinter`) prints the PDF while this process writes the other files; it may take
     `timeout` seconds.
 
     Its revision number counts the distinct documents published up to `previous` (`revision_number`).
@@ -309,7 +309,7 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, *, 
     compares are the document's own (the revision block is left out of the comparison).
     """
     from itud import document, render, results
-    from itud.render import PdfError
+    from itud.printer import PdfError
 
     meta = document.read_prose(meta_file)
     edition_dir = meta_file.parent
