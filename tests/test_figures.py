@@ -362,3 +362,22 @@ def test_saved_svg_geometry_is_rounded_and_text_is_not():
         '<path d="M 10.12 20.65 L 50 20 z" transform="scale(0.01562 -0.01562)"/>'
         '<text x="5.12" style="font: 10px">Share 12.345678</text>'
     )
+
+
+@pytest.mark.parametrize("size", [(2.01, 3.005), (6.07, 2.0), (6.3, 5.6)])
+def test_raw_drawing_has_the_size_agg_gives_whatever_the_rounding(size):
+    """2.01 in x 200 dpi is 401.99999... pixels: Agg makes 402 columns; reading them as 401 would shear the image."""
+    import io
+
+    from matplotlib.figure import Figure as MplFigure
+    from PIL import Image, ImageChops
+
+    figure = MplFigure(figsize=size)
+    figure.add_subplot().plot([1, 2])
+    png = io.BytesIO()
+    with rc_context(figures.STYLE):  # as `_drawn` draws
+        figure.savefig(png, format="png", dpi=figures.DPI)
+    expected = Image.open(png).convert("RGB")
+    drawn = figures._drawn(figure, figures.DPI)  # noqa: SLF001
+    assert drawn.size == expected.size
+    assert ImageChops.difference(drawn, expected).getbbox() is None  # the same pixels

@@ -19,6 +19,7 @@ stay small. Names from the data are shown literally (`$` is not TeX).
 from __future__ import annotations
 
 import io
+import math
 import re
 import textwrap
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ class Figure:
         """A light PNG for the notebook (DISPLAY_DPI, 64 colours); `save` makes it from its own drawing."""
         if self.png is None:
             _freeze_layout(self.figure)  # the layout `save` uses, whichever comes first
-            self.png = _palette_png(_drawn(self.figure, DISPLAY_DPI), colours=64)
+            self.png = _palette_png(_drawn(self.figure, DISPLAY_DPI))
         return self.png
 
 
@@ -118,8 +119,14 @@ def _drawn(figure: MplFigure, dpi: int) -> Image.Image:
     buffer = io.BytesIO()
     with rc_context(STYLE):
         figure.savefig(buffer, format="rgba", dpi=dpi)
-    width, height = (round(side * dpi) for side in figure.get_size_inches())
-    return Image.frombuffer("RGBA", (width, height), buffer.getvalue()).convert("RGB")
+    pixels = buffer.getvalue()
+    # Raw pixels carry no size: Agg's canvas is the figure's size in pixels, rounded one way or the other.
+    wide, high = figure.get_figwidth() * dpi, figure.get_figheight() * dpi
+    count = len(pixels) // 4
+    for width in sorted({math.floor(wide), math.ceil(wide)}, key=lambda w: abs(w - wide)):
+        if count % width == 0 and abs(count // width - high) <= 1:
+            return Image.frombuffer("RGBA", (width, count // width), pixels).convert("RGB")
+    raise RuntimeError(f"Agg drew {count} pixels for a figure of {wide:g} x {high:g} pixels")
 
 
 _LONG_DECIMAL = re.compile(r"(-?\d+\.\d{3,})")
@@ -157,10 +164,11 @@ def _shared_font_family(svg: str) -> str:
     return svg.replace('<style type="text/css">', f'<style type="text/css">text{{font-family: {family}}}', 1)
 
 
-def _palette_png(image: Image.Image, colours: int = 256) -> bytes:
-    """The PNG with a palette: the figures use a few flat colours, so this keeps them and a third of the bytes."""
+def _palette_png(image: Image.Image) -> bytes:
+    """The PNG with a 64-colour palette: the figures' colours are flat and their edges anti-aliased, so the
+    change does not show, and the file is a third of the size."""
     buffer = io.BytesIO()
-    image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+    image.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
         buffer, format="PNG", optimize=True
     )
     return buffer.getvalue()
@@ -538,13 +546,12 @@ def save(figure: Figure, out_dir: Path) -> dict[str, str]:
         svg = out_dir / f"{figure.name}.svg"
         figure.figure.savefig(svg, format="svg", dpi=DPI, metadata={"Date": None, "Creator": None})
         svg.write_text(_shared_font_family(_rounded(svg.read_text(encoding="utf-8"))), encoding="utf-8")
-        # Drawn once at print dpi: the Word document's picture (64 colours: the figures' colours are flat,
-        # so the change does not show and the DOCX stays small), and, halved, the notebook's own picture.
+        # Drawn once at print dpi: the Word document's picture and, halved, the notebook's own picture.
         drawn = _drawn(figure.figure, DPI)
         png = out_dir / f"{figure.name}.png"
-        png.write_bytes(_palette_png(drawn, colours=64))
+        png.write_bytes(_palette_png(drawn))
         if figure.png is None:  # not shown yet: each pixel the mean of 2 x 2 printed ones
-            figure.png = _palette_png(drawn.reduce(DPI // DISPLAY_DPI), colours=64)
+            figure.png = _palette_png(drawn.reduce(DPI // DISPLAY_DPI))
     return {"svg": svg.name, "png": png.name}
 
 
