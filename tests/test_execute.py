@@ -245,4 +245,4 @@ def test_a_signal_during_a_build_stops_it_cleanly(
     assert process.returncode == 128 + signum
     assert err.splitlines() == [message] and out == ""
     assert not [p for p in reports.rglob("*") if p.name.startswith((".tmp-", "v"))]
-    assert not [pid for pid in kernels if alive(pid)]
+    assert not [pid for pid in kernels if alive(pid)]  # killed before the command exited

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from itud import paths
-from itud.errors import USER_ERRORS
+from itud.errors import USER_ERRORS, stop
 from itud.execute import DEFAULT_TIMEOUT
 
 _STOP_WAIT = 30.0
@@ -60,7 +60,7 @@ def _on_sigterm(signum: int, frame) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _stopping = True
     if _building:
-        raise _Terminated
+        stop(_Terminated())  # now, or once a kernel being launched is recorded
 
 
 @contextmanager

@@ -574,9 +574,11 @@ _AFTER_STOP = {
 
 
 def _stop(signum: int, frame) -> None:
+    from itud.errors import stop
+
     for other in _STOP_SIGNALS:  # one stop is enough: a second Ctrl-C must not cut the cleanup short
         signal.signal(other, signal.SIG_IGN)
-    raise Stopped(signum)
+    stop(Stopped(signum))  # now, or once a kernel being launched is recorded
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,9 @@ Kept free of heavy imports so the command line can catch them cheaply.
 from __future__ import annotations
 
 import errno
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 
@@ -110,3 +113,38 @@ def describe(error: BaseException) -> str:
 
 
 USER_ERRORS = (EditionError, AnnexParseError, BuildError, InputFileError, UsageError, OSError, UnicodeDecodeError)
+
+
+# --- Stops (Ctrl-C, SIGTERM) that must wait a moment -----------------------------------------------
+
+_uninterrupted = 0  # nesting depth of `uninterrupted()` in the main thread (signal handlers run there)
+_deferred: list[BaseException] = []
+
+
+def stop(exception: BaseException) -> None:
+    """Raise `exception` from a signal handler now, or, inside `uninterrupted()`, when that block ends."""
+    if _uninterrupted:
+        _deferred.append(exception)
+        return
+    raise exception
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """A few steps that a stop must not split: e.g. launching a kernel and recording it, so that a Ctrl-C
+    between the two cannot leave a kernel running that nobody knows to kill. A stop that arrives meanwhile
+    (through `stop`) is raised when the block ends. (The standard library has no such guard: a Python
+    signal handler runs between any two bytecodes, even inside `subprocess.Popen`.)"""
+    global _uninterrupted
+    if threading.current_thread() is not threading.main_thread():  # handlers interrupt only the main thread
+        yield
+        return
+    _uninterrupted += 1
+    try:
+        yield
+    finally:
+        _uninterrupted -= 1
+        if not _uninterrupted and _deferred:
+            deferred = _deferred.pop(0)
+            _deferred.clear()
+            raise deferred

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -33,7 +34,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from itud.errors import BuildError
+from itud.errors import BuildError, uninterrupted
 from itud.paths import NOTEBOOKS_DIR
 
 KERNEL = "python3"
@@ -129,6 +130,7 @@ def start_kernel(cwd: Path):
             run_sync(manager.start_kernel)(
                 cwd=str(cwd), extra_arguments=["--HistoryManager.hist_file=:memory:"], stdout=log, stderr=log
             )
+        _own_group(manager.provisioner)
     except BaseException as error:  # Ctrl-C or SIGTERM while starting: no kernel may be left behind
         kill_kernel_process(manager)
         shutil.rmtree(sockets, ignore_errors=True)
@@ -136,6 +138,18 @@ def start_kernel(cwd: Path):
             raise BuildError(f"the {KERNEL} kernel could not be started: {type(error).__name__}: {error}") from None
         raise
     return manager
+
+
+def _own_group(provisioner) -> None:
+    """The kernel's process group is its own: it is started in a new session, so the group's id is its pid.
+
+    jupyter_client reads the group with `os.getpgid` just after launching, and on a loaded machine
+    that can still be ours (seen: the kernel's `setsid` not yet done); killing "the kernel's group"
+    then killed this process. (A correction of jupyter_client's record; it has no setting for it.)
+    """
+    pid = getattr(provisioner, "pid", None)
+    if pid and getattr(provisioner, "pgid", None) != pid:
+        provisioner.pgid = pid
 
 
 def last_words(manager) -> str:
@@ -176,13 +190,14 @@ def kill_kernel_process(manager) -> None:
         return
     provisioner = manager.provisioner
     process = provisioner.process
+    group = getattr(provisioner, "pgid", None)
     try:
-        if getattr(provisioner, "pgid", None):
-            os.killpg(provisioner.pgid, signal.SIGKILL)
-        else:
-            process.kill()
-    except ProcessLookupError:
+        if group and group != os.getpgrp():  # never this process's own group
+            os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:  # no such group (yet): the process alone
         pass
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()  # the group's leader is the kernel itself; killing it twice does no harm
     process.wait()
 
 
@@ -208,12 +223,13 @@ class KernelPool:
             if self._closed or self._unstarted == 0:
                 return None
             self._unstarted -= 1
-        manager = start_kernel(self._cwd)
-        with self._lock:
-            self._alive.append(manager)
-            if for_stock:
-                self._ready.append(manager)
-            closed = self._closed
+        with uninterrupted():  # a Ctrl-C inside the launch would leave a kernel that `close` cannot see
+            manager = start_kernel(self._cwd)
+            with self._lock:
+                self._alive.append(manager)
+                if for_stock:
+                    self._ready.append(manager)
+                closed = self._closed
         if closed:  # closed while this one was starting
             self._discard(manager)
             return None
