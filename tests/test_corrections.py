@@ -78,7 +78,8 @@ def test_missing_reference_tables_stop_at_that_cause(synthetic_data):
     shutil.rmtree(synthetic_data / "reference")
     (synthetic_data / "reference").mkdir()
     assert problems(synthetic_data) == [
-        f"{synthetic_data}/reference/{name}.csv: file is missing (table '{name}')"
+        f"{synthetic_data}/reference/{name}.csv: file is missing (table '{name}'); copy it from the project's "
+        "data/reference/, or leave out this reference/ folder to use the project's"
         for name in ("sdgs", "action_lines", "c7_sublines", "itu_roles")
     ]
 

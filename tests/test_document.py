@@ -178,6 +178,16 @@ def test_per_cell_footnote_marks_are_printed_under_the_table(tmp_path):
     assert "a Corrected: see the method note." in render.html(doc)
 
 
+def test_a_footnote_mark_is_a_superscript_beside_its_cell_not_part_of_the_number(tmp_path):
+    import zipfile
+
+    marked = _table("tab", marks=[{"row": 0, "column": "Outcomes", "note": "Corrected: see the method note."}])
+    doc = _build(tmp_path, {"20_coverage": "# C\n\n{{ table('tab') }}\n"}, tables=[marked])
+    assert '<td>3<sup class="mark">a</sup></td>' in render.html(doc)  # "3" with mark a, not "3a"
+    xml = zipfile.ZipFile(render.write_docx(doc, tmp_path / "t.docx")).read("word/document.xml").decode()
+    assert '<w:vertAlign w:val="superscript"/></w:rPr><w:t>a</w:t>' in xml
+
+
 # --- the typed contract ------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ def test_new_edition_keeps_the_layout_and_leaves_the_facts_to_enter(synthetic_da
     err = capsys.readouterr().err
     assert "edition.toml, key 'meeting': still to enter (itud new-edition left 'TO ENTER')" in err
     assert "outcomes.csv: file is missing (table 'outcomes'); write it with `itud parse SOURCE --year 2095`" in err
+    assert "questions.csv: file is missing (table 'questions'); enter it by hand, a CSV file whose header is: " in err
 
 
 @pytest.mark.parametrize(

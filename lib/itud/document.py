@@ -81,12 +81,17 @@ class TableBlock:
     marks: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> footnote mark
     notes: list[str] = field(default_factory=list)  # footnote texts, in mark order
 
-    def text_rows(self) -> list[list[str]]:
-        """The cells as printed text, each followed by its footnote mark if any."""
+    def marked_rows(self) -> list[list[tuple[str, str]]]:
+        """The cells as printed text, each with its footnote mark ("" if none), which the documents set
+        as a superscript."""
         return [
-            [cell_text(value) + self.marks.get((r, c), "") for c, value in enumerate(row)]
+            [(cell_text(value), self.marks.get((r, c), "")) for c, value in enumerate(row)]
             for r, row in enumerate(self.rows)
         ]
+
+    def text_rows(self) -> list[list[str]]:
+        """The cells as plain text, each followed by its footnote mark if any."""
+        return [[text + mark for text, mark in row] for row in self.marked_rows()]
 
 
 @dataclass

@@ -105,8 +105,15 @@ def read_table(path: Path, table: Table, problems: list[Problem], root: Path | N
     """
     name = str(path)
     if not os.path.lexists(path):
-        hint = f"; write it with `itud parse SOURCE --year {path.parent.name}`" if table.name in PARSED_TABLES else ""
-        problems.append(Problem(name, f"file is missing (table '{table.name}'){hint}"))
+        if table.name in PARSED_TABLES:
+            hint = f"write it with `itud parse SOURCE --year {path.parent.name}`"
+        elif table.scope == "reference":
+            hint = (
+                "copy it from the project's data/reference/, or leave out this reference/ folder to use the project's"
+            )
+        else:  # entered by hand: say what its first line is (data/datapackage.json describes each column)
+            hint = f"enter it by hand, a CSV file whose header is: {','.join(table.column_names)}"
+        problems.append(Problem(name, f"file is missing (table '{table.name}'); {hint}"))
         return None
     try:
         raw = read_input(path, root)

@@ -461,10 +461,12 @@ def _docx_table(word, block: TableBlock) -> None:
     repeat = OxmlElement("w:tblHeader")  # header row repeats on every page
     repeat.set(qn("w:val"), "true")
     table.rows[0]._tr.get_or_add_trPr().append(repeat)
-    for row in block.text_rows():
-        for cell, value in zip(table.add_row().cells, row, strict=True):
+    for row in block.marked_rows():
+        for cell, (value, mark) in zip(table.add_row().cells, row, strict=True):
             cell.paragraphs[0].style = TABLE_TEXT
             cell.paragraphs[0].add_run(value)
+            if mark:
+                cell.paragraphs[0].add_run(mark).font.superscript = True
     for row in table.rows:
         row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))  # a row never splits across pages
         for cell, width in zip(row.cells, widths, strict=True):
