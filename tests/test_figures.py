@@ -54,10 +54,10 @@ def with_empty(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def saved(built, tmp_path_factory) -> Path:
+def saved(drawn, tmp_path_factory) -> Path:
     """The 2019 figures, saved once."""
     folder = tmp_path_factory.mktemp("saved")
-    for figure in _all(*built):
+    for figure in drawn("built"):
         figures.save(figure, folder)
     return folder
 
@@ -70,6 +70,20 @@ def _draw(figure) -> None:
 
 def _all(edition, mapping):
     return figures.every_outcome_figure(edition, mapping)
+
+
+@pytest.fixture(scope="module")
+def drawn(request):
+    """`drawn("large")`: every outcome figure of that edition fixture, drawn once for the tests that only
+    inspect them (a large edition's figures take seconds)."""
+    made: dict[str, list] = {}
+
+    def figures_of(fixture: str) -> list:
+        if fixture not in made:
+            made[fixture] = _all(*request.getfixturevalue(fixture))
+        return made[fixture]
+
+    return figures_of
 
 
 def _drawn_texts(figure) -> list[Text]:
@@ -122,8 +136,8 @@ def test_svg_keeps_text_as_text_in_fonts_every_viewer_has(saved: Path):
     assert ">17 Partnerships for the goals</text>" in svg  # a reader's search finds the goal
 
 
-def test_figures_are_titled_captioned_and_sized_for_a4(built):
-    for figure in _all(*built):
+def test_figures_are_titled_captioned_and_sized_for_a4(drawn):
+    for figure in drawn("built"):
         assert figure.title and figure.caption.endswith(".")
         assert figure.layout == "full" and figure.note == ""
         width, height = figure.figure.get_size_inches()
@@ -157,11 +171,11 @@ def test_sparse_matrix_leaves_zero_cells_blank(built):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("edition_fixture", ["built", "large", "many"])
-def test_no_text_outside_the_canvas(request, edition_fixture):
+def test_no_text_outside_the_canvas(request, drawn, edition_fixture):
     edition, mapping = request.getfixturevalue(edition_fixture)
     pages = figures.unit_by_target_pages(edition, mapping, "sdg")
     specific = figures.sdg_by_action_line(edition, mapping, exclude_blanket=True)
-    for figure in [*_all(edition, mapping), specific, pages[0], pages[-1]]:
+    for figure in [*drawn(edition_fixture), specific, pages[0], pages[-1]]:
         with rc_context(figures.STYLE):
             figure.figure.draw_without_rendering()
             renderer = figure.figure._get_renderer()
@@ -179,10 +193,9 @@ def test_no_text_outside_the_canvas(request, edition_fixture):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("edition_fixture", ["built", "large"])
-def test_digits_contrast_with_their_cell(request, edition_fixture):
-    edition, mapping = request.getfixturevalue(edition_fixture)
+def test_digits_contrast_with_their_cell(drawn, edition_fixture):
     checked, kinds = 0, set()
-    for figure in _all(edition, mapping):
+    for figure in drawn(edition_fixture):
         for ax in figure.figure.axes:
             meshes = [c for c in ax.collections if isinstance(c, QuadMesh)]
             if not meshes:
@@ -294,9 +307,9 @@ def test_no_units_at_all_draws_empty_figures(with_empty):
 
 
 @pytest.mark.slow
-def test_large_edition_figures_fit_a4_and_say_how_they_were_reduced(large):
+def test_large_edition_figures_fit_a4_and_say_how_they_were_reduced(large, drawn):
     edition, mapping = large
-    for figure in _all(edition, mapping):
+    for figure in drawn("large"):
         assert figure.figure.get_size_inches()[1] <= figures.A4_TEXT_HEIGHT, figure.name
         assert figure.layout in figures.LAYOUTS
     summary = figures.unit_by_target(edition, mapping, "sdg")
