@@ -1,4 +1,5 @@
-"""The errors a user can cause, with messages that say where and what.
+"""The errors a user can cause, with messages that say where and what; and how a stop (Ctrl-C, SIGTERM)
+is raised from a signal handler, now or at the end of an `uninterrupted()` block.
 
 Kept free of heavy imports so the command line can catch them cheaply.
 """
