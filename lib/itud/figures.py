@@ -105,13 +105,15 @@ class Figure:
         return self.png
 
 
-def _freeze_layout(figure: MplFigure) -> None:
-    """Lay the figure out once at print dpi (constrained layout), then keep that layout for every output."""
+def _freeze_layout(figure: MplFigure, drawn: bool = False) -> None:
+    """Lay the figure out once at print dpi (constrained layout), then keep that layout for every output.
+    `drawn`: it was just drawn at print dpi, which laid it out."""
     if figure.get_layout_engine() is not None and not isinstance(figure.get_layout_engine(), PlaceHolderLayoutEngine):
-        with rc_context(STYLE):
-            figure.set_dpi(DPI)
-            figure.draw_without_rendering()
-            figure.set_layout_engine("none")
+        if not drawn:
+            with rc_context(STYLE):
+                figure.set_dpi(DPI)
+                figure.draw_without_rendering()
+        figure.set_layout_engine("none")
 
 
 def _drawn(figure: MplFigure, dpi: int) -> Image.Image:
@@ -541,13 +543,15 @@ def save(figure: Figure, out_dir: Path) -> dict[str, str]:
     """Write `<name>.svg` and `<name>.png` (print dpi), byte-identical for the same figure; sets `figure.png`,
     the notebook's picture."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    _freeze_layout(figure.figure)
     with rc_context(STYLE):
+        # Drawn once at print dpi: the Word document's picture and, halved, the notebook's own picture.
+        # The layout is worked out in this drawing, then kept for the SVG (`_freeze_layout` without a
+        # drawing of its own).
+        drawn = _drawn(figure.figure, DPI)
+        _freeze_layout(figure.figure, drawn=True)
         svg = out_dir / f"{figure.name}.svg"
         figure.figure.savefig(svg, format="svg", dpi=DPI, metadata={"Date": None, "Creator": None})
         svg.write_text(_shared_font_family(_rounded(svg.read_text(encoding="utf-8"))), encoding="utf-8")
-        # Drawn once at print dpi: the Word document's picture and, halved, the notebook's own picture.
-        drawn = _drawn(figure.figure, DPI)
         png = out_dir / f"{figure.name}.png"
         png.write_bytes(_palette_png(drawn))
         if figure.png is None:  # not shown yet: each pixel the mean of 2 x 2 printed ones
