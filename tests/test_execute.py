@@ -18,7 +18,7 @@ import pytest
 from itud import build
 from itud.cli import build_parser, main
 from itud.errors import BuildError
-from itud.execute import DEFAULT_TIMEOUT, execute, execute_all
+from itud.execute import DEFAULT_TIMEOUT, KERNEL_LOG, execute, execute_all
 
 ITUD = str(Path(sys.executable).parent / "itud")
 
@@ -84,6 +84,14 @@ def test_the_first_failing_notebook_in_reading_order_is_reported_whatever_runs_i
     early = make_notebook(tmp_path / "02-fails-early.ipynb", "raise ValueError('early')")
     with pytest.raises(BuildError, match=r"^notebook 01-fails\.ipynb failed in cell 1 \('import time'\): ValueError"):
         execute_all([(fails, tmp_path / "a.ipynb"), (early, tmp_path / "b.ipynb")], kernels=2, timeout=60)
+
+
+def test_a_notebook_before_a_failure_in_reading_order_still_runs_though_started_later(tmp_path):
+    """The biggest notebooks start first; a failure in one still lets those before it in reading order run."""
+    first = make_notebook(tmp_path / "01-small.ipynb", "raise ValueError('first in reading order')")
+    big = make_notebook(tmp_path / "02-big.ipynb", "# " + "x" * 20_000 + "\nraise ValueError('started first')")
+    with pytest.raises(BuildError, match=r"^notebook 01-small\.ipynb failed in cell 1 .*first in reading order"):
+        execute_all([(first, tmp_path / "a.ipynb"), (big, tmp_path / "b.ipynb")], kernels=1, timeout=60)
 
 
 def test_report_with_a_too_short_timeout_fails_naming_the_first_notebook(synthetic_data, tmp_path, capsys):
@@ -170,10 +178,12 @@ def descendants(pid: int) -> set[int]:
 
 
 def kernels_of(pid: int) -> set[int]:
+    """The kernels below `pid`: processes writing to a kernel's log (a forked kernel's command line is the
+    kernel server's, so it does not say "ipykernel")."""
     kernels = set()
     for child in descendants(pid):
         try:
-            if b"ipykernel" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if os.readlink(f"/proc/{child}/fd/1").endswith(KERNEL_LOG):
                 kernels.add(child)
         except OSError:
             pass

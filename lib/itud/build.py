@@ -122,19 +122,23 @@ def build_report(
     if newest is not None and current in (manifest.get("fingerprint"), _reproduced(year_dir, newest)) and not force:
         return BuildResult(year, "up to date", newest, time.perf_counter() - started, taken.ignored)
 
+    from itud.kernel_server import KernelServer
     from itud.printer import PdfPrinter
 
     print_ = _printer(progress)
-    pdf = PdfPrinter()  # starts now: its process imports WeasyPrint while the notebooks run
+    # Both start now: their processes import the kernels' libraries and WeasyPrint while this one goes on.
+    kernel_server, pdf = KernelServer(), PdfPrinter()
     try:
         scratch = make_scratch(year_dir if publish else Path(tempfile.gettempdir()))
     except BaseException:
+        kernel_server.close()
         pdf.close()
         raise
     try:
         taken.write(scratch / INPUTS_DIR / "data")
         meta_file = scratch / INPUTS_DIR / "data" / str(year) / "edition.toml"
-        _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout)
+        _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, kernel_server)
+        kernel_server.close()  # its work is done: its memory is the PDF's
         render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout)
         # `itud report --check` lists the files that differ, so it renders every one of them.
         if newest is not None and _reproduces(render, scratch, year_dir, number, manifest, complete=not publish):
@@ -178,6 +182,7 @@ def build_report(
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     finally:
+        kernel_server.close()
         pdf.close()
     from itud.index import write_index
 
@@ -274,7 +279,7 @@ def _printer(enabled: bool):
     return (lambda text: print(text, file=sys.stderr)) if enabled else (lambda text: None)
 
 
-def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float) -> None:
+def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float, server) -> None:
     """Execute the snapshot's notebooks in `folder`, reading the snapshot's data."""
     from tqdm import tqdm
 
@@ -291,7 +296,10 @@ def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, ti
     parameters = {"year": year, "data_dir": f"{INPUTS_DIR}/data", "output_dir": "."}
     jobs = [(sources / name, folder / "notebooks" / name) for name in names]
     try:
-        execute_all(jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels, timeout=timeout)
+        execute_all(
+            jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels, timeout=timeout,
+            server=server,
+        )  # fmt: skip
     finally:
         bar.close()  # clears its line, so an error message is not printed after the bar
         shutil.rmtree(sources, ignore_errors=True)

@@ -3,9 +3,11 @@
 - Each notebook runs in a kernel of its own, started for it and killed after it, as
   papermill or JupyterLab would run it: nothing passes from one notebook to the next (a
   pandas option or a matplotlib setting made in one is not seen by another).
-- Kernel start-up is most of the cost of a small notebook, so kernels are started ahead
+- Kernel start-up is most of the cost of a small notebook, so kernels are forked by the
+  kernel server (`kernel_server`), which imported their libraries once, and started ahead
   of need (`KernelPool`): the next notebooks' kernels boot while earlier notebooks run.
-  Which kernel runs which notebook does not matter: they are all fresh.
+  Which kernel runs which notebook does not matter: they are all fresh. The biggest
+  notebooks start first, so that no long one is left to run alone at the end.
 - Kernels talk over `ipc` (Unix sockets in a private folder) instead of TCP, so
   parallel builds cannot collide on ports: the known papermill/jupyter_client race
   (papermill issue #511: ports are picked, released, then bound).
@@ -109,19 +111,29 @@ def _manager_class() -> type:
     return ItudKernelManager
 
 
-def start_kernel(cwd: Path):
+def start_kernel(cwd: Path, server=None, timeout: float = DEFAULT_TIMEOUT):
     """Start a python3 kernel on ipc sockets in a private folder; returns its `KernelManager`.
 
+    `server` (a `kernel_server.KernelServer`) forks it when it can; else it is started as a new program.
     Returns as soon as the process is launched: the kernel boots on its own while the caller
     goes on, and the notebook client waits for it to be ready.
     """
+    import uuid
+
     from jupyter_core.utils import run_sync
+
+    from itud.kernel_server import ForkingProvisioner
 
     # Socket paths must stay under ~100 characters, hence a short private folder in /tmp.
     sockets = Path(tempfile.mkdtemp(prefix="itud-k-", dir="/tmp"))
     # Asynchronous, as nbclient's own: with a blocking client nbclient waits for output forever
     # and never notices that its kernel died (a blocking read on the output channel).
     manager = _manager_class()(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
+    manager.kernel_id = str(uuid.uuid4())
+    # The manager uses the provisioner it is given (else it makes jupyter_client's own).
+    provisioner = ForkingProvisioner(kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager)
+    provisioner.server, provisioner.timeout = server, timeout
+    manager.provisioner = provisioner
     try:
         # The kernel's own messages go to a log beside its sockets, not to the terminal: what the
         # user needs to know comes as one `BuildError`, with the log's last line if the kernel died.
@@ -208,8 +220,9 @@ class KernelPool:
     this small class. `close` kills every kernel still alive, handed out or not.
     """
 
-    def __init__(self, cwd: Path, total: int, ahead: int):
+    def __init__(self, cwd: Path, total: int, ahead: int, server=None, timeout: float = DEFAULT_TIMEOUT):
         self._cwd = cwd
+        self._server, self._timeout = server, timeout
         self._unstarted = total
         self.ahead = max(0, ahead)
         self._ready: list = []
@@ -224,7 +237,7 @@ class KernelPool:
                 return None
             self._unstarted -= 1
         with uninterrupted():  # a Ctrl-C inside the launch would leave a kernel that `close` cannot see
-            manager = start_kernel(self._cwd)
+            manager = start_kernel(self._cwd, self._server, self._timeout)
             with self._lock:
                 self._alive.append(manager)
                 if for_stock:
@@ -373,11 +386,13 @@ def execute_all(
     on_done: Callable[[Path], None] | None = None,
     kernels: int = 1,
     timeout: float = DEFAULT_TIMEOUT,
+    server=None,
 ) -> list[Path]:
     """Execute each (source, target) pair, `kernels` notebooks at once, each in a fresh kernel.
 
     Raises `BuildError` for the first failing notebook in reading order, whatever ran in
     parallel; the outputs do not depend on `kernels`. `timeout`: seconds per notebook.
+    `server`: the `kernel_server.KernelServer` that forks the kernels (default: one started here).
     """
     if timeout <= 0:
         raise BuildError(f"the notebook timeout must be a positive number of seconds, not {timeout:g}")
@@ -386,17 +401,25 @@ def execute_all(
     cwd = cwd or jobs[0][0].parent
     runs = [_Notebook(source, target, timeout) for source, target in jobs]
     count = max(1, min(kernels, len(runs)))
-    pool = KernelPool(cwd, total=len(runs), ahead=count)
-    pending = iter(enumerate(runs))
+    from itud.kernel_server import KernelServer
+
+    own_server = server is None
+    server = KernelServer() if own_server else server
+    pool = KernelPool(cwd, total=len(runs), ahead=count, server=server, timeout=timeout)
+    # The biggest notebooks first: their stored outputs (figures) are the best guess of their cost, and
+    # the long ones started last would leave a core idle at the end.
+    pending = sorted(range(len(runs)), key=lambda order: -runs[order].source.stat().st_size)
     lock = threading.Lock()
     failures: dict[int, BaseException] = {}
 
     def worker() -> None:
         while True:
-            with lock:
-                order, run = next(pending, (None, None))
-                if run is None or failures:
+            with lock:  # after a failure, only the notebooks before it in reading order still matter
+                order = next((o for o in pending if not failures or o < min(failures)), None)
+                if order is None:
                     return
+                pending.remove(order)
+                run = runs[order]
             try:
                 run.run(pool, parameters or {})
             except BaseException as error:
@@ -405,14 +428,14 @@ def execute_all(
                     later = [r for r in runs[order + 1 :] if r.manager is not None]
                 for other in later:  # their outcome cannot be the first failure any more
                     other.kill()
-                return
+                continue  # to the notebooks before this one in reading order, if any is left
             if on_done:
                 on_done(run.source)
 
     threads = [threading.Thread(target=worker, name=f"itud-notebooks-{i}", daemon=True) for i in range(count)]
     try:
-        pool.fill(count + pool.ahead)  # the first notebooks' kernels and the next ones boot at once,
-        _import_papermill()  # while papermill loads, once, here (not in each thread at once)
+        _import_papermill()  # once, here (not in each thread at once), while the kernel server imports
+        pool.fill(count + pool.ahead)  # the first notebooks' kernels and the next ones boot at once
 
         for thread in threads:
             thread.start()
@@ -430,6 +453,8 @@ def execute_all(
         raise
     finally:
         pool.close()
+        if own_server:
+            server.close()
     if failures:  # the first failing notebook in reading order, whichever thread ran it
         raise failures[min(failures)]
     return [target for _, target in jobs]

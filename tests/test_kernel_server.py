@@ -1,0 +1,80 @@
+"""The kernel server: kernels forked from a process that imported the notebooks' libraries once; what it
+refuses (started the usual way instead), a server that dies, and kernels that may not outlive it."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from itud.execute import execute_all, kernel_alive, start_kernel, stop_kernel
+from itud.kernel_server import PRELOAD, KernelServer, refused
+from tests.test_execute import make_notebook, outputs
+
+LAUNCH = [sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"]
+
+
+def test_a_kernel_is_forked_for_this_interpreter_and_the_servers_environment():
+    assert refused(LAUNCH, {"A": "1"}, {"A": "1"}) == ""
+    assert refused(LAUNCH, {"A": "1", "JPY_PARENT_PID": "7"}, {"A": "1"}) == ""  # jupyter_client's own
+
+
+def test_what_a_fork_cannot_give_is_refused_naming_why():
+    other = "not this interpreter's ipykernel: /other/python -m ipykernel_launcher"
+    assert refused(["/other/python", *LAUNCH[1:]], {}, {}) == other
+    assert refused([sys.executable, "-m", "other_kernel"], {}, {}).startswith("not this interpreter's ipykernel")
+    assert refused(LAUNCH, {"A": "2", "B": "1"}, {"A": "1", "C": "1"}) == "environment differs: A, B, C"
+
+
+def test_every_module_the_server_imports_exists():
+    for module in PRELOAD:
+        importlib.import_module(module)
+
+
+def _parent_and_preloaded(tmp_path: Path, **kwargs) -> tuple[int, bool]:
+    """Run a notebook that prints its kernel's parent pid and whether pandas was imported before its first line."""
+    notebook = make_notebook(tmp_path / "01-who.ipynb", "import os, sys\nprint(os.getppid(), 'pandas' in sys.modules)")
+    execute_all([(notebook, tmp_path / "out.ipynb")], timeout=60, **kwargs)
+    parent, preloaded = outputs(tmp_path / "out.ipynb")[0][0].split()
+    return int(parent), preloaded == "True"
+
+
+@pytest.mark.slow
+def test_kernels_are_forked_by_the_server_with_the_libraries_imported(tmp_path):
+    with KernelServer() as server:
+        assert _parent_and_preloaded(tmp_path, server=server) == (server.pid, True)
+
+
+@pytest.mark.slow
+def test_a_kernel_asked_for_with_another_environment_is_started_the_usual_way(tmp_path, monkeypatch):
+    with KernelServer() as server:
+        monkeypatch.setenv("ITUD_TEST_SETTING", "changed after the server started")
+        parent, preloaded = _parent_and_preloaded(tmp_path, server=server)
+    assert (parent, preloaded) == (os.getpid(), False)
+
+
+@pytest.mark.slow
+def test_a_dead_server_leaves_kernels_to_be_started_the_usual_way(tmp_path):
+    server = KernelServer()
+    server._process.kill()  # noqa: SLF001 (a crash, as the test needs one)
+    try:
+        assert _parent_and_preloaded(tmp_path, server=server) == (os.getpid(), False)
+    finally:
+        server.close()
+
+
+@pytest.mark.slow
+def test_no_kernel_outlives_its_server(tmp_path):
+    server = KernelServer()
+    manager = start_kernel(tmp_path, server, timeout=60)
+    try:
+        assert manager.provisioner.forked and kernel_alive(manager)
+        server.close()  # as when the build ends, or dies: the server's stdin closes
+        manager.provisioner.process.wait(timeout=10)
+        assert not kernel_alive(manager)
+    finally:
+        stop_kernel(manager)
+        server.close()
