@@ -109,7 +109,8 @@ def serve_kernels() -> None:
 
 def refused(argv: list[str], env: dict, environment: dict) -> str:
     """Why a kernel for `argv` and `env` cannot be forked from a server started with `environment` ('' if it can)."""
-    if argv[1:3] != LAUNCHER or os.path.realpath(argv[0]) != os.path.realpath(sys.executable):
+    # The path as given, not resolved: two virtual environments' pythons are links to the same file.
+    if argv[1:3] != LAUNCHER or os.path.abspath(argv[0]) != os.path.abspath(sys.executable):
         return f"not this interpreter's ipykernel: {' '.join(argv[:3])}"
     keys = set(env) | set(environment)
     differ = sorted(k for k in keys if env.get(k) != environment.get(k) and not k.startswith("JPY_"))
