@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from itud import kernel_server
 from itud.execute import execute_all, kernel_alive, start_kernel, stop_kernel
-from itud.kernel_server import PRELOAD, KernelServer, refused
+from itud.kernel_server import PRELOAD, KernelServer, can_fork, refused
 from tests.test_execute import make_notebook, outputs
 
 LAUNCH = [sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"]
@@ -27,6 +28,10 @@ def test_what_a_fork_cannot_give_is_refused_naming_why():
     assert refused(["/other/python", *LAUNCH[1:]], {}, {}) == other
     assert refused([sys.executable, "-m", "other_kernel"], {}, {}).startswith("not this interpreter's ipykernel")
     assert refused(LAUNCH, {"A": "2", "B": "1"}, {"A": "1", "C": "1"}) == "environment differs: A, B, C"
+
+
+def test_this_system_can_fork_kernels():  # Linux 5.3 or later, as CI; elsewhere kernels start the usual way
+    assert can_fork()
 
 
 def test_every_module_the_server_imports_exists():
@@ -64,6 +69,14 @@ def test_a_dead_server_leaves_kernels_to_be_started_the_usual_way(tmp_path):
         assert _parent_and_preloaded(tmp_path, server=server) == (os.getpid(), False)
     finally:
         server.close()
+
+
+@pytest.mark.slow
+def test_where_kernels_cannot_be_forked_no_server_runs_and_kernels_start_the_usual_way(tmp_path, monkeypatch):
+    monkeypatch.setattr(kernel_server, "can_fork", lambda: False)
+    with KernelServer() as server:
+        assert not hasattr(server, "pid")
+        assert _parent_and_preloaded(tmp_path, server=server) == (os.getpid(), False)
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ optimisation lost, not an error: kernels are then started the usual way too.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 import select
@@ -199,21 +200,41 @@ class ForkedKernel:
         self.send_signal(signal.SIGTERM)
 
 
+@functools.cache
+def can_fork() -> bool:
+    """Whether this system can fork kernels and watch them: POSIX `fork` and Linux's pidfd (Linux 5.3 and later)."""
+    if not hasattr(os, "fork") or not hasattr(os, "pidfd_open"):
+        return False
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:
+        return False
+    return True
+
+
 class KernelServer(ServerProcess):
-    """The build's side of the kernel server (`serve_kernels`); start it early, it imports for a second."""
+    """The build's side of the kernel server (`serve_kernels`); start it early, it imports for a second.
+
+    Where the system cannot fork kernels and watch them (`can_fork`), no process is started and every
+    kernel is started the usual way."""
 
     name = "kernel server"
 
     def __init__(self) -> None:
-        super().__init__("itud.kernel_server:serve_kernels")
+        self.enabled = can_fork()
+        if self.enabled:
+            super().__init__("itud.kernel_server:serve_kernels")
 
     def close(self) -> None:
         """Let the server end its kernels and reap them (so their CPU time is counted as the build's),
         then stop it."""
-        super().close(grace=2.0)
+        if self.enabled:
+            super().close(grace=2.0)
 
     def fork(self, argv: list[str], cwd: str, env: dict, log: str | None, timeout: float) -> ForkedKernel | None:
-        """A kernel forked for `argv`, or None if the server refuses (see `refused`)."""
+        """A kernel forked for `argv`, or None if the server refuses (see `refused`) or is not enabled."""
+        if not self.enabled:
+            return None
         answer = self.ask({"argv": argv, "cwd": cwd, "env": env, "log": log}, timeout)
         return ForkedKernel(answer["pid"]) if "pid" in answer else None
 
