@@ -53,6 +53,27 @@ def test_kernels_are_forked_by_the_server_with_the_libraries_imported(tmp_path):
         assert _parent_and_preloaded(tmp_path, server=server) == (server.pid, True)
 
 
+SETTINGS = (
+    "import hashlib, json, matplotlib, pandas, warnings\n"
+    "warnings.simplefilter('ignore')  # reading deprecated options warns, naming the kernel's own file\n"
+    "options = {k: repr(pandas.get_option(k)) for k in sorted(pandas._config.config._registered_options)}\n"
+    "settings = [options, {k: repr(v) for k, v in sorted(matplotlib.rcParams.items())}]\n"
+    "print(hashlib.sha256(json.dumps(settings).encode()).hexdigest(), options['display.max_columns'])"
+)
+
+
+@pytest.mark.slow
+def test_a_forked_kernel_has_the_settings_of_a_kernel_started_the_usual_way(tmp_path, monkeypatch):
+    """Every pandas option and matplotlib setting, as the libraries set them when imported in a kernel."""
+    notebook = make_notebook(tmp_path / "01-settings.ipynb", SETTINGS)
+    with KernelServer() as server:
+        execute_all([(notebook, tmp_path / "forked.ipynb")], timeout=60, server=server)
+        monkeypatch.setenv("ITUD_TEST_SETTING", "so that the server refuses")
+        execute_all([(notebook, tmp_path / "usual.ipynb")], timeout=60, server=server)
+    forked, usual = (outputs(tmp_path / f"{name}.ipynb")[0] for name in ("forked", "usual"))
+    assert forked == usual and usual[0].split()[1] == "20"  # a kernel's, not a terminal's 0
+
+
 @pytest.mark.slow
 def test_a_kernel_asked_for_with_another_environment_is_started_the_usual_way(tmp_path, monkeypatch):
     with KernelServer() as server:

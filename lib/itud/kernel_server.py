@@ -21,9 +21,11 @@ optimisation lost, not an error: kernels are then started the usual way too.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import functools
 import importlib
+import io
 import os
 import select
 import signal
@@ -70,9 +72,11 @@ def serve_kernels() -> None:
     sys.path[:] = [entry for entry in sys.path if entry not in ("", os.getcwd())]
     if not os.environ.get("MPLBACKEND"):
         os.environ["MPLBACKEND"] = INLINE_BACKEND
-    for module in PRELOAD:
-        with contextlib.suppress(Exception):  # a notebook importing it fails in its own cell, saying why
-            importlib.import_module(module)
+    with _as_in_a_kernel():
+        for module in PRELOAD:
+            # A module that fails here (or looks further at the shell) is imported by its notebook, as usual.
+            with contextlib.suppress(Exception):
+                importlib.import_module(module)
     children: set[int] = set()
 
     def reap(*_) -> None:
@@ -106,6 +110,29 @@ def serve_kernels() -> None:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
         os._exit(0)  # at once: the interpreter's clean-up of all it imported would take a quarter second
+
+
+class _KernelShell:
+    """What `get_ipython()` gives in a kernel, as far as libraries look at it when they are imported: a
+    shell with a kernel."""
+
+    kernel = None
+
+
+@contextlib.contextmanager
+def _as_in_a_kernel():
+    """While the libraries are imported, what they look at is as in a kernel: `get_ipython()` gives a shell
+    with a kernel, and the output streams are in "UTF-8" (ipykernel's `OutStream`). pandas, for one, sets
+    `display.max_columns` (20 in a kernel, 0 in a terminal; found by `itud notebooks`: wide tables were
+    printed differently) and `display.encoding` from them when imported."""
+    streams = sys.stdout, sys.stderr
+    builtins.get_ipython = _KernelShell
+    sys.stdout = sys.stderr = io.TextIOWrapper(io.BytesIO(), encoding="UTF-8")
+    try:
+        yield
+    finally:
+        del builtins.get_ipython
+        sys.stdout, sys.stderr = streams
 
 
 def refused(argv: list[str], env: dict, environment: dict) -> str:
