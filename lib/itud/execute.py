@@ -166,11 +166,12 @@ def _own_group(provisioner) -> None:
 
 def last_words(manager) -> str:
     """The last line the kernel wrote to its log (a crash message), or ''."""
+    from itud.servers import last_line
+
     try:
-        lines = (Path(manager.ip).parent / KERNEL_LOG).read_text(encoding="utf-8", errors="replace").splitlines()
+        return last_line((Path(manager.ip).parent / KERNEL_LOG).read_text(encoding="utf-8", errors="replace"))
     except OSError:
         return ""
-    return next((line.strip() for line in reversed(lines) if line.strip()), "")[:200]
 
 
 def stop_kernel(manager) -> None:

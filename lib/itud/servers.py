@@ -22,6 +22,11 @@ import threading
 from collections.abc import Callable
 
 
+def last_line(text: str) -> str:
+    """The last line of a process's log that is not blank (a crash's last word), at most 200 characters; or ''."""
+    return next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")[:200]
+
+
 class ServerStopped(Exception):
     """The server's process ended, or did not answer in time; the message says which, with its last words."""
 
@@ -74,8 +79,8 @@ class ServerProcess:
     def _last_words(self) -> str:
         with contextlib.suppress(ValueError):  # closed already
             self._log.seek(0)
-            lines = [line.strip() for line in self._log.read().decode("utf-8", "replace").splitlines() if line.strip()]
-            return f": {lines[-1][:200]}" if lines else ""
+            words = last_line(self._log.read().decode("utf-8", "replace"))
+            return f": {words}" if words else ""
         return ""
 
     def close(self, grace: float = 0.0) -> None:
