@@ -62,6 +62,28 @@ def test_each_notebook_runs_in_a_fresh_kernel(tmp_path):
     assert counts == [1]  # its own kernel's first execution
 
 
+def test_a_ready_kernel_has_nothing_left_to_say_and_a_stopped_one_is_gone(tmp_path):
+    """The client's wait for a ready kernel reads up to the kernel's idle after the request it answered
+    (not until 0.2 s of silence): nothing about it is left on the output channel afterwards."""
+    from queue import Empty
+
+    from jupyter_core.utils import run_sync
+
+    from itud.execute import kernel_alive, start_kernel, stop_kernel
+
+    manager = start_kernel(tmp_path)
+    try:
+        client = manager.client()
+        client.start_channels()
+        run_sync(client.wait_for_ready)(timeout=60)
+        with pytest.raises(Empty):
+            run_sync(client.iopub_channel.get_msg)(timeout=0.5)
+        run_sync(client.execute_interactive)("x = 1 + 1", timeout=60)
+    finally:
+        stop_kernel(manager)
+    assert not kernel_alive(manager)
+
+
 def test_a_hanging_notebook_fails_naming_itself_its_cell_and_the_time_limit(tmp_path):
     hang = make_notebook(tmp_path / "01-hang.ipynb", "x = 1", "import time\n\ntime.sleep(600)")
     with pytest.raises(BuildError) as error:
