@@ -87,3 +87,21 @@ def test_help_explains_every_command_and_option():
         assert sub.description, name
         for action in sub._actions:  # noqa: SLF001
             assert action.help, f"itud {name} {action.option_strings or action.dest} has no help"
+
+
+# A count written as a number next to what it counts: "all 17", "of 187", "11 WSIS Action Lines".
+_TYPED_COUNT = re.compile(r"\b(?:all|of)\s+(?:17|11|187)\b|\b(?:17|11)\s+(?:SDGs|goals|WSIS|Action Lines)\b")
+
+
+def test_no_count_of_sdgs_or_action_lines_is_typed_outside_ids_and_the_reference_data():
+    """The number of SDGs and Action Lines comes from the reference tables (or `ids`), never typed in code
+    or in the report's wording, so that an edition with other reference data says its own counts."""
+    places = [*(ROOT / "lib" / "itud").glob("*.py"), *(ROOT / "report").rglob("*.j2")]
+    typed = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in places
+        if path.name != "ids.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _TYPED_COUNT.search(line)
+    ]
+    assert typed == []

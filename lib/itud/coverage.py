@@ -1,4 +1,4 @@
-"""Coverage statistics: how the outcomes (or questions) reach the 17 SDGs and 11 Action Lines.
+"""Coverage statistics: how the outcomes (or questions) reach the SDGs and the WSIS Action Lines.
 
 Everything works on a `Mapping`: units (outcomes or questions) grouped under
 groups (objectives/priorities or study groups), each with SDG and Action Line
@@ -6,8 +6,8 @@ links. `outcome_mapping` and `question_mapping` build it from an `Edition`; the
 second returns `NOT_PUBLISHED` when the source does not publish question links,
 and every statistic passes that marker through instead of reporting zero.
 
-A *blanket* unit links every SDG or every Action Line (in 2019, D.3-2 links all
-17 and all 11). Statistics take `exclude_blanket=True` to show what the specific
+A *blanket* unit links every SDG or every Action Line (in 2019, D.3-2 links
+all of both). Statistics take `exclude_blanket=True` to show what the specific
 units reach on their own.
 """
 
@@ -91,7 +91,7 @@ def blanket_units(mapping: Mapping) -> list[str]:
 
 
 def blanket_table(mapping: Mapping) -> pd.DataFrame:
-    """Per blanket unit: whether it links all 17 SDGs and all 11 Action Lines."""
+    """Per blanket unit: whether it links every SDG and every Action Line."""
     units = blanket_units(mapping)
     table = pd.DataFrame({mapping.unit: units})
     for dimension in DIMENSIONS:
@@ -189,7 +189,7 @@ def group_overlap(
     """For each pair of groups: the SDGs (or Action Lines) both reach, and their Jaccard similarity.
 
     The table has one row per pair of groups, so its size is quadratic in the number of groups (not
-    of units); each row costs at most 17 set operations.
+    of units); each row costs at most one set operation per SDG.
     """
     if not mapping:
         return NOT_PUBLISHED

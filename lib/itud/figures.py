@@ -291,7 +291,9 @@ def sdg_bars(by_sdg: pd.DataFrame, by_sdg_specific: pd.DataFrame, sdgs: pd.DataF
         title = f"How many {unit}s contribute to each SDG"
         handles = [
             Patch(facecolor="#777777", edgecolor="black", label=f"specific {unit}s (bar in the goal's colour)"),
-            Patch(facecolor="white", edgecolor="black", hatch="////", label=f"blanket {unit}s (linked to all 17)"),
+            Patch(
+                facecolor="white", edgecolor="black", hatch="////", label=f"blanket {unit}s (linked to all {len(sdgs)})"
+            ),
         ]
         _finish_bars(figure, ax, total, specific, [labels[s] for s in order], f"number of {unit}s linked to the goal",
                      handles, title)  # fmt: skip
@@ -299,7 +301,7 @@ def sdg_bars(by_sdg: pd.DataFrame, by_sdg_specific: pd.DataFrame, sdgs: pd.DataF
         f"{unit}s-per-sdg",
         title,
         f"Number of {unit}s linked to each Sustainable Development Goal. The hatched part is owed to blanket "
-        f"{unit}s, which are linked to all 17 goals; the coloured part is what specific {unit}s reach.",
+        f"{unit}s, which are linked to all {len(sdgs)} goals; the coloured part is what specific {unit}s reach.",
         figure,
     )
 
@@ -347,7 +349,7 @@ def action_line_bars(
         title,
         f"Number of {unit}s linked to each WSIS Action Line. Shading and hatching show ITU's role for the Action "
         "Line (facilitator, co-facilitator, partner, none); the dashed part is owed to blanket "
-        f"{unit}s linked to all 11 Action Lines.",
+        f"{unit}s linked to all {len(action_lines)} Action Lines.",
         figure,
     )
 
@@ -584,8 +586,9 @@ def per_action_line(edition: Edition, mapping: Mapping) -> Figure:
 def _target_words(edition: Edition, dimension: str, width: int = 30, lines: int = 2) -> tuple[dict, str, str]:
     """Column labels, the words for all of them, and the short word for one."""
     if dimension == "sdg":
-        return sdg_labels(edition.sdgs, width, lines), "17 SDGs", "goal"
-    return action_line_labels(edition.action_lines, width, lines), "11 WSIS Action Lines", "Action Line"
+        return sdg_labels(edition.sdgs, width, lines), f"{len(edition.sdgs)} SDGs", "goal"
+    words = f"{len(edition.action_lines)} WSIS Action Lines"
+    return action_line_labels(edition.action_lines, width, lines), words, "Action Line"
 
 
 def _group_labels(edition: Edition, mapping: Mapping, width: int, lines: int, sizes: bool = False) -> dict:
@@ -862,8 +865,8 @@ def sdg_action_line_gaps(edition: Edition, mapping: Mapping) -> Figure:
         title=f"Gaps: SDG x WSIS Action Line pairs that specific {unit}s reach least or not at all",
         caption=f"For each pair of an SDG (row) and a WSIS Action Line (column), how many specific {unit}s (not "
         f"blanket ones, which link everything) are linked to both: '×' marks a pair no specific {unit} links "
-        f"({_plural(n_gaps, 'pair')} of 187), 1 or 2 are written, and blank cells are reached by 3 or more. The "
-        "number right of each row counts its gaps. These are ITU-D's own links, not the UN WSIS-SDG Matrix.",
+        f"({_plural(n_gaps, 'pair')} of {specific.size}), 1 or 2 are written, and blank cells are reached by 3 or "
+        "more. The number right of each row counts its gaps. These are ITU-D's own links, not the UN WSIS-SDG Matrix.",
     )
 
 

@@ -60,10 +60,16 @@ PROVENANCE = (
 )
 STATUS = Col("status", "How sure the value is: VERIFIED, LIKELY or UNVERIFIED", enum=STATUSES)
 SOURCE = Col("source", "Where the row's facts come from")
-SDG = Col("sdg", "SDG number (1-17)", "integer", normalise=ids.sdg_id, references=("sdgs", "sdg"))
+SDG = Col(
+    "sdg",
+    f"SDG number ({ids.SDG_RANGE[0]}-{ids.SDG_RANGE[-1]})",
+    "integer",
+    normalise=ids.sdg_id,
+    references=("sdgs", "sdg"),
+)
 ACTION_LINE = Col(
     "action_line",
-    "WSIS Action Line (C1-C11)",
+    f"WSIS Action Line (C{ids.ACTION_LINE_RANGE[0]}-C{ids.ACTION_LINE_RANGE[-1]})",
     normalise=ids.action_line_id,
     references=("action_lines", "action_line"),
 )
@@ -75,7 +81,7 @@ QUESTION_REF = Col(
 TABLES: tuple[Table, ...] = (
     Table(
         "sdgs",
-        "The 17 Sustainable Development Goals: short name and official colour",
+        f"The {len(ids.SDG_RANGE)} Sustainable Development Goals: short name and official colour",
         (
             Col("sdg", "SDG number", "integer", normalise=ids.sdg_id),
             Col("short_name", "Short name of the goal"),
@@ -89,7 +95,7 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "action_lines",
-        "The 11 WSIS Action Lines of the Geneva Plan of Action",
+        f"The {len(ids.ACTION_LINE_RANGE)} WSIS Action Lines of the Geneva Plan of Action",
         (Col("action_line", "Action Line id", normalise=ids.action_line_id), Col("name", "Name"), STATUS, SOURCE),
         ("action_line",),
         scope="reference",
