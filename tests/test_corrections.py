@@ -9,6 +9,7 @@ import pytest
 from itud.cli import main
 from itud.errors import EditionError
 from itud.load import load_edition
+from itud.schemas import DATE_RULE
 
 HEADER = "action,table,unit,target,reason,authority,date,reference\n"
 
@@ -29,8 +30,8 @@ def test_a_correction_adds_and_removes_links_and_keeps_the_source_tables(synthet
     plain = load_edition(2090, synthetic_data)
     correct(
         synthetic_data,
-        "add,outcome_sdg,P.1-1,SDG 5,SYNTHETIC reason,SYNTHETIC authority,2090-01-02,SYNTHETIC ref",
-        "remove,outcome_action_line,P.1-2,c2,SYNTHETIC reason,SYNTHETIC authority,2090-01-02,SYNTHETIC ref",
+        "add,outcome_sdg,P.1-1,SDG 5,SYNTHETIC reason,SYNTHETIC authority,2025-01-02,SYNTHETIC ref",
+        "remove,outcome_action_line,P.1-2,c2,SYNTHETIC reason,SYNTHETIC authority,2025-01-02,SYNTHETIC ref",
     )
     edition = load_edition(2090, synthetic_data)
     assert len(edition.outcome_sdg) == len(plain.outcome_sdg) + 1
@@ -44,15 +45,19 @@ def test_a_correction_adds_and_removes_links_and_keeps_the_source_tables(synthet
 def test_corrections_that_do_not_apply_are_errors_naming_the_row(synthetic_data):
     path = correct(
         synthetic_data,
-        "add,outcome_sdg,P.1-1,9,already there,SYNTHETIC,2090-01-02,ref",
-        "remove,outcome_sdg,P.1-1,1,never there,SYNTHETIC,2090-01-02,ref",
-        "add,outcome_sdg,P.9-9,3,no such outcome,SYNTHETIC,2090-01-02,ref",
-        "add,outcome_sdg,P.1-1,18,no such goal,SYNTHETIC,2090-01-02,ref",
+        "add,outcome_sdg,P.1-1,9,already there,SYNTHETIC,2025-01-02,ref",
+        "remove,outcome_sdg,P.1-1,1,never there,SYNTHETIC,2025-01-02,ref",
+        "add,outcome_sdg,P.9-9,3,no such outcome,SYNTHETIC,2025-01-02,ref",
+        "add,outcome_sdg,P.1-1,18,no such goal,SYNTHETIC,2025-01-02,ref",
         "change,outcome_sdg,P.1-1,2,bad action,SYNTHETIC,2 January,ref",
+        "add,outcome_sdg,P.1-1,3,no such day,SYNTHETIC,2019-02-30,ref",
+        "add,outcome_sdg,P.1-1,4,decided in the future,SYNTHETIC,2999-01-01,ref",
     )
     assert problems(synthetic_data) == [
         f"{path}, row 5 (line 6), column 'action', value 'change': must be one of add, remove",
-        f"{path}, row 5 (line 6), column 'date', value '2 January': must match ^\\d{{4}}-\\d{{2}}-\\d{{2}}$",
+        f"{path}, row 5 (line 6), column 'date', value '2 January': {DATE_RULE}",
+        f"{path}, row 6 (line 7), column 'date', value '2019-02-30': {DATE_RULE}",
+        f"{path}, row 7 (line 8), column 'date', value '2999-01-01': {DATE_RULE}",
     ]
     correct(synthetic_data, *[line for line in path.read_text().splitlines()[1:5]])
     assert problems(synthetic_data) == [
@@ -64,11 +69,11 @@ def test_corrections_that_do_not_apply_are_errors_naming_the_row(synthetic_data)
 
 
 def test_validate_prints_the_corrections(synthetic_data, capsys):
-    correct(synthetic_data, "add,outcome_sdg,P.1-1,5,SYNTHETIC reason,SYNTHETIC body,2090-01-02,SYNTHETIC letter")
+    correct(synthetic_data, "add,outcome_sdg,P.1-1,5,SYNTHETIC reason,SYNTHETIC body,2025-01-02,SYNTHETIC letter")
     assert main(["validate", "--year", "2090", "--data-dir", str(synthetic_data)]) == 0
     out = capsys.readouterr().out
     assert "  1 correction(s) applied (data/2090/corrections.csv; counts above include them):\n" in out
-    assert "    [1] added: P.1-1 -> SDG 5 (SYNTHETIC reason; SYNTHETIC body, 2090-01-02; SYNTHETIC letter)" in out
+    assert "    [1] added: P.1-1 -> SDG 5 (SYNTHETIC reason; SYNTHETIC body, 2025-01-02; SYNTHETIC letter)" in out
 
 
 def test_missing_reference_tables_stop_at_that_cause(synthetic_data):

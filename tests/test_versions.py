@@ -27,7 +27,7 @@ def tree(folder: Path) -> dict[str, str]:
 CORRECTION = (
     "action,table,unit,target,reason,authority,date,reference\n"
     "add,outcome_sdg,P.1-1,5,SYNTHETIC: the outcome also serves gender equality,SYNTHETIC authority,"
-    "2090-05-01,SYNTHETIC letter 1\n"
+    "2025-05-01,SYNTHETIC letter 1\n"
 )
 
 

@@ -7,7 +7,9 @@ come the pandera schemas the loader validates with, and `data/datapackage.json`
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,7 @@ class Col:
 
     name: str
     description: str
-    type: str = "string"  # "string" or "integer" (Frictionless types)
+    type: str = "string"  # "string", "integer" or "date" (Frictionless types; a date is written YYYY-MM-DD)
     required: bool = True  # a value must be present (not empty)
     normalise: Callable[[str], object] | None = None  # id normaliser from `ids`
     enum: tuple = ()
@@ -217,7 +219,7 @@ TABLES: tuple[Table, ...] = (
             Col("target", "SDG number or Action Line id the link points to, e.g. 4 or C7"),
             Col("reason", "Why the source's link is wrong or missing"),
             Col("authority", "Who decided the correction (e.g. BDT, the contribution's author)"),
-            Col("date", "When the correction was decided (YYYY-MM-DD)", pattern=r"^\d{4}-\d{2}-\d{2}$"),
+            Col("date", "When the correction was decided (YYYY-MM-DD)", "date"),
             Col("reference", "Where the correction is written down (document, e-mail, meeting report)"),
         ),
         ("table", "unit", "target"),
@@ -269,6 +271,8 @@ def pandera_schema(table: Table, known: KnownIds) -> pa.DataFrameSchema:
             checks.append(pa.Check.le(col.maximum, error=f"must be at most {col.maximum}"))
         if col.pattern:
             checks.append(pa.Check.str_matches(col.pattern, error=f"must match {col.pattern}"))
+        if col.type == "date":
+            checks.append(pa.Check(_is_past_date, element_wise=True, error=DATE_RULE))
         if col.references:
             target, column = col.references
             checks.append(
@@ -288,6 +292,24 @@ def pandera_schema(table: Table, known: KnownIds) -> pa.DataFrameSchema:
         strict=False,
         name=table.name,
     )
+
+
+DATE_RULE = "must be a date written YYYY-MM-DD (e.g. 2019-05-20), on the calendar and not after today"
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _is_past_date(value: object) -> bool:
+    """Whether `value` is a day that exists, written YYYY-MM-DD, and is not later than today (a correction
+    cannot have been decided in the future). Empty values are the `required` check's."""
+    text = str(value).strip()
+    if not text or value is None or (isinstance(value, float) and value != value):
+        return True
+    if not _DATE.match(text):
+        return False
+    try:
+        return dt.date.fromisoformat(text) <= dt.date.today()
+    except ValueError:  # 2019-02-30, 2019-13-01
+        return False
 
 
 _FRICTIONLESS_CONSTRAINTS = {"enum": "enum", "minimum": "minimum", "maximum": "maximum", "pattern": "pattern"}
