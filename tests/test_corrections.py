@@ -94,3 +94,12 @@ def test_a_data_folder_without_reference_uses_the_projects(synthetic_data):
 
     shutil.rmtree(synthetic_data / "reference")
     assert load_edition(2090, synthetic_data).files["reference/sdgs"].parent.parent.name == "data"
+
+
+def test_a_correction_given_twice_is_one_problem_naming_what_it_repeats(synthetic_data):
+    row = "add,outcome_sdg,P.1-1,5,SYNTHETIC reason,SYNTHETIC authority,2025-01-02,SYNTHETIC ref"
+    path = correct(synthetic_data, row, row)
+    assert problems(synthetic_data) == [
+        f"{path}, row 2 (line 3): duplicate row: the same table 'outcome_sdg', unit 'P.1-1' and target '5' as an "
+        "earlier row (each may appear only once)"
+    ]

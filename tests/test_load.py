@@ -108,8 +108,8 @@ def test_duplicate_link(data_copy: Path):
     path = data_copy / "2019/outcome_sdg.csv"
     path.write_text(path.read_text() + "D.4-4,13,000_b35b5415e02ee5de.txt,Annex 1,128\n")
     assert problems_of(data_copy) == [
-        f"{data_copy}/2019/outcome_sdg.csv, row 112 (line 113), column 'outcome', value 'D.4-4': "
-        "duplicate row (the same link appears twice)"
+        f"{data_copy}/2019/outcome_sdg.csv, row 112 (line 113): "
+        "duplicate row: the same outcome 'D.4-4' and sdg '13' as an earlier row (each may appear only once)"
     ]
 
 

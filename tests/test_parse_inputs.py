@@ -75,10 +75,10 @@ def test_duplicated_outcome_is_refused(tmp_path: Path, capsys):
     assert err.splitlines()[:4] == [
         "itud parse: 3 problem(s) in the data:",
         "  - annex.txt, line 11, column 'outcome', value 'D.1-1': duplicate id (ids must be unique) (table outcomes)",
-        "  - annex.txt, line 12, column 'outcome', value 'D.1-1': duplicate row (the same link appears twice) "
-        "(table outcome_sdg)",
-        "  - annex.txt, line 13, column 'outcome', value 'D.1-1': duplicate row (the same link appears twice) "
-        "(table outcome_action_line)",
+        "  - annex.txt, line 12: duplicate row: the same outcome 'D.1-1' and sdg '1' as an earlier row (each may "
+        "appear only once) (table outcome_sdg)",
+        "  - annex.txt, line 13: duplicate row: the same outcome 'D.1-1' and action_line 'C1' as an earlier row (each "
+        "may appear only once) (table outcome_action_line)",
     ]
 
 

@@ -22,6 +22,7 @@ from itud import ids, paths
 from itud.corrections import CORRECTIONS_FILE, LINK_TABLES, Correction, apply_corrections, read_corrections
 from itud.edition_file import as_meta, control_characters, parse_edition_file
 from itud.errors import EditionError, InputFileError, Problem
+from itud.grammar import listing
 from itud.paths import data_dir_or_default, edition_dir, read_input
 from itud.schemas import QUESTION_LINK_TABLES, TABLES, KnownIds, Table, pandera_schema
 
@@ -33,7 +34,6 @@ PARSED_TABLES = ("objectives", "outcomes", "outcome_sdg", "outcome_action_line",
 
 _PANDERA_MESSAGES = {
     "field_uniqueness": "duplicate id (ids must be unique)",
-    "multiple_fields_uniqueness": "duplicate row (the same link appears twice)",
     "column_in_dataframe": "required column is missing",
     "dtype('int64')": "must be a whole number",
     "dtype('str')": "must be text",
@@ -257,7 +257,7 @@ def _normalise_columns(frame: pd.DataFrame, table: Table, name: str, problems: l
     return frame
 
 
-def _schema_problems(error: pandera.errors.SchemaErrors, name: str, frame: pd.DataFrame) -> list[Problem]:
+def _schema_problems(error: pandera.errors.SchemaErrors, name: str, frame: pd.DataFrame, table: Table) -> list[Problem]:
     found = []
     for case in error.failure_cases.itertuples(index=False):
         message = _PANDERA_MESSAGES.get(str(case.check), str(case.check))
@@ -267,10 +267,18 @@ def _schema_problems(error: pandera.errors.SchemaErrors, name: str, frame: pd.Da
         if case.index is None or pd.isna(case.failure_case):
             continue  # a value already reported as unreadable by _normalise_columns
         row = int(case.index) + 1
-        if case.check == "multiple_fields_uniqueness" and any(p.row == row and p.message == message for p in found):
-            continue  # one problem per duplicated row, not one per column
+        if case.check == "multiple_fields_uniqueness":
+            if not any(p.row == row for p in found if p.message.startswith("duplicate row")):
+                found.append(Problem(name, _duplicate_row(frame.iloc[row - 1], table.primary_key), row))
+            continue  # one problem per duplicated row, not one per column of its key
         found.append(Problem(name, message, row, case.column, case.failure_case))
     return found
+
+
+def _duplicate_row(row: pd.Series, key: tuple[str, ...]) -> str:
+    """What a row repeats: `duplicate row: the same outcome 'D.4-4' and sdg '13' as an earlier row ...`."""
+    same = listing(f"{column} {str(row[column])!r}" for column in key)
+    return f"duplicate row: the same {same} as an earlier row (each may appear only once)"
 
 
 def validate_table(frame: pd.DataFrame, table: Table, name: str, known: KnownIds) -> tuple[pd.DataFrame, list[Problem]]:
@@ -283,7 +291,7 @@ def validate_table(frame: pd.DataFrame, table: Table, name: str, known: KnownIds
     try:
         pandera_schema(table, known).validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as error:
-        problems.extend(_schema_problems(error, name, frame))
+        problems.extend(_schema_problems(error, name, frame, table))
     return frame, problems
 
 

@@ -837,6 +837,7 @@ def validate_parsed(parsed: ParsedAnnexes, folder: Path, reference_dir: Path) ->
         raise EditionError(problems)
     load_tables(folder, [t for t in TABLES if t.name in tables], known, problems)
     found: list[Problem] = []
+    repeated: set[tuple[str, str]] = set()  # (line, table) whose repeated rows are already reported
     for problem in problems:
         stem = Path(problem.file).stem
         table = tables.get(stem)
@@ -846,6 +847,10 @@ def validate_parsed(parsed: ParsedAnnexes, folder: Path, reference_dir: Path) ->
             row = table.iloc[problem.row - 1]
             place = row["source_document"].removeprefix(parsed.source_document).removeprefix(", ")
             where = f"{parsed.source_document}, line {int(row['source_line'])}" + (f" ({place})" if place else "")
+        if problem.message.startswith("duplicate row"):
+            if (where, stem) in repeated:
+                continue  # a repeated outcome repeats each of its links: one problem a line and table
+            repeated.add((where, stem))
         found.append(Problem(where, f"{problem.message} (table {stem})", column=problem.column, value=problem.value))
     if found:
         raise EditionError(list(dict.fromkeys(found)))  # a duplicated outcome repeats in its links: once each
