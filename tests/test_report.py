@@ -63,7 +63,9 @@ def test_failing_notebook_is_named_with_its_cell_and_nothing_is_published(synthe
     cell = json.loads((paths.NOTEBOOKS_DIR / "01-mapping-tables.ipynb").read_text())["cells"][2]
     first_line = "".join(cell["source"]).splitlines()[0]  # the cell as JupyterLab numbers and shows it
     assert message.startswith(f"notebook 01-mapping-tables.ipynb failed in cell 3 ({first_line!r}): EditionError:")
-    assert "outcome_sdg.csv, row 7 (line 8), column 'sdg', value '18': not an SDG (1-17)" in message
+    # The file the analyst edits, not the build's copy of it.
+    path = synthetic_data.resolve() / "2099" / "outcome_sdg.csv"
+    assert f"{path}, row 7 (line 8), column 'sdg', value '18': not an SDG (1-17)" in message
     assert list((tmp_path / "2099").iterdir()) == []
 
 

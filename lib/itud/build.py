@@ -137,7 +137,10 @@ def build_report(
     try:
         taken.write(scratch / INPUTS_DIR / "data")
         meta_file = scratch / INPUTS_DIR / "data" / str(year) / "edition.toml"
-        _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, kernel_server)
+        try:
+            _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, kernel_server)
+        except BuildError as error:
+            raise BuildError(_as_in_data_dir(str(error), data_dir)) from None
         kernel_server.close()  # its work is done: its memory is the PDF's
         render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout)
         # `itud report --check` lists the files that differ, so it renders every one of them.
@@ -189,6 +192,12 @@ def build_report(
     write_index(reports_dir)
     print_(f"published {target}")
     return BuildResult(year, "built", target, time.perf_counter() - started, taken.ignored)
+
+
+def _as_in_data_dir(message: str, data_dir: Path) -> str:
+    """A notebook's error about a file of the build's input snapshot (`inputs/data/...`, a copy of the data
+    folder) names the file the analyst edits instead."""
+    return message.replace(f"{INPUTS_DIR}/data/", f"{data_dir}/")
 
 
 def _figures_by_reference(path: Path) -> None:
