@@ -18,7 +18,7 @@ from itud.edition_file import parse_edition_file
 from itud.errors import EditionError, InputFileError
 from itud.load import load_edition
 
-from .conftest import SYNTHETIC_DIR
+from .conftest import SEED, SYNTHETIC_DIR
 
 
 def problems_of(data_dir: Path, year: object = 2019) -> list[str]:
@@ -343,3 +343,30 @@ def test_years_are_ascii_digits_only(data_copy: Path):
     assert problems_of(data_copy, "٢٠٢٠") == [
         "<year argument>, value '٢٠٢٠': not a year (expected four digits such as 2019)"
     ]
+
+
+# The source's checksum, against the source file when it is at hand (`itud validate`) ------------------
+
+
+def test_the_source_checksum_is_checked_against_the_source_file_when_at_hand(data_copy: Path, tmp_path: Path):
+    from itud.load import source_checksum
+
+    edition = load_edition(2019, data_copy)
+    name, given = edition.meta["source_document"]["file"], edition.meta["source_document"]["sha256"]
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    assert source_checksum(edition, seeds) == f"SHA-256 not checked: the source file is not in {seeds}"
+    (seeds / name).write_text("not the source\n", encoding="utf-8")
+    with pytest.raises(EditionError) as error:
+        source_checksum(edition, seeds)
+    (problem,) = error.value.problems
+    assert str(problem).startswith(
+        f"{data_copy}/2019/edition.toml, key 'source_document.sha256', value '{given}': does not match the source "
+        f"file {seeds / name}, whose SHA-256 is "
+    )
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="shared/seeds is not beside this checkout")
+def test_the_2019_edition_gives_the_checksum_of_its_source(capsys):
+    assert main(["validate", "--year", "2019"]) == 0
+    assert f"source document: {SEED.name}, SHA-256 matches {SEED}" in capsys.readouterr().out

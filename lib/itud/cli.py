@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="load and validate an edition, print counts per table",
         description="Load data/<year>/ and the reference tables, check every rule (ids, links, "
         "duplicates, encoding) and print the number of rows per table and the state of question "
-        "links. Every problem is listed with file, row, column and value.",
+        "links. Every problem is listed with file, row, column and value. When the source document "
+        "is in ../shared/seeds, its SHA-256 is checked against the one edition.toml gives.",
     )
     _year_and_data(validate, "edition year (default: the newest edition in the data folder)")
 
@@ -319,10 +320,12 @@ def _check_arguments(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from itud.load import load_edition
+    from itud.load import load_edition, source_checksum
 
     edition = load_edition(args.year, args.data_dir)
+    checksum = source_checksum(edition)
     print(_summary_of_edition(edition))
+    print(f"  source document: {edition.meta['source_document'].get('file', '')}, {checksum}")
     for key, what in (("without_sdg", "SDG"), ("without_action_line", "Action Line")):
         stated = edition.meta.get("outcome_links", {}).get(key, [])
         if stated:

@@ -546,3 +546,27 @@ def load_edition(
         corrections=corrections,
         as_published=as_published,
     )
+
+
+def source_checksum(edition: Edition, seeds_dir: Path = paths.SEEDS_DIR) -> str:
+    """What `itud validate` says of `[source_document] sha256`: checked against the source file when that
+    file is at hand (in `seeds_dir`), so a mistyped checksum is not printed in the report as the source's.
+
+    Raises `EditionError` naming the key when the file's checksum differs. Not part of loading: the
+    source file is not an input of the report, and may be absent on a machine that only rebuilds it.
+    """
+    import hashlib
+
+    document = edition.meta.get("source_document", {})
+    given, name = document.get("sha256"), document.get("file", "")
+    if not given:
+        return "no SHA-256 given in edition.toml"
+    path = Path(seeds_dir) / name
+    if not name or not path.is_file():
+        return f"SHA-256 not checked: the source file is not in {seeds_dir}"
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    if actual != given:
+        message = f"does not match the source file {path}, whose SHA-256 is {actual}"
+        problem = Problem(str(edition.files["edition"]), message, key="source_document.sha256", value=given)
+        raise EditionError([problem], edition.year)
+    return f"SHA-256 matches {path}"
