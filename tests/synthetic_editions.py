@@ -40,7 +40,7 @@ group = "SYNTHETIC advisory group"
 meeting = "SYNTHETIC meeting {year}"
 meeting_place = "Nowhere"
 strategic_plan = "SYNTHETIC plan"
-study_period = "SYNTHETIC period"
+study_period = "{year}-{year + 3}"
 document_number = "SYNTHETIC/{year}"
 
 [source_document]

@@ -370,3 +370,28 @@ def test_the_source_checksum_is_checked_against_the_source_file_when_at_hand(dat
 def test_the_2019_edition_gives_the_checksum_of_its_source(capsys):
     assert main(["validate", "--year", "2019"]) == 0
     assert f"source document: {SEED.name}, SHA-256 matches {SEED}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("meeting_end = 2019-04-05", "meeting_end = 2019-04-35",
+         "line 15, key 'meeting_end', value '2019-04-35': not readable TOML"),
+        ('[source_document]\nfile = "000', '[source_document]\nfile = 000',
+         "line 22, key 'source_document.file', value '000_b35b5415e02ee5de.txt\"': not readable TOML"),
+    ],
+)  # fmt: skip
+def test_a_toml_syntax_error_names_its_line_key_and_value(data_copy: Path, old: str, new: str, expected: str):
+    rewrite(data_copy / "2019/edition.toml", old, new)
+    (problem,) = problems_of(data_copy)
+    assert problem.startswith(f"{data_copy}/2019/edition.toml, {expected} (")
+    assert problem.endswith("): text in quotes, dates as a real day YYYY-MM-DD, true/false and numbers without quotes")
+
+
+@pytest.mark.parametrize("period", ["2018-21", "2021-2018", "this one", "2018 - 2021"])
+def test_the_study_period_is_two_years(data_copy: Path, period: str):
+    rewrite(data_copy / "2019/edition.toml", 'study_period = "2018-2021"', f'study_period = "{period}"')
+    assert problems_of(data_copy) == [
+        f"{data_copy}/2019/edition.toml, key 'study_period', value '{period}': must be the first and last year of "
+        "the study period, e.g. 2018-2021"
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import unicodedata
 from typing import Annotated, Literal
 
@@ -149,6 +150,14 @@ class EditionFile(_Table):
     sources: dict[str, Text] = {}
     report: Report
 
+    @field_validator("study_period")
+    @classmethod
+    def _study_period_is_two_years(cls, period: str) -> str:
+        start, dash, end = period.partition("-")
+        if not (dash and len(start) == len(end) == 4 and start.isdigit() and end.isdigit() and start < end):
+            raise ValueError("must be the first and last year of the study period, e.g. 2018-2021")
+        return period
+
     @field_validator("meeting_end")
     @classmethod
     def _meeting_ends_after_it_starts(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
@@ -239,3 +248,27 @@ def parse_edition_file(raw: dict, file: str) -> tuple[EditionFile | None, list[P
 def as_meta(model: EditionFile) -> dict:
     """The plain dict `Edition.meta` holds: exactly the keys the file gives, dates kept as dates."""
     return model.model_dump(mode="python", exclude_unset=True)
+
+
+_TOML_PLACE = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+_TOML_TABLE = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+")
+
+
+def toml_syntax_problem(file: str, text: str, error: Exception) -> Problem:
+    """A TOML syntax error as a `Problem` with its line, dotted key and value (tomllib gives only the line
+    and column in its message), and what values look like: an impossible date (2019-04-35) or text
+    without quotes is a syntax error before any key is known."""
+    match = _TOML_PLACE.search(str(error))
+    reason = _TOML_PLACE.sub("", str(error))
+    advice = "text in quotes, dates as a real day YYYY-MM-DD, true/false and numbers without quotes"
+    if not match:
+        return Problem(file, f"not readable TOML ({reason}): {advice}")
+    number = int(match[1])
+    lines = text.splitlines()
+    line = lines[number - 1] if 0 < number <= len(lines) else ""
+    key, equals, value = line.partition("=")
+    table = next((m[1] for m in map(_TOML_TABLE.match, reversed(lines[: number - 1])) if m), "")
+    if not equals:
+        return Problem(file, f"not readable TOML ({reason}): {advice}", line=number)
+    dotted = ".".join(filter(None, [table, key.strip()]))
+    return Problem(file, f"not readable TOML ({reason}): {advice}", line=number, key=dotted, value=value.strip())

@@ -20,7 +20,7 @@ import pandera.errors
 
 from itud import ids, paths
 from itud.corrections import CORRECTIONS_FILE, LINK_TABLES, Correction, apply_corrections, read_corrections
-from itud.edition_file import as_meta, control_characters, parse_edition_file
+from itud.edition_file import as_meta, control_characters, parse_edition_file, toml_syntax_problem
 from itud.errors import EditionError, InputFileError, Problem
 from itud.grammar import listing
 from itud.paths import data_dir_or_default, edition_dir, read_input
@@ -343,12 +343,16 @@ def read_meta(folder: Path, year: int, problems: list[Problem], root: Path | Non
         problems.append(Problem(name, "file is missing (the edition's facts and report prose)"))
         return {"question_links": {"status": NOT_PUBLISHED}}
     try:
-        raw = tomllib.loads(read_input(path, root).decode("utf-8"))
+        text = read_input(path, root).decode("utf-8")
+        raw = tomllib.loads(text)
     except InputFileError as error:
         problems.append(error.problem)
         return {"question_links": {"status": NOT_PUBLISHED}}
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except UnicodeDecodeError as error:
         problems.append(Problem(name, f"not readable UTF-8 TOML: {error}"))
+        return {"question_links": {"status": NOT_PUBLISHED}}
+    except tomllib.TOMLDecodeError as error:
+        problems.append(toml_syntax_problem(name, text, error))
         return {"question_links": {"status": NOT_PUBLISHED}}
     model, found = parse_edition_file(raw, name)
     to_enter = _still_to_enter(raw, name)
