@@ -394,3 +394,23 @@ def test_raw_drawing_has_the_size_agg_gives_whatever_the_rounding(size):
     drawn = figures._drawn(figure, figures.DPI)  # noqa: SLF001
     assert drawn.size == expected.size
     assert ImageChops.difference(drawn, expected).getbbox() is None  # the same pixels
+
+
+def test_an_analysts_own_chart_is_saved_in_the_report_style(tmp_path: Path):
+    from itud.results import NotebookResults
+
+    edition = load_edition(2019)
+    chart, ax = figures.chart("outcomes-per-objective", "Outcomes per objective", "One bar per objective.", height=2.5)
+    counts = edition.outcomes.groupby("objective").size()
+    ax.bar(counts.index, counts.values)
+    out = NotebookResults("02-coverage-by-objective", edition, tmp_path)
+    out.figure(chart, section="coverage")
+    (item,) = out.figures
+    assert (item.label, item.title, item.caption) == (
+        "outcomes-per-objective",
+        "Outcomes per objective",
+        "One bar per objective.",
+    )
+    svg = (tmp_path / "figures" / "outcomes-per-objective.svg").read_text(encoding="utf-8")
+    assert ">Outcomes per objective</text>" in svg and ">D.4</text>" in svg  # real text, as the report's own
+    assert chart.figure.get_figwidth() == figures.A4_TEXT_WIDTH

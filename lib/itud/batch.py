@@ -27,6 +27,7 @@ from pathlib import Path
 from itud import paths
 from itud.errors import USER_ERRORS, stop
 from itud.execute import DEFAULT_TIMEOUT
+from itud.grammar import plural
 
 _STOP_WAIT = 30.0
 """Seconds the batch waits for a stopped year process to clean up (it takes about one)."""
@@ -132,7 +133,7 @@ def run_batch(
     try:
         with tqdm(
             total=len(years),
-            desc=f"{len(years)} years, {jobs} at a time",
+            desc=f"{plural(len(years), 'year')}, {jobs} at a time",
             unit="year",
             disable=not progress,
             file=sys.stderr,

@@ -60,13 +60,17 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
-def _year_and_data(parser: argparse.ArgumentParser, year_help: str, year_type=year_argument) -> None:
+def _data_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
         type=Path,
         default=paths.DATA_DIR,
         help=f"folder holding reference/ and one folder per edition year (default: {paths.DATA_DIR})",
     )
+
+
+def _year_and_data(parser: argparse.ArgumentParser, year_help: str, year_type=year_argument) -> None:
+    _data_dir_option(parser)
     parser.add_argument("--year", type=year_type, help=year_help)
 
 
@@ -92,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parse = commands.add_parser(
         "parse",
-        help="read a contribution's annex text and write the edition's tables",
+        help="read a contribution's annexes (plain text or .docx) and write the edition's tables",
         description="Read Annex 1 (objectives, outcomes and their SDG and Action Line links) and "
         "Annex 2 (study groups) of a TDAG contribution, given as UTF-8 plain text or .docx, and write "
         "objectives.csv, outcomes.csv, outcome_sdg.csv, outcome_action_line.csv, study_groups.csv and "
@@ -124,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Describe every table in the data folder (columns, types, keys, links) as a "
         "Frictionless Data Package, generated from the schemas the loader validates with.",
     )
-    package.add_argument("--data-dir", type=Path, default=paths.DATA_DIR, help="the data folder")
+    _data_dir_option(package)
     package.add_argument("--check", action="store_true", help="only check the file is current; exit 1 if not")
 
     refresh = commands.add_parser(
@@ -142,10 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="build the TDAG report of one year as a new version (HTML, DOCX, PDF)",
-        description="Execute every notebook with papermill for the year, render the TDAG-style "
-        "document as HTML, DOCX and PDF and publish it as reports/<year>/v<N>/ with a manifest. "
-        "When inputs and code are unchanged since the newest version, says 'up to date' and "
-        "writes nothing. A failed run leaves every published version untouched.",
+        description="Execute every notebook with papermill for the year (each in a fresh kernel), render "
+        "the TDAG-style document as HTML, DOCX and PDF and publish it as reports/<year>/v<N>/ with a "
+        "manifest, only when what readers see changed. When inputs, code and packages are unchanged since "
+        "the newest version, says 'up to date' and writes nothing; when they changed but every document, "
+        "table, figure and result comes out byte-identical, says 'reproduced vN byte for byte' and writes "
+        "nothing. A failed or interrupted run leaves every published version untouched.",
     )
     _year_and_data(report, "edition year (default: the newest edition in the data folder)")
     _report_options(report)
@@ -191,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new.add_argument("year", help="the new edition's year, e.g. 2020")
     new.add_argument("--from", dest="previous", required=True, help="the edition to start from, e.g. 2019")
-    new.add_argument("--data-dir", type=Path, default=paths.DATA_DIR, help="the data folder")
+    _data_dir_option(new)
 
     batch = commands.add_parser(
         "batch",
@@ -203,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "years", nargs="*", type=year_argument, help="years to build (default: every edition in the data folder)"
     )
-    batch.add_argument("--data-dir", type=Path, default=paths.DATA_DIR, help="the data folder")
+    _data_dir_option(batch)
     batch.add_argument("--jobs", type=positive_int, default=None, help="years built at once (default: number of cores)")
     _report_options(batch)
     return parser
@@ -219,7 +225,8 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force",
         action="store_true",
-        help="build a new version even when nothing changed (it must come out byte-identical)",
+        help="rebuild even when inputs, code and packages are unchanged (a check that they still give the "
+        "newest version); a new version is still published only if what readers see differs",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     _timeout_option(parser)

@@ -218,6 +218,14 @@ def _new(width: float, height: float) -> tuple[MplFigure, Axes]:
         return figure, figure.add_subplot()
 
 
+def chart(name: str, title: str, caption: str, height: float = 4.0) -> tuple[Figure, Axes]:
+    """An empty figure of the report's width and style, for an analyst's own chart: draw on the axes, then
+    hand the figure to `out.figure(...)`. `name` names its files; `height` is in inches (at most a page)."""
+    figure, ax = _new(A4_TEXT_WIDTH, height)
+    ax.set_title(title, loc="left")
+    return Figure(name, title, caption, figure), ax
+
+
 def _row_height(rows: int) -> float:
     """Inches per heatmap row: roomy for few rows, down to the smallest legible size for a full page."""
     return max(MIN_ROW_HEIGHT, min(ROW_HEIGHT, (A4_TEXT_HEIGHT - HEADER) / max(rows, 1)))
