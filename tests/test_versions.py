@@ -96,8 +96,14 @@ def test_a_correction_publishes_a_revision_that_says_what_changed(published_2090
     assert main(["diff", "2090", "v1", "v2", "--reports-dir", str(reports)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Changes from v1 to v2 of the 2090 report:"
-    assert "  - link added: P.1-1 -> SDG 5" in out
-    assert "  - correction made: added: P.1-1 -> SDG 5" in out
+    assert "  - link added by correction 1: P.1-1 -> SDG 5" in out  # said once, not also as "correction made"
+    assert not [line for line in out if "correction made" in line]
+    links = [line for line in out if line.startswith("  - key number summary.outcome_sdg_links (notebook 01-")]
+    assert len(links) == 1 and links[0].endswith(" -> " + str(int(links[0].split(": ")[1].split(" ")[0]) + 1))
+    block = html[html.index('id="changes-in-this-revision"') :]
+    block = block[: block.index("</section>")]
+    assert "This revision is version v2 of the 2090 report; what follows is what changed since the original " in block
+    assert "Link added by correction 1: P.1-1 -&gt; SDG 5" in block and "key number" not in block
     assert [line for line in out if "redrawn" in line][0].startswith("  - figures redrawn: Figures 1, ")
     index = (reports / "index.html").read_text()
     assert '<th scope="row">v2</th>' in index and "correction" in index
@@ -345,3 +351,14 @@ def test_two_runs_started_at_once_publish_one_version(published_2090, tmp_path, 
     assert sorted(p.name for p in (reports / "2090").iterdir()) == [".lock", "v1"]
     manifest = json.loads((reports / "2090/v1/manifest.json").read_text())
     assert manifest["outputs"] == {k: v for k, v in tree(reports / "2090/v1").items() if k != "manifest.json"}
+
+
+def test_a_reworded_paragraph_is_quoted_from_just_before_its_change(tmp_path):
+    from itud.revisions import paragraph_changes
+
+    text = "20. By goal, the outcomes reach 16 of the SDGs, and one goal is reached by no outcome at all, which {}."
+    old = _version(tmp_path / "2090/v1", "a", {}, f"<p>{text.format('the figure shows')}</p><p>Kept.</p>")
+    new = _version(tmp_path / "2090/v2", "b", {}, f"<p>{text.format('Figure 6 shows')}</p><p>Kept.</p>")
+    assert paragraph_changes(old, new, 2090) == [
+        "paragraph reworded: \u201c\u2026 by no outcome at all, which Figure 6 shows.\u201d"
+    ]

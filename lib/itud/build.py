@@ -39,7 +39,7 @@ from pathlib import Path
 from itud import __version__, paths
 from itud.errors import BuildError
 from itud.execute import DEFAULT_TIMEOUT, write_notebook
-from itud.revisions import Revision, changes, reason, revision_number
+from itud.revisions import Revision, changes, document_name, reason, revision_number
 from itud.versions import (
     INPUTS_DIR,
     MANIFEST,
@@ -335,7 +335,14 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, *, 
     def assemble(changes_so_far: list[str], final: bool) -> document.Document:
         header = None
         if revision.number:
-            header = {"number": revision.number, "of": meta.get("document_number") or "", "changes": changes_so_far}
+            header = {
+                "number": revision.number,
+                "of": meta.get("document_number") or "",
+                "changes": changes_so_far,
+                "version": f"v{int(previous.name.removeprefix('v')) + 1}",
+                "previous_version": previous.name,
+                "compared_with": document_name(previous),
+            }
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", document.UnplacedItemWarning)
             try:

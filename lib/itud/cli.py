@@ -521,7 +521,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             known = ", ".join(published) or "none"
             raise SystemExit(f"itud diff: no version {name!r} of {args.year} in {year_dir} (published: {known})")
     print(f"Changes from {args.old} to {args.new} of the {args.year} report:")
-    for line in changes(published[args.old], published[args.new], int(args.year)):
+    for line in changes(published[args.old], published[args.new], int(args.year), numbers=True):
         print(f"  - {line}")
     return 0
 

@@ -100,12 +100,16 @@ def _capped(lines: list[str], what: str) -> list[str]:
 
 
 def number_changes(old: Path, new: Path) -> list[str]:
+    """Key numbers the notebooks handed on that changed, named as in their results (`itud diff` only: the
+    document shows a changed number in its paragraphs and tables, which the revision block lists)."""
     before, after = key_numbers(old), key_numbers(new)
-    lines = [
-        f"{name}: {before.get(name, 'absent')} -> {after.get(name, 'absent')}"
-        for name in sorted(set(before) | set(after))
-        if before.get(name) != after.get(name)
-    ]
+    lines = []
+    for name in sorted(set(before) | set(after)):
+        if before.get(name) != after.get(name):
+            notebook, _, key = name.partition(".")
+            lines.append(
+                f"key number {key} (notebook {notebook}): {before.get(name, 'absent')} -> {after.get(name, 'absent')}"
+            )
     return _capped(lines, "changed numbers")
 
 
@@ -140,12 +144,18 @@ def link_changes(old: Path, new: Path, year: int) -> list[str]:
     before, after = _edition(old, year), _edition(new, year)
     if before is None or after is None:
         return [f"links and corrections: not compared ({old.name} kept no copy of its input data)"] if after else []
-    lines = [f"link added: {_link_text(k)}" for k in sorted(_links(after) - _links(before))]
-    lines += [f"link removed: {_link_text(k)}" for k in sorted(_links(before) - _links(after))]
-    old_corrections = {c.describe() for c in before.corrections}
-    new_corrections = {c.describe() for c in after.corrections}
-    lines += [f"correction made: {c}" for c in sorted(new_corrections - old_corrections)]
-    lines += [f"correction withdrawn: {c}" for c in sorted(old_corrections - new_corrections)]
+    made = {
+        c.describe(): c for c in after.corrections if c.describe() not in {d.describe() for d in before.corrections}
+    }
+    withdrawn = {c.describe() for c in before.corrections} - {c.describe() for c in after.corrections}
+    lines = []
+    for verb, links in (("added", _links(after) - _links(before)), ("removed", _links(before) - _links(after))):
+        for link in sorted(links):
+            correction = made.pop(f"{verb}: {_link_text(link)}", None)  # a link a correction changed: said once
+            by = f" by correction {correction.number}" if correction else ""
+            lines.append(f"link {verb}{by}: {_link_text(link)}")
+    lines += [f"correction made: {c}" for c in sorted(made)]
+    lines += [f"correction withdrawn: {c}" for c in sorted(withdrawn)]
     return _capped(lines, "link changes")
 
 
@@ -205,8 +215,20 @@ def paragraph_changes(old: Path, new: Path, year: int) -> list[str]:
         elif tag == "delete":
             lines += [f"paragraph removed: \u201c{_short(t)}\u201d" for t in before[i1:i2]]
         else:
-            lines += [f"paragraph reworded: \u201c{_short(t)}\u201d" for t in after[j1:j2]]
+            old_texts = before[i1:i2]
+            for k, text in enumerate(after[j1:j2]):
+                earlier = old_texts[k] if k < len(old_texts) else ""
+                lines.append(f"paragraph reworded: \u201c{_changed_part(earlier, text)}\u201d")
     return _capped(lines, "paragraph changes")
+
+
+def _changed_part(old: str, new: str, before: int = 6, width: int = 90) -> str:
+    """The new paragraph from a few words before its first change: `… words that changed …`."""
+    old_words, new_words = old.split(), new.split()
+    matcher = difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False)
+    start = next((j1 for tag, _, _, j1, _ in matcher.get_opcodes() if tag != "equal"), 0)
+    start = max(0, min(start, len(new_words) - 1) - before)
+    return ("\u2026 " if start else "") + _short(" ".join(new_words[start:]), width)
 
 
 def _short(text: str, width: int = 90) -> str:
@@ -231,7 +253,10 @@ def figure_changes(old: Path, new: Path, year: int) -> list[str]:
         for label in redrawn
         if label not in number  # made by a notebook, placed by no template
     ]
-    lines = [f"figure added: {label}" for label in sorted(set(after) - set(before))]
+    added = sorted(set(after) - set(before), key=lambda label: (int(number.get(label, 10**6)), label))
+    lines = [
+        f"figure added: Figure {number[label]}" if label in number else f"figure added: {label}" for label in added
+    ]
     lines += [f"figure removed: {label}" for label in sorted(set(before) - set(after))]
     word = "figure" if len(redrawn) == 1 else plural_form("figure")
     return ([f"{word} redrawn: {listing(named)}"] if named else []) + lines
@@ -243,11 +268,12 @@ def document_name(version: Path) -> str:
     return f"Revision {number}" if number > 0 else "the original document"
 
 
-def changes(old: Path, new: Path, year: int) -> list[str]:
-    """Every change from version folder `old` to `new` (or to a build folder not yet published)."""
+def changes(old: Path, new: Path, year: int, *, numbers: bool = False) -> list[str]:
+    """Every change from version folder `old` to `new` (or to a build folder not yet published), as the
+    revision block tells readers; `numbers`: also the key numbers the notebooks handed on (`itud diff`)."""
     lines = (
         link_changes(old, new, year)
-        + number_changes(old, new)
+        + (number_changes(old, new) if numbers else [])
         + _capped(table_changes(old, new), "table changes")
         + paragraph_changes(old, new, year)
     )
