@@ -112,3 +112,30 @@ def test_no_kernel_outlives_its_server(tmp_path):
     finally:
         stop_kernel(manager)
         server.close()
+
+
+def test_a_kernel_forked_a_moment_ago_is_killed_too():
+    """One that has not made its own process group yet (a build killed just after asking for it): the
+    server's kill of its group misses it, the kill of the process does not, so the server's wait ends."""
+    import signal
+
+    pid = os.fork()
+    if pid == 0:  # as a kernel before its setsid: in the server's group, waiting for ever
+        signal.pause()
+        os._exit(0)
+    children = {pid}
+
+    def never_ended(*_):
+        os.kill(pid, signal.SIGKILL)
+        raise AssertionError("the server waited for a kernel it had not killed")
+
+    previous = signal.signal(signal.SIGALRM, never_ended)
+    signal.alarm(30)
+    try:
+        kernel_server.end_kernels(children)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert children == set()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

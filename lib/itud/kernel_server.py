@@ -104,12 +104,21 @@ def serve_kernels() -> None:
         serve(answer)
     finally:  # the build is done or gone: none of its kernels may outlive it, and all are reaped
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
-        for pid in list(children):
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+        end_kernels(children)
         os._exit(0)  # at once: the interpreter's clean-up of all it imported would take a quarter second
+
+
+def end_kernels(children: set[int]) -> None:
+    """Kill and reap the server's kernels: each one's process group (what it started) and the kernel
+    itself, which a kernel forked a moment ago may not have made its own group yet (then only the
+    group's kill would miss it, and the wait for it would never end)."""
+    for pid in list(children):
+        for kill in (os.killpg, os.kill):
+            with contextlib.suppress(OSError):
+                kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        children.discard(pid)
 
 
 class _KernelShell:
