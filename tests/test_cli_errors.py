@@ -178,3 +178,23 @@ def test_parse_refuses_a_year_in_non_ascii_digits(tmp_path: Path):
         main(["parse", "x.txt", "--year", "٢٠٢٠", "--data-dir", str(tmp_path)])
     assert "not a year: '٢٠٢٠'" in str(error.value)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped exception
+def test_a_stop_whose_exception_python_dropped_is_raised_at_the_next_check():
+    """A signal handler that runs inside a finaliser: Python prints "Exception ignored" and goes on; the
+    stop is remembered, so a build checks it before it publishes (`raise_if_stopped`)."""
+    from itud import errors
+    from itud.cli import Stopped
+
+    class Finalised:
+        def __del__(self):
+            errors.stop(Stopped(2))  # as `cli._stop` does when Ctrl-C comes at that moment
+
+    try:
+        Finalised()  # dropped at once: its __del__ runs, and its exception is lost ("Exception ignored")
+        with pytest.raises(Stopped):
+            errors.raise_if_stopped()
+    finally:
+        errors.forget_stops()
+    errors.raise_if_stopped()  # nothing asked for any more

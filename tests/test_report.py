@@ -135,3 +135,31 @@ def test_pdf_is_deterministic_and_carries_no_dates(tmp_path):
     a = render.write_pdf(_tiny_document("T <x>"), tmp_path / "a.pdf").read_bytes()
     b = render.write_pdf(_tiny_document("T <x>"), tmp_path / "b.pdf").read_bytes()
     assert a == b and a.startswith(b"%PDF")
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_stop_python_dropped_during_rendering_still_publishes_nothing(synthetic_data, tmp_path, monkeypatch):
+    """Ctrl-C while the main thread runs a finaliser: the handler's exception is lost, the build goes on,
+    and it must not publish (seen: "Exception ignored in ... Stopped: 2", then "published .../v6")."""
+    from itud import errors
+    from itud.cli import Stopped
+
+    rendering = build._render
+
+    class Finalised:
+        def __del__(self):
+            errors.stop(Stopped(2))
+
+    def render_after_a_lost_stop(*args, **kwargs):
+        Finalised()
+        return rendering(*args, **kwargs)
+
+    monkeypatch.setattr(build, "_render", render_after_a_lost_stop)
+    try:
+        with pytest.raises(Stopped):
+            build.build_report(2090, synthetic_data, tmp_path, progress=False)
+    finally:
+        errors.forget_stops()
+    year_dir = tmp_path / "2090"
+    assert leftovers(year_dir) == [] and not list(year_dir.glob("v*"))  # no scratch folder, no version

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from itud import __version__, paths
-from itud.errors import BuildError
+from itud.errors import BuildError, raise_if_stopped
 from itud.execute import DEFAULT_TIMEOUT, write_notebook
 from itud.revisions import Revision, changes, document_name, reason, revision_number
 from itud.versions import (
@@ -141,6 +141,7 @@ def build_report(
             _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, kernel_server)
         except BuildError as error:
             raise BuildError(_as_in_data_dir(str(error), data_dir)) from None
+        raise_if_stopped()
         kernel_server.close()  # its work is done: its memory is the PDF's
         render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout)
         # `itud report --check` lists the files that differ, so it renders every one of them.
@@ -180,6 +181,7 @@ def build_report(
             (scratch / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             make_readable(scratch)
             target = year_dir / f"v{number + 1}"
+            raise_if_stopped()  # a Ctrl-C whose exception Python dropped: nothing is published after it
             os.rename(scratch, target)  # atomic on one file system; fails rather than overwrite
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)

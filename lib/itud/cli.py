@@ -599,9 +599,11 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # argparse has printed its message (or the help)
         return stop.code if isinstance(stop.code, int) else 2
-    from itud.errors import USER_ERRORS, EditionError, describe
+    from itud.errors import USER_ERRORS, EditionError, describe, forget_stops
 
     in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        forget_stops()
     previous = {s: signal.signal(s, _stop) for s in _STOP_SIGNALS} if in_main_thread else {}
     try:
         _check_arguments(args)

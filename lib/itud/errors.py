@@ -120,14 +120,35 @@ USER_ERRORS = (EditionError, AnnexParseError, BuildError, InputFileError, UsageE
 
 _uninterrupted = 0  # nesting depth of `uninterrupted()` in the main thread (signal handlers run there)
 _deferred: list[BaseException] = []
+_requested: list[BaseException] = []  # the stop a signal asked for, for `raise_if_stopped`
 
 
 def stop(exception: BaseException) -> None:
-    """Raise `exception` from a signal handler now, or, inside `uninterrupted()`, when that block ends."""
+    """Raise `exception` from a signal handler now, or, inside `uninterrupted()`, when that block ends.
+
+    The stop is also remembered. A signal handler runs wherever the main thread is, and when that is
+    a finaliser (a weak reference's callback, an event loop's `__del__`), Python drops the exception
+    ("Exception ignored in ..."): a build stopped with Ctrl-C then went on and published. So a step
+    that must not follow a stop checks `raise_if_stopped` first.
+    """
+    if not _requested:
+        _requested.append(exception)
     if _uninterrupted:
         _deferred.append(exception)
         return
     raise exception
+
+
+def raise_if_stopped() -> None:
+    """Raise the stop a signal asked for, if one did, even if its first raise was lost."""
+    if _requested:
+        raise _requested[0]
+
+
+def forget_stops() -> None:
+    """A new command starts: no stop is asked for yet (tests run several commands in one process)."""
+    _requested.clear()
+    _deferred.clear()
 
 
 @contextmanager

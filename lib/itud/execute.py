@@ -36,7 +36,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from itud.errors import BuildError, uninterrupted
+from itud.errors import BuildError, raise_if_stopped, uninterrupted
 from itud.paths import NOTEBOOKS_DIR
 
 KERNEL = "python3"
@@ -560,6 +560,7 @@ def execute_in_place(
             timeout=timeout,
             kernels=kernels or os.cpu_count() or 1,
         )
+        raise_if_stopped()  # a stop whose exception was lost: the committed notebooks stay as they were
         # Ctrl-C or SIGTERM now would leave some notebooks new and some old: they are ignored while
         # the copies are made (a few milliseconds); the work is done then, nothing is left to stop.
         in_main_thread = threading.current_thread() is threading.main_thread()
