@@ -278,3 +278,35 @@ def test_a_signal_during_a_build_stops_it_cleanly(
     assert err.splitlines() == [message] and out == ""
     assert not [p for p in reports.rglob("*") if p.name.startswith((".tmp-", "v"))]
     assert not [pid for pid in kernels if alive(pid)]  # killed before the command exited
+
+
+def test_a_batch_killed_outright_leaves_no_year_running_and_publishes_nothing(synthetic_data, tmp_path):
+    """SIGKILL of the batch's own process (it cannot stop its years): each year process sees the batch gone,
+    stops its build as on SIGTERM, and exits; nothing it started is left, nothing is published."""
+    reports = tmp_path / "reports"
+    process = subprocess.Popen(
+        [ITUD, *BATCH, "--data-dir", str(synthetic_data), "--reports-dir", str(reports), "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ, MPLBACKEND="Agg"),
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None and not kernels_of(process.pid):
+            time.sleep(0.05)
+        started = descendants(process.pid)  # the year processes, their servers, printers and kernels
+        assert kernels_of(process.pid), "no kernel was running"
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and [pid for pid in started if alive(pid)]:
+            time.sleep(0.1)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    left = [pid for pid in started if alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
+    assert not [p for p in reports.rglob("*") if p.name.startswith((".tmp-", "v"))]

@@ -79,9 +79,30 @@ def _sigint_ignored() -> Iterator[None]:
 
 
 def _year_process_signals() -> None:
-    """Initializer of each year process: Ctrl-C is the batch's to handle; SIGTERM stops the build."""
+    """Initializer of each year process: Ctrl-C is the batch's to handle; SIGTERM stops the build; the
+    process ends with the batch's."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    watch = threading.Thread(target=_end_with_the_batch, args=(os.getppid(),), name="itud-batch-watch", daemon=True)
+    watch.start()
+
+
+_WATCH_EVERY = 0.5
+"""Seconds between a year process's checks that the batch's process is still there."""
+
+
+def _end_with_the_batch(batch: int) -> None:
+    """In a year process: once the batch's process is gone (killed with SIGKILL, it could not stop its
+    years; seen: an orphaned year went on and published), stop the build as SIGTERM does (kernels
+    killed, scratch folder removed), then exit. (Polling the parent's pid: Linux's "parent death
+    signal" follows the thread that started the process, not the process.)"""
+    while os.getppid() == batch:
+        time.sleep(_WATCH_EVERY)
+    os.kill(os.getpid(), signal.SIGTERM)  # the build, if one runs, unwinds in the main thread
+    deadline = time.monotonic() + _STOP_WAIT
+    while _building and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os._exit(1)  # nobody is left to read a result
 
 
 def _one_year(year: str, data_dir: Path, reports_dir: Path, force: bool, timeout: float) -> YearResult:
