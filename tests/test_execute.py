@@ -310,3 +310,16 @@ def test_a_batch_killed_outright_leaves_no_year_running_and_publishes_nothing(sy
         os.kill(pid, signal.SIGKILL)
     assert left == []
     assert not [p for p in reports.rglob("*") if p.name.startswith((".tmp-", "v"))]
+
+
+def test_kernel_sockets_of_runs_killed_outright_are_removed_by_the_next_run(tmp_path, monkeypatch):
+    from itud import execute
+
+    sockets = tmp_path / "sockets"
+    stale, live = sockets / f"itud-k-{dead_pid()}-abc", sockets / f"itud-k-{os.getpid()}-def"
+    for folder in (stale, live):
+        folder.mkdir(parents=True)
+    monkeypatch.setattr(execute, "SOCKETS_PARENT", sockets)
+    notebook = make_notebook(tmp_path / "01-one.ipynb", "print(1)")
+    execute_all([(notebook, tmp_path / "out.ipynb")])
+    assert [p.name for p in sockets.iterdir()] == [live.name]  # and this run's own folders are gone too

@@ -266,24 +266,7 @@ def remove_stale_scratch(year_dir: Path) -> list[Path]:
     A folder of a run still alive, on this machine, is left alone, as is a `.tmp-*` folder
     without a process id in its name (made by an older itud: it cannot be told apart).
     """
-    removed = []
-    for folder in sorted(year_dir.glob(f"{_SCRATCH}*")):
-        pid = folder.name[len(_SCRATCH) :].split("-")[0]
-        if folder.is_dir() and not folder.is_symlink() and pid.isascii() and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    """Whether process `pid` exists (signal 0 checks without sending anything)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by another user
-        return True
-    return True
+    return paths.remove_folders_of_dead_runs(year_dir, _SCRATCH)
 
 
 def _printer(enabled: bool):

@@ -37,12 +37,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from itud.errors import BuildError, raise_if_stopped, uninterrupted
-from itud.paths import NOTEBOOKS_DIR
+from itud.paths import NOTEBOOKS_DIR, remove_folders_of_dead_runs
 
 KERNEL = "python3"
 # papermill logs what it also raises (a dead kernel, a timeout): `BuildError` says it once, in one line.
 logging.getLogger("papermill").addHandler(logging.NullHandler())
 KERNEL_LOG = "kernel.log"
+SOCKETS_PARENT, SOCKETS_PREFIX = Path("/tmp"), "itud-k-"  # a kernel's sockets: /tmp/itud-k-<pid>-<random>/
 DEFAULT_TIMEOUT = 600.0
 """Seconds one notebook may take, kernel start-up included (the 2019 notebooks take a few)."""
 
@@ -192,8 +193,9 @@ def start_kernel(cwd: Path, server=None, timeout: float = DEFAULT_TIMEOUT):
 
     from itud.kernel_server import ForkingProvisioner
 
-    # Socket paths must stay under ~100 characters, hence a short private folder in /tmp.
-    sockets = Path(tempfile.mkdtemp(prefix="itud-k-", dir="/tmp"))
+    # Socket paths must stay under ~100 characters, hence a short private folder in /tmp, named by this
+    # process (`remove_stale_sockets`).
+    sockets = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-", dir=SOCKETS_PARENT))
     # Asynchronous, as nbclient's own: with a blocking client nbclient waits for output forever
     # and never notices that its kernel died (a blocking read on the output channel).
     manager = _manager_class()(kernel_name=KERNEL, transport="ipc", ip=str(sockets / "k"))
@@ -357,6 +359,8 @@ class KernelPool:
             running = [m for m in self._alive if m not in waiting]
         for manager in running:
             kill_kernel_process(manager)
+            # Also removed by its notebook's thread, which may not get that far before the process exits.
+            shutil.rmtree(Path(manager.ip).parent, ignore_errors=True)
         for manager in waiting:
             self._discard(manager)
 
@@ -471,6 +475,8 @@ def execute_all(
     if not jobs:
         return []
     cwd = cwd or jobs[0][0].parent
+    # Kernels' socket folders left by runs killed outright (SIGKILL: no cleanup ran).
+    remove_folders_of_dead_runs(SOCKETS_PARENT, SOCKETS_PREFIX)
     runs = [_Notebook(source, target, timeout) for source, target in jobs]
     count = max(1, min(kernels, len(runs)))
     from itud.kernel_server import KernelServer

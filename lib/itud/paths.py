@@ -136,3 +136,32 @@ def resolve_year(year: int | str, data_dir: str | Path = "") -> int:
     if not years:
         raise EditionError([Problem(str(data_dir_or_default(data_dir)), "no edition folder (such as 2019/) in it")])
     return int(years[-1])
+
+
+# --- Folders a run owns, named by its process id ----------------------------------------------------
+
+
+def remove_folders_of_dead_runs(parent: Path, prefix: str) -> list[Path]:
+    """Remove the folders `<prefix><pid>-*` in `parent` whose run was killed (process `pid` is gone);
+    returns them. A folder whose process is alive, on this machine, is left alone, as is one without a
+    process id in its name (made by an older itud: it cannot be told apart)."""
+    import shutil
+
+    removed = []
+    for folder in sorted(parent.glob(f"{prefix}*")):
+        pid = folder.name[len(prefix) :].split("-")[0]
+        if folder.is_dir() and not folder.is_symlink() and pid.isascii() and pid.isdigit() and not alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists (signal 0 checks without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by another user
+        return True
+    return True
