@@ -136,8 +136,12 @@ def test_empty_file(data_copy: Path):
         f"{data_copy}/2019/outcomes.csv: file is empty (expected a header: outcome, objective, text, "
         "source_document, annex, source_line)"
     )
-    # Links to outcomes can no longer be checked against anything: each is reported, none is skipped.
-    assert len(problems) == 1 + 111 + 53
+    # The links to outcomes are not checked against an unreadable table (every one would be "unknown"): said
+    # once a table, not once a link.
+    assert problems[1:] == [
+        f"{data_copy}/2019/{table}.csv, column 'outcome': not checked against outcomes.csv, which could not be read"
+        for table in ("outcome_sdg", "outcome_action_line")
+    ]
 
 
 def test_non_utf8_bytes(data_copy: Path):
@@ -186,3 +190,13 @@ def test_validate_command_reports_problems_and_fails(data_copy: Path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("itud validate: edition 2019: 1 problem(s) in the data:\n")
     assert "column 'sdg', value '18': not an SDG (1-17)" in err
+
+
+def test_a_column_the_table_does_not_have_is_an_error_naming_it(data_copy: Path):
+    path = data_copy / "2019/outcome_sdg.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0] + ",note", *(line + "," for line in lines[1:])]) + "\n", encoding="utf-8")
+    assert problems_of(data_copy) == [
+        f"{path}, column 'note': unknown column: the table's columns are outcome, sdg, source_document, annex, "
+        "source_line; remove or rename it"
+    ]

@@ -286,7 +286,12 @@ def validate_table(frame: pd.DataFrame, table: Table, name: str, known: KnownIds
     missing = [c for c in table.column_names if c not in frame.columns]
     if missing:  # other checks would only echo the missing column (e.g. bogus duplicate rows)
         return frame, [Problem(name, "required column is missing", column=c) for c in missing]
-    problems: list[Problem] = []
+    known_columns = ", ".join(table.column_names)
+    problems: list[Problem] = [  # no report would show it: a misspelt or misplaced column, not a note
+        Problem(name, f"unknown column: the table's columns are {known_columns}; remove or rename it", column=str(c))
+        for c in frame.columns
+        if c not in table.column_names
+    ]
     frame = _normalise_columns(frame, table, name, problems)
     try:
         pandera_schema(table, known).validate(frame, lazy=True)
@@ -304,10 +309,16 @@ def load_tables(
         path = folder / f"{table.name}.csv"
         frame = read_table(path, table, problems, root)
         lines = frame.attrs.get("lines") if frame is not None else None
-        if frame is None:
+        if frame is None:  # its problem is recorded; the tables that link to it are not checked against it
+            known.unreadable.add(table.name)
             frame = pd.DataFrame(columns=table.column_names)
         frame, found = validate_table(frame, table, str(path), known)
         problems.extend(_with_lines(found, lines))
+        problems.extend(
+            Problem(str(path), f"not checked against {col.references[0]}.csv, which could not be read", column=col.name)
+            for col in table.columns
+            if col.references and col.references[0] in known.unreadable and col.name in frame.columns
+        )
         frame.attrs["lines"] = lines
         loaded[table.name] = frame
         for col in table.columns:

@@ -249,6 +249,7 @@ class KnownIds:
     """Ids already loaded, by (table, column), for the link checks of later tables."""
 
     values: dict[tuple[str, str], set] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)  # tables that could not be read: links to them not checked
 
     def get(self, key: tuple[str, str]) -> set:
         return self.values.get(key, set())
@@ -273,7 +274,7 @@ def pandera_schema(table: Table, known: KnownIds) -> pa.DataFrameSchema:
             checks.append(pa.Check.str_matches(col.pattern, error=f"must match {col.pattern}"))
         if col.type == "date":
             checks.append(pa.Check(_is_past_date, element_wise=True, error=DATE_RULE))
-        if col.references:
+        if col.references and col.references[0] not in known.unreadable:  # else every row would be wrong
             target, column = col.references
             checks.append(
                 pa.Check.isin(
