@@ -317,7 +317,7 @@ def load_tables(
         problems.extend(
             Problem(str(path), f"not checked against {col.references[0]}.csv, which could not be read", column=col.name)
             for col in table.columns
-            if col.references and col.references[0] in known.unreadable and col.name in frame.columns
+            if col.references and col.references[0] in known.unreadable and table.name not in known.unreadable
         )
         frame.attrs["lines"] = lines
         loaded[table.name] = frame
