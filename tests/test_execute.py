@@ -323,3 +323,19 @@ def test_kernel_sockets_of_runs_killed_outright_are_removed_by_the_next_run(tmp_
     notebook = make_notebook(tmp_path / "01-one.ipynb", "print(1)")
     execute_all([(notebook, tmp_path / "out.ipynb")])
     assert [p.name for p in sockets.iterdir()] == [live.name]  # and this run's own folders are gone too
+
+
+def test_a_full_disk_names_where_the_build_was_writing(synthetic_data, tmp_path, monkeypatch, capsys):
+    import errno
+
+    def full(folder, *args):
+        raise OSError(errno.ENOSPC, "No space left on device")  # as a write() says it: no file named
+
+    monkeypatch.setattr(build, "_build_into", full)
+    reports = tmp_path / "reports"
+    arguments = ["report", "--year", "2090", "--data-dir", str(synthetic_data), "--reports-dir", str(reports)]
+    assert main([*arguments, "--quiet"]) == 1
+    assert capsys.readouterr().err == (
+        f"itud report: {reports}/2090: No space left on device (free some disk space and run again)\n"
+    )
+    assert [p.name for p in (reports / "2090").iterdir() if p.name.startswith(".tmp-")] == []

@@ -183,6 +183,11 @@ def build_report(
             target = year_dir / f"v{number + 1}"
             raise_if_stopped()  # a Ctrl-C whose exception Python dropped: nothing is published after it
             os.rename(scratch, target)  # atomic on one file system; fails rather than overwrite
+    except OSError as error:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if error.filename is None and error.strerror:  # e.g. a full disk: say where the build was writing
+            raise OSError(error.errno, error.strerror, str(year_dir)) from None
+        raise
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
