@@ -276,3 +276,17 @@ def test_a_figure_block_without_alt_uses_its_caption():
     assert block.description == "What it shows."
     assert Section("Annex 2 - Questions", name="annex-2").heading == ("ANNEX 2", "Questions")
     assert Section("Annex 2: Questions", name="coverage").heading == ("", "Annex 2: Questions")
+
+
+def test_docx_a_box_stays_on_one_page_when_it_fits(docx_file):
+    """Each line of a box keeps with the next, but its last: Word and LibreOffice move a box that fits on
+    no part of a page to the next one whole, as the HTML and PDF do (seen split over two pages)."""
+    import docx
+
+    boxes, current = [], []
+    for paragraph in docx.Document(str(docx_file)).paragraphs:
+        if paragraph.style.name == render.BOX and paragraph.text.startswith("\u2022"):
+            current.append(paragraph.paragraph_format.keep_with_next)
+        elif current:
+            boxes, current = [*boxes, current], []
+    assert boxes and all(keep[:-1] == [True] * (len(keep) - 1) and not keep[-1] for keep in boxes)

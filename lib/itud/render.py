@@ -424,8 +424,11 @@ def _docx_section(word, part: Section) -> None:
         elif isinstance(block, Box):
             if block.title:
                 word.add_paragraph(block.title, style=BOX_LABEL)
-            for item in block.items:
-                word.add_paragraph(f"\u2022 {item.lead + ' ' if item.lead else ''}{item.text}", style=BOX)
+            for number, item in enumerate(block.items, start=1):
+                line = word.add_paragraph(f"\u2022 {item.lead + ' ' if item.lead else ''}{item.text}", style=BOX)
+                # A box is one block, as in the HTML and PDF: on one page when it fits (Word and LibreOffice
+                # split it between any two of its lines otherwise).
+                line.paragraph_format.keep_with_next = number < len(block.items)
         elif isinstance(block, FigureBlock):
             _docx_figure(word, block)
         else:
@@ -462,11 +465,13 @@ def _docx_table(word, block: TableBlock) -> None:
     repeat.set(qn("w:val"), "true")
     table.rows[0]._tr.get_or_add_trPr().append(repeat)
     for row in block.marked_rows():
-        for cell, (value, mark) in zip(table.add_row().cells, row, strict=True):
+        for cell, pieces in zip(table.add_row().cells, row, strict=True):
             cell.paragraphs[0].style = TABLE_TEXT
-            cell.paragraphs[0].add_run(value)
-            if mark:
-                cell.paragraphs[0].add_run(mark).font.superscript = True
+            for text, mark in pieces:
+                if text:
+                    cell.paragraphs[0].add_run(text)
+                if mark:
+                    cell.paragraphs[0].add_run(mark).font.superscript = True
     for row in table.rows:
         row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))  # a row never splits across pages
         for cell, width in zip(row.cells, widths, strict=True):
