@@ -169,6 +169,21 @@ def test_revision_block_and_corrections_reach_the_templates(tmp_path):
     assert revised.sections[1].blocks[0].text == "1 correction: D.2-1 -> SDG 4 added."
 
 
+def test_a_mark_follows_the_item_of_a_list_it_is_about_and_two_marks_in_a_cell_both_show(tmp_path):
+    rows = [["P.1-1", "1, 3, 4 and 17"], ["P.1-2", "1-17 (all)"]]
+    marks = [
+        {"row": 0, "column": "Outcomes", "note": "SDG 4 added.", "item": "4"},
+        {"row": 0, "column": "Outcomes", "note": "SDG 2 removed.", "item": ""},  # no longer listed: at the end
+        {"row": 1, "column": "Outcomes", "note": "SDG 1 added.", "item": "1"},  # not in "1-17 (all)" as an item
+    ]
+    template = {"20_coverage": "# C\n\n{{ table('tab') }}\n"}
+    doc = _build(tmp_path, template, tables=[_table("tab", rows=rows, marks=marks)])
+    table = doc.tables()[0]
+    assert table.text_rows() == [["P.1-1", "1, 3, 4a and 17b"], ["P.1-2", "1-17 (all)c"]]
+    assert table.notes == ["a SDG 4 added.", "b SDG 2 removed.", "c SDG 1 added."]
+    assert '<td>1, 3, 4<sup class="mark">a</sup> and 17<sup class="mark">b</sup></td>' in render.html(doc)
+
+
 def test_per_cell_footnote_marks_are_printed_under_the_table(tmp_path):
     marked = _table("tab", marks=[{"row": 0, "column": "Outcomes", "note": "Corrected: see the method note."}])
     doc = _build(tmp_path, {"20_coverage": "# C\n\n{{ table('tab') }}\n"}, tables=[marked])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -93,6 +94,7 @@ def test_a_correction_publishes_a_revision_that_says_what_changed(published_2090
     html = (second.version / "report-2090.html").read_text()  # notebook 01 hands the corrections to the report
     assert "1 correction was applied after reading the source" in html
     assert "[1] added: P.1-1 -&gt; SDG 5 (SYNTHETIC: the outcome also serves gender equality; SYNTHETIC" in html
+    assert re.search(r'<th scope="row">P\.1-1</th><td>[^<]*</td><td>[^<]*\b5<sup class="mark">a</sup>', html)  # Annex 1
     assert main(["diff", "2090", "v1", "v2", "--reports-dir", str(reports)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Changes from v1 to v2 of the 2090 report:"

@@ -78,20 +78,37 @@ class TableBlock:
     columns: list[str]
     rows: list[list]  # cells as the notebook gave them: numbers, text, lists, NOT_PUBLISHED
     label: str = ""
-    marks: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> footnote mark
+    # (row, column) -> the cell's footnotes: (the listed item it follows, "" for the cell's end; its mark)
+    marks: dict[tuple[int, int], list[tuple[str, str]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # footnote texts, in mark order
 
-    def marked_rows(self) -> list[list[tuple[str, str]]]:
-        """The cells as printed text, each with its footnote mark ("" if none), which the documents set
-        as a superscript."""
+    def marked_rows(self) -> list[list[list[tuple[str, str]]]]:
+        """The cells as printed text, each cut into pieces that end with a footnote mark ("" for none), which
+        the documents set as a superscript: "1, 3, 4" + "a", " and 17" + ""."""
         return [
-            [(cell_text(value), self.marks.get((r, c), "")) for c, value in enumerate(row)]
+            [_pieces(cell_text(value), self.marks.get((r, c), [])) for c, value in enumerate(row)]
             for r, row in enumerate(self.rows)
         ]
 
     def text_rows(self) -> list[list[str]]:
-        """The cells as plain text, each followed by its footnote mark if any."""
-        return [[text + mark for text, mark in row] for row in self.marked_rows()]
+        """The cells as plain text, each footnote mark after its item or at the end."""
+        return [["".join(text + mark for text, mark in cell) for cell in row] for row in self.marked_rows()]
+
+
+def _pieces(text: str, marks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`text` cut after each marked item of the list it is ("1, 3, 4 and 17": "4" is not found in "14", nor
+    "1" in "1-17 (all)"); a mark whose item the text does not list, or that names none, comes at the end."""
+    cuts = []
+    for item, mark in marks:
+        found = re.search(rf"(?:^|, | and )({re.escape(item)})(?=$|,| and )", text) if item else None
+        cuts.append((found.end(1) if found else len(text), mark))
+    pieces, start = [], 0
+    for end, mark in sorted(cuts, key=lambda cut: cut[0]):  # stable: marks at one place in note order
+        pieces.append((text[start:end], mark))
+        start = end
+    if start < len(text) or not pieces:
+        pieces.append((text[start:], ""))
+    return pieces
 
 
 @dataclass
@@ -584,10 +601,11 @@ def _block(kind: str, label: str, layout: _Layout, figures_dir: Path):
         item = layout.figures[label][1]
         return FigureBlock(0, item.title, item.caption, figures_dir / item.png, figures_dir / item.svg, label, item.alt)
     item = layout.tables[label][1]
-    marks, notes = {}, []
-    for mark in item.marks:  # one footnote per mark, numbered a, b, c... under the table
+    marks: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    notes = []
+    for mark in item.marks:  # one footnote per mark, lettered a, b, c... under the table
         symbol = chr(ord("a") + len(notes))
-        marks[(mark.row, item.columns.index(mark.column))] = symbol
+        marks.setdefault((mark.row, item.columns.index(mark.column)), []).append((mark.item, symbol))
         notes.append(f"{symbol} {mark.note}")
     return TableBlock(0, item.caption, list(item.columns), [list(r) for r in item.rows], label, marks, notes)
 

@@ -134,11 +134,13 @@ class FigureItem(_Item):
 
 
 class CellMark(_Item):
-    """A footnote on one cell of a table: `note` is printed under the table, the cell carries its mark."""
+    """A footnote on one cell of a table: `note` is printed under the table, the cell carries its mark,
+    after `item` when the cell lists it (e.g. "4" in "1, 3, 4 and 17"), else at the cell's end."""
 
     row: int = Field(ge=0)
     column: str
     note: str
+    item: str = ""
 
 
 class TableItem(_Item):

@@ -110,7 +110,10 @@ def correction_marks(edition: Edition, outcomes: list[str], columns: list[str]) 
                 f"Correction {correction.number}: {correction.describe()} after the source "
                 f"({correction.reason}; {correction.authority}, {correction.date}; {correction.reference})."
             )
-            marks.append({"row": outcomes.index(correction.unit), "column": column_of[correction.table], "note": note})
+            # An added link is marked where the cell lists it; a removed one, which it no longer lists, at the end.
+            item = str(correction.target) if correction.action == "add" else ""
+            row = outcomes.index(correction.unit)
+            marks.append({"row": row, "column": column_of[correction.table], "note": note, "item": item})
     return marks
 
 
