@@ -160,3 +160,28 @@ def test_a_stop_python_dropped_during_rendering_still_publishes_nothing(syntheti
         errors.forget_stops()
     year_dir = tmp_path / "2090"
     assert leftovers(year_dir) == [] and not list(year_dir.glob("v*"))  # no scratch folder, no version
+
+
+@pytest.mark.slow
+def test_a_stop_that_comes_as_the_version_is_renamed_into_place_ends_the_build_as_published(
+    synthetic_data, tmp_path, monkeypatch
+):
+    """Too late to undo: the build finishes (index written, "built"), and no message says "nothing published"
+    (seen: exit 130 and "nothing published" with the version in place and missing from the index)."""
+    from itud import errors
+    from itud.cli import Stopped
+
+    rename = os.rename
+
+    def rename_then_ctrl_c(source, target):
+        rename(source, target)
+        errors.stop(Stopped(2))  # what the signal handler does, a moment after the rename
+
+    monkeypatch.setattr(build, "_render", lambda *args, **kwargs: None)  # the documents are not needed here
+    monkeypatch.setattr(build.os, "rename", rename_then_ctrl_c)
+    try:
+        result = build.build_report(2090, synthetic_data, tmp_path, progress=False)
+    finally:
+        errors.forget_stops()
+    assert result.status == "built" and result.version == tmp_path / "2090" / "v1"
+    assert '<th scope="row">v1</th>' in (tmp_path / "index.html").read_text(encoding="utf-8")

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from itud import __version__, paths
-from itud.errors import BuildError, raise_if_stopped
-from itud.execute import DEFAULT_TIMEOUT, write_notebook
+from itud.errors import BuildError, raise_if_stopped, work_is_kept
+from itud.execute import DEFAULT_TIMEOUT, remove_stale_sockets, write_notebook
 from itud.revisions import Revision, changes, document_name, reason, revision_number
 from itud.versions import (
     INPUTS_DIR,
@@ -114,6 +114,7 @@ def build_report(
     year_dir = reports_dir / str(year)
     year_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_scratch(year_dir)  # no lock needed: a folder is only removed once its run is gone
+    remove_stale_sockets()  # and the kernels' sockets of such runs, even when this one turns out up to date
     check_next_name_free(year_dir)
     taken = snapshot(year, data_dir, Path(notebooks_dir))
     state = state_of(year, taken)
@@ -125,6 +126,7 @@ def build_report(
     from itud.kernel_server import KernelServer
     from itud.printer import PdfPrinter
 
+    work_is_kept(False)  # a stop ends this build (after another one's publication in the same process)
     print_ = _printer(progress)
     # Both start now: their processes import the kernels' libraries and WeasyPrint while this one goes on.
     kernel_server, pdf = KernelServer(), PdfPrinter()
@@ -182,6 +184,7 @@ def build_report(
             make_readable(scratch)
             target = year_dir / f"v{number + 1}"
             raise_if_stopped()  # a Ctrl-C whose exception Python dropped: nothing is published after it
+            work_is_kept()  # from the rename on, a stop cannot undo it: the build ends as published
             os.rename(scratch, target)  # atomic on one file system; fails rather than overwrite
     except OSError as error:
         shutil.rmtree(scratch, ignore_errors=True)

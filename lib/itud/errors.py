@@ -121,6 +121,7 @@ USER_ERRORS = (EditionError, AnnexParseError, BuildError, InputFileError, UsageE
 _uninterrupted = 0  # nesting depth of `uninterrupted()` in the main thread (signal handlers run there)
 _deferred: list[BaseException] = []
 _requested: list[BaseException] = []  # the stop a signal asked for, for `raise_if_stopped`
+_kept = False  # the work is published (`work_is_kept`): a stop can no longer undo it
 
 
 def stop(exception: BaseException) -> None:
@@ -133,6 +134,8 @@ def stop(exception: BaseException) -> None:
     """
     if not _requested:
         _requested.append(exception)
+    if _kept:  # too late to undo: remembered (a batch stops before its next year), not raised
+        return
     if _uninterrupted:
         _deferred.append(exception)
         return
@@ -145,10 +148,19 @@ def raise_if_stopped() -> None:
         raise _requested[0]
 
 
+def work_is_kept(kept: bool = True) -> None:
+    """`kept`: the work is published (a version renamed into place), so a stop that comes from now on is
+    not raised: it could not undo the publication, and the command would end saying "nothing published"
+    (seen) without writing the index. `False` when a new build starts."""
+    global _kept
+    _kept = kept
+
+
 def forget_stops() -> None:
     """A new command starts: no stop is asked for yet (tests run several commands in one process)."""
     _requested.clear()
     _deferred.clear()
+    work_is_kept(False)
 
 
 @contextmanager

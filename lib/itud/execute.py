@@ -48,6 +48,11 @@ DEFAULT_TIMEOUT = 600.0
 """Seconds one notebook may take, kernel start-up included (the 2019 notebooks take a few)."""
 
 
+def remove_stale_sockets() -> list[Path]:
+    """Remove the kernels' socket folders of runs killed outright (SIGKILL: no cleanup ran); returns them."""
+    return remove_folders_of_dead_runs(SOCKETS_PARENT, SOCKETS_PREFIX)
+
+
 def notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
     """The report's notebooks, in reading order (`01-...`, `02-...`)."""
     return sorted(folder.glob("[0-9][0-9]-*.ipynb"))
@@ -475,8 +480,7 @@ def execute_all(
     if not jobs:
         return []
     cwd = cwd or jobs[0][0].parent
-    # Kernels' socket folders left by runs killed outright (SIGKILL: no cleanup ran).
-    remove_folders_of_dead_runs(SOCKETS_PARENT, SOCKETS_PREFIX)
+    remove_stale_sockets()
     runs = [_Notebook(source, target, timeout) for source, target in jobs]
     count = max(1, min(kernels, len(runs)))
     from itud.kernel_server import KernelServer
