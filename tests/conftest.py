@@ -44,3 +44,13 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.suffix == ".ipynb" or KERNEL_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _no_stop_outlives_its_test():
+    """A stop a test asks for (`errors.stop`, as a signal handler would) is remembered by the process, as a
+    command's is; the next test starts with none, as the next command does (`cli.main`)."""
+    from itud import errors
+
+    yield
+    errors.forget_stops()
