@@ -152,6 +152,7 @@ def test_a_stop_python_dropped_during_rendering_still_publishes_nothing(syntheti
     def render_after_a_lost_stop(*args, **kwargs):  # the documents are not needed to see what follows
         Finalised()
 
+    monkeypatch.setattr(build, "_build_into", lambda *args: None)  # no notebooks needed either
     monkeypatch.setattr(build, "_render", render_after_a_lost_stop)
     try:
         with pytest.raises(Stopped):
@@ -177,7 +178,8 @@ def test_a_stop_that_comes_as_the_version_is_renamed_into_place_ends_the_build_a
         rename(source, target)
         errors.stop(Stopped(2))  # what the signal handler does, a moment after the rename
 
-    monkeypatch.setattr(build, "_render", lambda *args, **kwargs: None)  # the documents are not needed here
+    monkeypatch.setattr(build, "_build_into", lambda *args: None)  # neither notebooks nor documents are needed
+    monkeypatch.setattr(build, "_render", lambda *args, **kwargs: None)
     monkeypatch.setattr(build.os, "rename", rename_then_ctrl_c)
     try:
         result = build.build_report(2090, synthetic_data, tmp_path, progress=False)
