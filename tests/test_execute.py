@@ -1,15 +1,13 @@
-"""The notebook executor: a fresh kernel per notebook, time limits, dead kernels, stops on SIGINT/SIGTERM,
-leftover scratch folders. Notebooks here are tiny ones made by the tests; the signal tests build the
-SYNTHETIC editions of tests/synthetic/ in a subprocess."""
+"""The notebook executor: a fresh kernel per notebook, time limits, dead kernels, leftover scratch and socket
+folders, a full disk. Notebooks here are tiny ones made by the tests. (Whole commands stopped or killed:
+tests/test_signals.py.)"""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -18,7 +16,7 @@ import pytest
 from itud import build
 from itud.cli import build_parser, main
 from itud.errors import BuildError
-from itud.execute import DEFAULT_TIMEOUT, KERNEL_LOG, execute, execute_all
+from itud.execute import DEFAULT_TIMEOUT, execute, execute_all
 
 ITUD = str(Path(sys.executable).parent / "itud")
 
@@ -180,136 +178,6 @@ def test_a_build_removes_leftover_scratch_folders_first(synthetic_data, tmp_path
     with pytest.raises(BuildError, match="stopped here by the test"):
         build.build_report(2090, synthetic_data, tmp_path / "reports", progress=False)
     assert [p.name for p in year_dir.iterdir() if p.name.startswith(".tmp-")] == []
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below `pid` (kernels run in sessions of their own, but are still its children)."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def kernels_of(pid: int) -> set[int]:
-    """The kernels below `pid`: processes writing to a kernel's log (a forked kernel's command line is the
-    kernel server's, so it does not say "ipykernel")."""
-    kernels = set()
-    for child in descendants(pid):
-        try:
-            if os.readlink(f"/proc/{child}/fd/1").endswith(KERNEL_LOG):
-                kernels.add(child)
-        except OSError:
-            pass
-    return kernels
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead: it only waits for its parent to read its status
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-REPORT = ["report", "--year", "2090"]
-BATCH = ["batch", "2090", "2091", "--jobs", "2"]
-
-
-def first_notebook_written(reports: Path) -> bool:
-    return any(reports.glob("*/.tmp-*/notebooks/*.ipynb"))
-
-
-@pytest.mark.parametrize(
-    ("command", "signum", "after_first_notebook", "message"),
-    [
-        (REPORT, signal.SIGINT, False, "itud report: stopped by SIGINT; kernels shut down, nothing published"),
-        (REPORT, signal.SIGTERM, True, "itud report: stopped by SIGTERM; kernels shut down, nothing published"),
-        (
-            BATCH,
-            signal.SIGINT,
-            False,
-            "itud batch: stopped by SIGINT; kernels shut down, unfinished years not published",
-        ),
-    ],
-)
-def test_a_signal_during_a_build_stops_it_cleanly(
-    command, signum, after_first_notebook, message, synthetic_data, tmp_path
-):
-    """Sent as soon as kernels run, or once a notebook is done and the next ones run."""
-    reports = tmp_path / "reports"
-    process = subprocess.Popen(
-        [ITUD, *command, "--data-dir", str(synthetic_data), "--reports-dir", str(reports), "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, MPLBACKEND="Agg"),
-        start_new_session=True,  # a process group of its own, as a command run at a terminal
-    )
-    try:
-        deadline = time.monotonic() + 120
-        kernels: set[int] = set()
-        while time.monotonic() < deadline and process.poll() is None:
-            kernels = kernels_of(process.pid)
-            if kernels and (first_notebook_written(reports) or not after_first_notebook):
-                break
-            time.sleep(0.05)
-        assert kernels, "no kernel was running"
-        if signum == signal.SIGINT:  # Ctrl-C: the terminal signals the whole process group
-            os.killpg(process.pid, signum)
-        else:  # `kill PID`
-            process.send_signal(signum)
-        out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 128 + signum
-    assert err.splitlines() == [message] and out == ""
-    assert not [p for p in reports.rglob("*") if p.name.startswith((".tmp-", "v"))]
-    assert not [pid for pid in kernels if alive(pid)]  # killed before the command exited
-
-
-def test_a_batch_killed_outright_leaves_no_year_running_and_publishes_nothing(synthetic_data, tmp_path):
-    """SIGKILL of the batch's own process (it cannot stop its years): each year process sees the batch gone,
-    stops its build as on SIGTERM, and exits; nothing it started is left, nothing is published."""
-    reports = tmp_path / "reports"
-    process = subprocess.Popen(
-        [ITUD, *BATCH, "--data-dir", str(synthetic_data), "--reports-dir", str(reports), "--quiet"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=dict(os.environ, MPLBACKEND="Agg"),
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None and not kernels_of(process.pid):
-            time.sleep(0.05)
-        started = descendants(process.pid)  # the year processes, their servers, printers and kernels
-        assert kernels_of(process.pid), "no kernel was running"
-        process.kill()
-        process.wait()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and [pid for pid in started if alive(pid)]:
-            time.sleep(0.1)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    left = [pid for pid in started if alive(pid)]
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
-    assert left == []
-    assert not [p for p in reports.rglob("*") if p.name.startswith((".tmp-", "v"))]
 
 
 def test_kernel_sockets_of_runs_killed_outright_are_removed_by_the_next_run(tmp_path, monkeypatch):
