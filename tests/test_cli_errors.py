@@ -198,3 +198,33 @@ def test_a_stop_whose_exception_python_dropped_is_raised_at_the_next_check():
     finally:
         errors.forget_stops()
     errors.raise_if_stopped()  # nothing asked for any more
+
+
+def test_a_lost_stop_is_not_printed_as_a_traceback_and_anything_else_is(capsys):
+    import sys
+
+    from itud import errors
+    from itud.cli import Stopped
+
+    def unraisable(error: BaseException):
+        """What Python hands its hook when a finaliser raises `error`."""
+        caught = []
+
+        class Finalised:
+            def __del__(self):
+                raise error
+
+        hook, sys.unraisablehook = sys.unraisablehook, caught.append
+        try:
+            Finalised()
+        finally:
+            sys.unraisablehook = hook
+        return caught[0]
+
+    stop = Stopped(2)
+    with pytest.raises(Stopped):
+        errors.stop(stop)  # remembered, and raised (here, where nothing drops it)
+    errors.quiet_lost_stops(unraisable(stop))
+    assert capsys.readouterr().err == ""
+    errors.quiet_lost_stops(unraisable(ValueError("a real bug")))
+    assert "ValueError: a real bug" in capsys.readouterr().err

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from itud import paths
-from itud.errors import USER_ERRORS, stop
+from itud.errors import USER_ERRORS, quiet_lost_stops, stop
 from itud.execute import DEFAULT_TIMEOUT
 from itud.grammar import plural
 
@@ -83,6 +83,7 @@ def _year_process_signals() -> None:
     process ends with the batch's."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    sys.unraisablehook = quiet_lost_stops
     watch = threading.Thread(target=_end_with_the_batch, args=(os.getppid(),), name="itud-batch-watch", daemon=True)
     watch.start()
 

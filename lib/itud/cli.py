@@ -599,12 +599,13 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as stop:  # argparse has printed its message (or the help)
         return stop.code if isinstance(stop.code, int) else 2
-    from itud.errors import USER_ERRORS, EditionError, describe, forget_stops
+    from itud.errors import USER_ERRORS, EditionError, describe, forget_stops, quiet_lost_stops
 
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread:
         forget_stops()
     previous = {s: signal.signal(s, _stop) for s in _STOP_SIGNALS} if in_main_thread else {}
+    unraisable, sys.unraisablehook = sys.unraisablehook, quiet_lost_stops
     try:
         _check_arguments(args)
         return COMMANDS[args.command](args)
@@ -626,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        sys.unraisablehook = unraisable
 
 
 if __name__ == "__main__":

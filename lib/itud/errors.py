@@ -7,6 +7,7 @@ Kept free of heavy imports so the command line can catch them cheaply.
 from __future__ import annotations
 
 import errno
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -140,6 +141,14 @@ def stop(exception: BaseException) -> None:
         _deferred.append(exception)
         return
     raise exception
+
+
+def quiet_lost_stops(unraisable) -> None:
+    """`sys.unraisablehook` while a command runs: a stop raised where Python drops exceptions (a finaliser)
+    is not printed as "Exception ignored ..." with a traceback; it is remembered (`stop`) and raised at the
+    next check. Anything else goes to Python's own hook."""
+    if not any(unraisable.exc_value is requested for requested in _requested):
+        sys.__unraisablehook__(unraisable)
 
 
 def raise_if_stopped() -> None:
