@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from itud import paths
 from itud.execute import KERNEL_LOG
 
 ITUD = str(Path(sys.executable).parent / "itud")
@@ -51,11 +52,10 @@ def kernels_of(pid: int) -> set[int]:
 
 
 def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """`paths.alive`, and not a zombie (dead, only waiting for its parent to read its status)."""
+    if not paths.alive(pid):
         return False
-    try:  # a zombie is dead: it only waits for its parent to read its status
+    try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
