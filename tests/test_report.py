@@ -154,11 +154,8 @@ def test_a_stop_python_dropped_during_rendering_still_publishes_nothing(syntheti
 
     monkeypatch.setattr(build, "_build_into", lambda *args: None)  # no notebooks needed either
     monkeypatch.setattr(build, "_render", render_after_a_lost_stop)
-    try:
-        with pytest.raises(Stopped):
-            build.build_report(2090, synthetic_data, tmp_path, progress=False)
-    finally:
-        errors.forget_stops()
+    with pytest.raises(Stopped):
+        build.build_report(2090, synthetic_data, tmp_path, progress=False)
     year_dir = tmp_path / "2090"
     assert leftovers(year_dir) == [] and not list(year_dir.glob("v*"))  # no scratch folder, no version
 
@@ -181,9 +178,6 @@ def test_a_stop_that_comes_as_the_version_is_renamed_into_place_ends_the_build_a
     monkeypatch.setattr(build, "_build_into", lambda *args: None)  # neither notebooks nor documents are needed
     monkeypatch.setattr(build, "_render", lambda *args, **kwargs: None)
     monkeypatch.setattr(build.os, "rename", rename_then_ctrl_c)
-    try:
-        result = build.build_report(2090, synthetic_data, tmp_path, progress=False)
-    finally:
-        errors.forget_stops()
+    result = build.build_report(2090, synthetic_data, tmp_path, progress=False)  # conftest forgets the stop
     assert result.status == "built" and result.version == tmp_path / "2090" / "v1"
     assert '<th scope="row">v1</th>' in (tmp_path / "index.html").read_text(encoding="utf-8")

@@ -186,13 +186,10 @@ def build_report(
             raise_if_stopped()  # a Ctrl-C whose exception Python dropped: nothing is published after it
             work_is_kept()  # from the rename on, a stop cannot undo it: the build ends as published
             os.rename(scratch, target)  # atomic on one file system; fails rather than overwrite
-    except OSError as error:
+    except BaseException as error:
         shutil.rmtree(scratch, ignore_errors=True)
-        if error.filename is None and error.strerror:  # e.g. a full disk: say where the build was writing
-            raise OSError(error.errno, error.strerror, str(year_dir)) from None
-        raise
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if isinstance(error, OSError) and error.filename is None and error.strerror:  # e.g. a full disk:
+            raise OSError(error.errno, error.strerror, str(year_dir)) from None  # say where it was writing
         raise
     finally:
         kernel_server.close()
