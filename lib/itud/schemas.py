@@ -302,8 +302,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _is_past_date(value: object) -> bool:
     """Whether `value` is a day that exists, written YYYY-MM-DD, and is not later than today (a correction
     cannot have been decided in the future). Empty values are the `required` check's."""
-    text = str(value).strip()
-    if not text or value is None or (isinstance(value, float) and value != value):
+    text = "" if value is None or value != value else str(value).strip()  # value != value: NaN
+    if not text:
         return True
     if not _DATE.match(text):
         return False
