@@ -48,7 +48,7 @@ def test_first_build_publishes_a_readable_version_with_a_true_manifest(published
     assert first.status == "built" and first.version == reports / "2090" / "v1"
     manifest = json.loads((first.version / "manifest.json").read_text())
     assert manifest["outputs"] == {k: v for k, v in tree(first.version).items() if k != "manifest.json"}
-    assert manifest["reason"] == "first build" and manifest["corrections"] == 0
+    assert manifest["reason"] == "first version" and manifest["corrections"] == 0
     assert manifest["inputs"]["data/2090/outcome_sdg.csv"] == versions.sha256(data / "2090/outcome_sdg.csv")
     # the reference tables come from the project when the data folder has none, and are snapshotted
     assert (first.version / "inputs/data/reference/sdgs.csv").is_file()
@@ -90,7 +90,9 @@ def test_a_correction_publishes_a_revision_that_says_what_changed(published_2090
         (data / "2090" / "corrections.csv").unlink()
     assert second.status == "built" and second.version.name == "v2"
     manifest = json.loads((second.version / "manifest.json").read_text())
-    assert (manifest["reason"], manifest["corrections"], manifest["previous_version"]) == ("correction", 1, "v1")
+    assert (manifest["reason"], manifest["corrections"], manifest["previous_version"]) == (
+        "a correction to the data", 1, "v1"
+    )  # fmt: skip
     html = (second.version / "report-2090.html").read_text()  # notebook 01 hands the corrections to the report
     assert "1 correction was applied after reading the source" in html
     assert "[1] added: P.1-1 -&gt; SDG 5 (SYNTHETIC: the outcome also serves gender equality; SYNTHETIC" in html
@@ -132,7 +134,7 @@ def test_revision_notes_name_redrawn_figures_as_the_document_numbers_them(tmp_pa
     new = _version(tmp_path / "2090/v2", "b", {"bars": "2", "heat": "2", "new": "1"}, html)
     assert (document_name(old), document_name(new)) == ("the original document", "Revision 1")
     assert changes(old, new, 2090) == [
-        "The text, tables and numbers are those of the original document; only the form changed.",
+        "The text, tables and numbers are those of the original document.",
         "figures redrawn: Figures 1 and 2",
         "figure added: new",
         "figure removed: gone",
@@ -140,6 +142,40 @@ def test_revision_notes_name_redrawn_figures_as_the_document_numbers_them(tmp_pa
     same = _version(tmp_path / "2090/v3", "b", {"bars": "2", "heat": "3", "new": "1"}, html)
     assert document_name(same) == "Revision 1"  # its documents are those of v2: no new revision
     assert changes(new, same, 2090)[1] == "figure redrawn: Figure 2"
+
+
+def test_a_pdf_laid_out_by_other_system_libraries_reproduces_the_content_and_says_why(published_2090, tmp_path, capsys):
+    """Another machine's Pango lays the same page out otherwise: the PDF's bytes differ, what it says does not.
+    Simulated by a copy of v1 whose PDF and build record are another machine's, its printed page the same."""
+    from itud.buildinfo import font_dir, system_libraries
+
+    data, reports, _ = published_2090
+    copy = tmp_path / "reports"
+    shutil.copytree(reports, copy)
+    v1 = copy / "2090" / "v1"
+    manifest = json.loads((v1 / "manifest.json").read_text())
+    assert manifest["environment"]["system"] == system_libraries()  # a new Pango means a rebuild
+    assert set(manifest["build_record"]["pdf_renderer"]) >= {"Pango", "HarfBuzz", "FreeType", "fontconfig"}
+    assert manifest["build_record"]["fonts"]["DejaVuSans.ttf"] == versions.sha256(font_dir() / "DejaVuSans.ttf")
+    pdf = v1 / "report-2090.pdf"
+    pdf.write_bytes(pdf.read_bytes() + b"% laid out by another Pango\n")
+    manifest["outputs"]["report-2090.pdf"] = versions.sha256(pdf)
+    manifest["build_record"]["pdf_renderer"]["Pango"] = "1.0.0"
+    (v1 / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    arguments = ["report", "--year", "2090", "--data-dir", str(data), "--reports-dir", str(copy), "--quiet"]
+    assert main([*arguments, "--force"]) == 0
+    out = capsys.readouterr().out
+    here = system_libraries()["Pango"]
+    assert "2090: reproduced v1's content (text, tables, numbers, figures); the PDF's bytes differ because " in out
+    assert f"this machine's Pango is {here}, v1 was built with 1.0.0; nothing written" in out
+    assert sorted(p.name for p in (copy / "2090").glob("v*")) == ["v1"]
+    # a PDF printed from another page says something else: it is a difference, and the check names the environment
+    manifest["printed_from"]["report-2090.pdf"] = "0" * 64
+    (v1 / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert main([*arguments, "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "2090: a rebuild differs from " in out and "  report-2090.pdf\n" in out
+    assert f"The build environment differs: this machine's Pango is {here}, v1 was built with 1.0.0." in out
 
 
 def test_verify_finds_a_tampered_copy(published_2090, tmp_path, capsys):
@@ -269,6 +305,7 @@ class _Printer:
 
     def __init__(self, write):
         self.write = write
+        self.record = {}  # no build record: nothing was printed by WeasyPrint
 
     def print(self, document, path):
         from concurrent.futures import Future

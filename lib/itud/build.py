@@ -37,14 +37,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from itud import __version__, paths
+from itud.buildinfo import differences
 from itud.errors import BuildError, raise_if_stopped, work_is_kept
 from itud.execute import DEFAULT_TIMEOUT, remove_stale_sockets, write_notebook
-from itud.revisions import Revision, changes, document_name, reason, revision_number
+from itud.revisions import Revision, changes, content, document_name, reason, revision_number
 from itud.versions import (
     INPUTS_DIR,
     MANIFEST,
     check_next_name_free,
     code_commit,
+    differing,
     fingerprint,
     is_intermediate,
     latest,
@@ -66,20 +68,29 @@ REPRODUCED = ".reproduced.json"  # git-ignored: which fingerprint last reproduce
 @dataclass
 class BuildResult:
     year: int
-    status: str  # "built", "up to date" (same inputs) or "reproduced" (rebuilt: same documents)
+    # "built", "up to date" (same inputs), "reproduced" (rebuilt: the same bytes), "reproduced content" (rebuilt
+    # elsewhere: the same content, a PDF laid out by other system libraries) or "differs" (`publish=False`)
+    status: str
     version: Path | None
     seconds: float
     ignored: list[str] = field(default_factory=list)  # stray files in the edition folder, not inputs
+    why: list[str] = field(default_factory=list)  # "reproduced content": how this machine's environment differs
+    record: dict = field(default_factory=dict)  # the build record of this machine's PDF (`buildinfo.record`)
 
     @property
     def message(self) -> str:
         if self.status == "up to date":
             return (
                 f"{self.year}: up to date ({self.version} was built or reproduced with these inputs, "
-                "code and packages); nothing written"
+                "code, packages and system libraries); nothing written"
             )
         if self.status == "reproduced":
             return f"{self.year}: reproduced {self.version.name} byte for byte with the current code; nothing written"
+        if self.status == "reproduced content":
+            return (
+                f"{self.year}: reproduced {self.version.name}'s content (text, tables, numbers, figures); the PDF's "
+                f"bytes differ because {'; '.join(self.why)}; nothing written"
+            )
         return f"{self.year}: built {self.version} in {self.seconds:.1f} s"
 
     def documents(self) -> list[Path]:
@@ -100,6 +111,7 @@ def build_report(
     kernels: int | None = None,
     publish: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
+    note: str = "",
 ) -> BuildResult:
     """Build the report of `year`; publish it as a new version only if its documents changed.
 
@@ -107,6 +119,7 @@ def build_report(
     `publish=False`: build and compare with the newest version, never write a version (`itud report --check`).
     `kernels`: notebooks executed at once (default: the number of cores); the outputs do not depend on it.
     `timeout`: seconds each notebook may take.
+    `note`: why this version is published, in its changes block and the manifest (`itud report --note`).
     """
     started = time.perf_counter()
     data_dir, reports_dir = Path(data_dir).resolve(), Path(reports_dir).resolve()
@@ -145,22 +158,27 @@ def build_report(
             raise BuildError(_as_in_data_dir(str(error), data_dir)) from None
         raise_if_stopped()
         kernel_server.close()  # its work is done: its memory is the PDF's
-        render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout)
+        render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout, note=note)
         # `itud report --check` lists the files that differ, so it renders every one of them.
-        if newest is not None and _reproduces(render, scratch, year_dir, number, manifest, complete=not publish):
+        verdict = _compare(render, scratch, year_dir, number, manifest, pdf, complete=not publish) if newest else None
+        if verdict and verdict.same:
             shutil.rmtree(scratch)
             if publish and manifest.get("fingerprint") != current:
                 _remember_reproduced(year_dir, newest, current)
-            return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
+            return BuildResult(
+                year, verdict.status, newest, time.perf_counter() - started, taken.ignored, verdict.why, pdf.record
+            )
         if not publish:
-            return BuildResult(year, "differs", scratch, time.perf_counter() - started, taken.ignored)
+            return BuildResult(year, "differs", scratch, time.perf_counter() - started, taken.ignored, [], pdf.record)
         with locked(year_dir):
             check_next_name_free(year_dir)
             seen = number
             number, newest, manifest = latest(year_dir)  # a concurrent run may have published meanwhile
-            if number != seen and _reproduces(render, scratch, year_dir, number, manifest):
+            if number != seen and (verdict := _compare(render, scratch, year_dir, number, manifest, pdf)).same:
                 shutil.rmtree(scratch)
-                return BuildResult(year, "reproduced", newest, time.perf_counter() - started, taken.ignored)
+                return BuildResult(
+                    year, verdict.status, newest, time.perf_counter() - started, taken.ignored, verdict.why, pdf.record
+                )
             render(newest)
             for name in list(output_hashes(scratch)):
                 if is_intermediate(name):
@@ -178,8 +196,14 @@ def build_report(
                 **state,
                 "corrections": _count_corrections(scratch / INPUTS_DIR / "data" / str(year)),
                 "outputs": output_hashes(scratch),
+                "revision": _revision_said(scratch, year),
+                "content": content(scratch, year),
+                "build_record": {k: v for k, v in pdf.record.items() if k != "page"},
+                "printed_from": {f"report-{year}.pdf": pdf.record.get("page")},
+                **({"note": note} if note else {}),
             }
-            record["reason"] = reason(manifest, record)
+            before = {"content": content(newest, year), **manifest} if newest else manifest  # older: no content
+            record["reason"] = reason(before, record)
             (scratch / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             make_readable(scratch)
             target = year_dir / f"v{number + 1}"
@@ -220,17 +244,56 @@ def _figures_by_reference(path: Path) -> None:
     write_notebook(path, notebook)
 
 
-def _reproduces(render, scratch: Path, year_dir: Path, number: int, manifest: dict, *, complete: bool = False) -> bool:
+@dataclass
+class Verdict:
+    """Whether a rebuild says what the newest version says: `status` "reproduced" (the same bytes), "reproduced
+    content" (the same content, only the PDF's bytes differ: `why` says how the environment differs) or
+    "differs"."""
+
+    status: str
+    why: list[str] = field(default_factory=list)
+
+    @property
+    def same(self) -> bool:
+        return self.status != "differs"
+
+
+def _compare(render, scratch: Path, year_dir: Path, number: int, manifest: dict, pdf, *, complete=False) -> Verdict:
     """Whether readers would see exactly version `number` in `scratch`, rendered as that version says itself
     (`render(previous)`). Figures and results are compared first: when they differ, the documents are not
-    rendered (they are rendered as the next version instead), unless `complete`."""
+    rendered (they are rendered as the next version instead), unless `complete`.
+
+    Every output is made by pinned Python code but the PDF, which the machine's Pango, HarfBuzz, FreeType and
+    fontconfig lay out. A PDF printed from the very page the version's was (`printed_from`, recorded since
+    itud recorded build environments) says the same: if it is the only file that differs, the content is
+    reproduced, and `why` says how this machine's environment differs from the version's build record."""
     published = reader_outputs(manifest.get("outputs", {}))
     made = reader_outputs(output_hashes(scratch))
     made = {name: digest for name, digest in made.items() if name.startswith(_NOTEBOOK_OUTPUTS)}
     if not complete and made != {n: d for n, d in published.items() if n.startswith(_NOTEBOOK_OUTPUTS)}:
-        return False
+        return Verdict("differs")
     render(year_dir / f"v{number - 1}" if number > 1 else None)
-    return reader_outputs(output_hashes(scratch)) == published
+    made = reader_outputs(output_hashes(scratch))
+    if made == published:
+        return Verdict("reproduced")
+    pdf_name = f"report-{year_dir.name}.pdf"
+    printed_from = manifest.get("printed_from", {}).get(pdf_name)
+    if differing(published, made) == [pdf_name] and printed_from and printed_from == pdf.record.get("page"):
+        version = f"v{number}"
+        why = differences(manifest.get("build_record"), pdf.record, version) or [
+            f"of something this machine's build record does not show (it matches {version}'s): please report it"
+        ]
+        return Verdict("reproduced content", why)
+    return Verdict("differs")
+
+
+def _revision_said(folder: Path, year: int) -> int:
+    """The revision number the documents in `folder` print (0: the original document)."""
+    import re
+
+    page = folder / f"report-{year}.html"
+    found = re.search(r'<p class="revision"><strong>Revision (\d+) ', page.read_text("utf-8") if page.exists() else "")
+    return int(found[1]) if found else 0
 
 
 def _reproduced(year_dir: Path, newest: Path) -> str | None:
@@ -304,13 +367,17 @@ def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, ti
         shutil.rmtree(sources, ignore_errors=True)
 
 
-def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float) -> None:
+def _render(
+    folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float, note: str = ""
+) -> None:
     """Render the documents and tables into `folder` as the version after `previous` (None: the first).
 
     `pdf` (a `printer.PdfPrinter`) prints the PDF while this process writes the other files; it may take
     `timeout` seconds.
 
-    Its revision number counts the distinct documents published up to `previous` (`revision_number`).
+    The version is the next ITU revision of the document when its text, tables, numbers or figures differ
+    from `previous`'s (`revisions.content`), and the same revision in another form otherwise; `note` says
+    why it was published (`itud report --note`), in its changes block.
 
     The HTML is rendered first without its changes block, so the paragraphs the block
     compares are the document's own (the revision block is left out of the comparison).
@@ -321,10 +388,11 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, *, 
     meta = document.read_prose(meta_file)
     edition_dir = meta_file.parent
     revision = Revision(revision_number(previous), previous.name if previous else None)
+    form_only = False
 
     def assemble(changes_so_far: list[str], final: bool) -> document.Document:
         header = None
-        if revision.number:
+        if previous is not None:
             header = {
                 "number": revision.number,
                 "of": meta.get("document_number") or "",
@@ -332,6 +400,8 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, *, 
                 "version": f"v{int(previous.name.removeprefix('v')) + 1}",
                 "previous_version": previous.name,
                 "compared_with": document_name(previous),
+                "form_only": form_only,
+                "note": note,
             }
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", document.UnplacedItemWarning)
@@ -374,6 +444,8 @@ def _render(folder: Path, year: int, meta_file: Path, previous: Path | None, *, 
 
     if previous is not None:  # the document's own paragraphs and tables first, then what changed in them
         write(assemble([], final=False), ("html",))
+        form_only = content(previous, year) == content(folder, year)
+        revision.number = revision_number(previous, content_changed=not form_only)
         revision.changes = changes(previous, folder, year)
     report = assemble(revision.changes, final=True)
     write(report, _DOCUMENTS)

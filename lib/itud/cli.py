@@ -159,6 +159,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--kernels", type=positive_int, default=None, help="notebooks executed at once (default: number of cores)"
     )
     report.add_argument(
+        "--note",
+        default="",
+        metavar="TEXT",
+        help="why this version is published, in words for readers (one sentence, e.g. 'the PDF now embeds its "
+        "fonts the same way on every machine.'): printed in its 'Changes in this revision' block, its manifest "
+        "and reports/index.html; ignored when nothing is published",
+    )
+    report.add_argument(
         "--check",
         action="store_true",
         help="rebuild in a temporary folder and compare with the newest published version, file by file; "
@@ -461,6 +469,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         kernels=args.kernels,
         publish=not args.check,
         timeout=args.timeout,
+        note=args.note.strip(),
     )
     for path in result.ignored:
         print(f"ignored {path}: not an input of the report (only edition.toml and the tables are)")
@@ -472,6 +481,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"  {path}")
     print(f"  all versions: {args.reports_dir / 'index.html'}")
     return 0
+
+
+def environment_verdict(manifest: dict, record: dict, version: str) -> str:
+    """Whether this machine builds in the environment `version` was built in, and how it differs if not."""
+    from itud.buildinfo import differences
+
+    said = differences(manifest.get("build_record"), record, version)
+    if not said:
+        return f"The build environment is the one {version} was built in (Python, PDF renderer, fonts)."
+    return "The build environment differs: " + "; ".join(said) + "."
 
 
 def _report_differences(result, reports_dir: Path) -> int:
@@ -489,6 +508,7 @@ def _report_differences(result, reports_dir: Path) -> int:
     changed = differing(manifest.get("outputs", {}), rebuilt)
     print(f"{result.year}: a rebuild differs from {newest} in {len(changed)} file(s):")
     print("".join(f"  {name}\n" for name in changed), end="")
+    print(environment_verdict(manifest, result.record, newest.name))
     print(f"publish it with `python3 tasks.py report --year {result.year}` and commit reports/{result.year}/")
     return 1
 

@@ -501,7 +501,7 @@ def _template_line(error: Exception, path: Path) -> int | None:
 
 
 def _revision_line(revision: dict | None) -> str:
-    if not revision:
+    if not revision or not revision.get("number"):  # the original document, perhaps in another form
         return ""
     if revision.get("of"):
         return f"Revision {revision['number']} to Document {revision['of']}"

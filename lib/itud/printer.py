@@ -9,6 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from itud.buildinfo import pinned_pdf_environment
 from itud.document import Document
 from itud.render import figures_url, font_faces, html, print_pdf
 from itud.servers import ServerProcess, ServerStopped, serve
@@ -23,14 +24,15 @@ def serve_pdf() -> None:
     page), then prints each request."""
     import weasyprint
 
-    weasyprint.HTML(string="<p>itud</p>").write_pdf(stylesheets=[weasyprint.CSS(string=font_faces())])
+    with pinned_pdf_environment():
+        weasyprint.HTML(string="<p>itud</p>").write_pdf(stylesheets=[weasyprint.CSS(string=font_faces())])
 
     def answer(request: dict) -> dict:
         try:
-            print_pdf(request["page"], Path(request["path"]), request["base_url"])
+            built_with = print_pdf(request["page"], Path(request["path"]), request["base_url"])
         except Exception as error:
             return {"error": f"{type(error).__name__}: {error}"}
-        return {"path": request["path"]}
+        return {"path": request["path"], "record": built_with}
 
     serve(answer)
 
@@ -48,6 +50,7 @@ class PdfPrinter(ServerProcess):
     def __init__(self) -> None:
         super().__init__("itud.printer:serve_pdf")
         self._waiter = ThreadPoolExecutor(1, thread_name_prefix="itud-pdf")
+        self.record: dict = {}  # the build record of the PDF printed last (`buildinfo.record`)
 
     def print(self, document: Document, path: Path):
         """Start printing `document` to `path` (as `write_pdf`); returns a future: `result(timeout)` is the path,
@@ -62,6 +65,7 @@ class PdfPrinter(ServerProcess):
             raise PdfError(str(error)) from None
         if "error" in answer:
             raise PdfError(answer["error"])
+        self.record = answer["record"]
         return Path(answer["path"])
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ Each writer gives the same bytes for the same document:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import zipfile
@@ -519,11 +520,11 @@ def _stable_zip(data: bytes, rewrite: dict | None = None) -> bytes:
 
 
 def font_faces() -> str:
-    """@font-face rules for the DejaVu fonts matplotlib ships (and draws the figures with), found without
-    importing it: every PDF embeds the same pinned fonts whatever the machine has installed."""
-    from importlib.util import find_spec
+    """@font-face rules for the DejaVu fonts matplotlib ships (and draws the figures with): every PDF embeds
+    the same pinned fonts whatever the machine has installed (`buildinfo.pinned_pdf_environment`)."""
+    from itud.buildinfo import font_dir
 
-    fonts = Path(find_spec("matplotlib").submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
+    fonts = font_dir()
     faces = []
     variants = (("", "normal", "normal"), ("-Bold", "bold", "normal"), ("-Oblique", "normal", "italic"),
                 ("-BoldOblique", "bold", "italic"))  # fmt: skip
@@ -540,28 +541,50 @@ def write_pdf(document: Document, path: Path) -> Path:
     """The HTML page printed by WeasyPrint: tagged PDF/UA-1 with /Lang, bookmarks from the headings,
     embedded fonts, vector figures, the running header and page numbers of the print CSS.
 
-    Byte-identical for the same document: no creation or modification date (the page sets none), and a
+    Byte-identical for the same document on machines with the same Pango, HarfBuzz, FreeType and fontconfig
+    (`buildinfo`): no creation or modification date (the page sets none), fonts dated from their files, and a
     file identifier derived from the content rather than random.
     """
-    return print_pdf(html(document, for_print=True), path, figures_url(document))
+    print_pdf(html(document, for_print=True), path, figures_url(document))
+    return path
 
 
-def print_pdf(page: str, path: Path, base_url: str) -> Path:
+def page_digest(page: str) -> str:
+    """What a PDF says: the SHA-256 of the HTML page it is printed from (its text, tables and the names of
+    its figures, whose SVG files are outputs of their own). Two PDFs printed from the same page say the same
+    thing, however the machine's renderer lays it out."""
+    return hashlib.sha256(page.encode("utf-8")).hexdigest()
+
+
+def print_pdf(page: str, path: Path, base_url: str) -> dict:
     """Print the report's HTML `page` to `path` (see `write_pdf`); its figures are found under `base_url`.
+    Returns the PDF's build record (`buildinfo.record`, with `page`: its `page_digest`).
+
     The file identifier comes from the page, whose figures are named without their folder, so the PDF
     does not depend on where it was built."""
-    import hashlib
-
     import weasyprint
+    from weasyprint.text.fonts import get_hb_object_data
 
-    pdf = weasyprint.HTML(string=page, base_url=base_url).write_pdf(
-        stylesheets=[weasyprint.CSS(string=font_faces())],
-        pdf_variant="pdf/ua-1",
-        pdf_identifier=hashlib.sha256(page.encode("utf-8")).hexdigest()[:32].encode("ascii"),
-        uncompressed_pdf=False,
-    )
+    from itud.buildinfo import font_file_name, pinned_pdf_environment, record
+
+    embedded: dict[str, str] = {}
+
+    def note_fonts(rendered, pdf) -> None:  # WeasyPrint's finisher: the fonts are known once pages are drawn
+        for font in rendered.fonts.values():
+            data = get_hb_object_data(font.hb_face)  # the whole font file the subset was cut from
+            embedded[font_file_name(data)] = hashlib.sha256(data).hexdigest()
+
+    digest = page_digest(page)
+    with pinned_pdf_environment():
+        pdf = weasyprint.HTML(string=page, base_url=base_url).write_pdf(
+            stylesheets=[weasyprint.CSS(string=font_faces())],
+            pdf_variant="pdf/ua-1",
+            pdf_identifier=digest[:32].encode("ascii"),
+            uncompressed_pdf=False,
+            finisher=note_fonts,
+        )
     path.write_bytes(pdf)
-    return path
+    return {**record(embedded), "page": digest}
 
 
 # --- CSV for spreadsheets ---------------------------------------------------------------------

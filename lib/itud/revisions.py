@@ -33,18 +33,82 @@ class Revision:
     changes: list[str] = field(default_factory=list)
 
 
-def revision_number(previous: Path | None) -> int:
-    """The revision a new document after version `previous` is: how many distinct documents the versions
-    up to `previous` published (versions whose documents equal the one before are not revisions)."""
-    if previous is None:
-        return 0
-    last = int(previous.name.removeprefix("v"))
+def _distinct_documents(version: Path) -> int:
+    """How many distinct documents the versions up to `version` published: how revisions were counted before
+    manifests recorded them (each version whose documents' bytes differed from the one before was one)."""
+    last = int(version.name.removeprefix("v"))
     published = set()
-    for number, path in versions(previous.parent):
+    for number, path in versions(version.parent):
         if number <= last:
             outputs = read_manifest(path).get("outputs", {})
             published.add(tuple(sorted((k, v) for k, v in outputs.items() if k.startswith("report-"))))
     return len(published)
+
+
+def revision_of(version: Path) -> int:
+    """The ITU revision a published version is (0: the original document), as its manifest records it; for a
+    version published before manifests recorded it, as its documents were numbered then."""
+    recorded = read_manifest(version).get("revision")
+    return recorded if isinstance(recorded, int) else _distinct_documents(version) - 1
+
+
+def revision_number(previous: Path | None, content_changed: bool = True) -> int:
+    """The revision a new version after `previous` is: the next one when its text, tables, numbers or figures
+    changed (`content_changed`), the same as `previous` when only the form changed (a version, not a revision)."""
+    if previous is None:
+        return 0
+    return revision_of(previous) + (1 if content_changed else 0)
+
+
+class _Text(HTMLParser):
+    """All the text of a document but its revision label and block, its contents list and its styles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self._stack: list[bool] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in {"br", "img", "meta", "link", "hr", "input", "col", "wbr"}:
+            return
+        attributes = dict(attrs)
+        skipping = (
+            "revision" in (attributes.get("class") or "").split()
+            or attributes.get("id") == REVISION_SECTION
+            or tag in {"nav", "style", "script"}
+        )
+        self._stack.append(skipping)
+        self._skip += skipping
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in {"br", "img", "meta", "link", "hr", "input", "col", "wbr"} and self._stack:
+            self._skip -= self._stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data.strip():
+            self.found.append(" ".join(data.split()))
+
+
+def content(folder: Path, year: int) -> dict[str, str]:
+    """What a version says, apart from which revision it is: the SHA-256 of its tables, figures and results,
+    and of its HTML document's text without the revision label and block. Equal for two versions whose
+    documents differ only in form (a PDF laid out by another Pango, a Word box kept on one page)."""
+    import hashlib
+
+    found = {
+        name: digest
+        for name, digest in reader_outputs(
+            {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+        ).items()
+        if name.startswith(("tables/", "figures/", "results/")) and name.endswith((".csv", ".svg", ".json"))
+    }
+    page = folder / f"report-{year}.html"
+    if page.exists():
+        reader = _Text()
+        reader.feed(page.read_text(encoding="utf-8"))
+        found[f"report-{year}.html (text)"] = hashlib.sha256("\n".join(reader.found).encode("utf-8")).hexdigest()
+    return found
 
 
 def _flatten(value, prefix: str, into: dict) -> None:
@@ -264,7 +328,7 @@ def figure_changes(old: Path, new: Path, year: int) -> list[str]:
 
 def document_name(version: Path) -> str:
     """How the documents of a published version call themselves: the original, or "Revision N"."""
-    number = revision_number(version) - 1  # the distinct documents up to it, itself included
+    number = revision_of(version)
     return f"Revision {number}" if number > 0 else "the original document"
 
 
@@ -277,24 +341,45 @@ def changes(old: Path, new: Path, year: int, *, numbers: bool = False) -> list[s
         + _capped(table_changes(old, new), "table changes")
         + paragraph_changes(old, new, year)
     )
+    figures = figure_changes(old, new, year)
     if not lines:
-        lines = [f"The text, tables and numbers are those of {document_name(old)}; only the form changed."]
-    return lines + figure_changes(old, new, year)
+        same = f"The text, tables and numbers are those of {document_name(old)}"
+        lines = [same + ("." if figures else "; only the form changed.")]
+    return lines + figures
 
 
 def reason(previous: dict, manifest: dict) -> str:
-    """Why a version was published: first build, correction, data change or code change, from two manifests."""
+    """Why a version was published, in words for readers of `reports/index.html`, from two manifests: its
+    first version, a correction, a change of the data, or a change of the notebooks, the report's wording,
+    its code or the software it is built with; and whether that changed what the documents say or only
+    their form. A note given with `itud report --note` follows."""
+    note = f": {manifest['note']}" if manifest.get("note") else ""
     if not previous:
-        return "first build"
+        return "first version" + note
     before, after = previous.get("inputs", {}), manifest.get("inputs", {})
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
     if any(k.endswith("/corrections.csv") for k in changed):
-        return "correction"
-    if any(k.startswith("data/") for k in changed):
-        return "data change"
+        return "a correction to the data" + note
+    if any(k.startswith("data/") and "/report/" not in k for k in changed):
+        return "a change to the data" + note
+    causes = [
+        words
+        for prefixes, words in (
+            (("notebooks/",), "a notebook"),
+            (("report/sections/",), "the report's wording"),
+            (("lib/",), "the report's code"),
+        )
+        if any(k.startswith(prefixes) for k in changed)
+    ]
+    causes += ["an edition's own wording"] if any("/report/" in k for k in changed if k.startswith("data/")) else []
+    if previous.get("environment") != manifest.get("environment"):
+        causes.append("the software the report is built with")
+    cause = f"a change to {listing(causes)}" if causes else "a rebuild"
     if reader_outputs(previous.get("outputs", {})) == reader_outputs(manifest.get("outputs", {})):
-        return "code change (documents identical to the previous version)"
-    return "code change that changed the documents"
+        return f"{cause}; the documents are those of the previous version" + note
+    if previous.get("content") and previous.get("content") == manifest.get("content"):
+        return f"{cause}; only the form changed, not the text, tables, numbers or figures" + note
+    return f"{cause} changed what the documents say" + note
 
 
 def manifest_reason(version: Path, previous: Path | None) -> str:

@@ -155,8 +155,15 @@ def _runtime_packages() -> dict[str, str]:
 
 
 def environment() -> dict:
-    """Python (major.minor: a patch release does not change a report) and the runtime packages."""
-    return {"python": ".".join(platform.python_version_tuple()[:2]), "packages": _runtime_packages()}
+    """Python (major.minor: a patch release does not change a report), the runtime packages and the system
+    libraries the PDF is printed with (`buildinfo.system_libraries`): a change in any of them means a rebuild."""
+    from itud.buildinfo import system_libraries
+
+    return {
+        "python": ".".join(platform.python_version_tuple()[:2]),
+        "packages": _runtime_packages(),
+        "system": system_libraries(),
+    }
 
 
 def fingerprint(state: dict) -> str:
