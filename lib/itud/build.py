@@ -158,7 +158,7 @@ def build_report(
             raise BuildError(_as_in_data_dir(str(error), data_dir)) from None
         raise_if_stopped()
         kernel_server.close()  # its work is done: its memory is the PDF's
-        render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout, note=note)
+        render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout)
         # `itud report --check` lists the files that differ, so it renders every one of them.
         verdict = _compare(render, scratch, year_dir, number, manifest, pdf, complete=not publish) if newest else None
         if verdict and verdict.same:
@@ -179,7 +179,7 @@ def build_report(
                 return BuildResult(
                     year, verdict.status, newest, time.perf_counter() - started, taken.ignored, verdict.why, pdf.record
                 )
-            render(newest)
+            render(newest, note=note)
             for name in list(output_hashes(scratch)):
                 if is_intermediate(name):
                     (scratch / name).unlink()
@@ -260,7 +260,7 @@ class Verdict:
 
 def _compare(render, scratch: Path, year_dir: Path, number: int, manifest: dict, pdf, *, complete=False) -> Verdict:
     """Whether readers would see exactly version `number` in `scratch`, rendered as that version says itself
-    (`render(previous)`). Figures and results are compared first: when they differ, the documents are not
+    (`render(previous, note=its note)`). Figures and results are compared first: when they differ, the documents are not
     rendered (they are rendered as the next version instead), unless `complete`.
 
     Every output is made by pinned Python code but the PDF, which the machine's Pango, HarfBuzz, FreeType and
@@ -272,7 +272,7 @@ def _compare(render, scratch: Path, year_dir: Path, number: int, manifest: dict,
     made = {name: digest for name, digest in made.items() if name.startswith(_NOTEBOOK_OUTPUTS)}
     if not complete and made != {n: d for n, d in published.items() if n.startswith(_NOTEBOOK_OUTPUTS)}:
         return Verdict("differs")
-    render(year_dir / f"v{number - 1}" if number > 1 else None)
+    render(year_dir / f"v{number - 1}" if number > 1 else None, note=manifest.get("note", ""))  # as it said itself
     made = reader_outputs(output_hashes(scratch))
     if made == published:
         return Verdict("reproduced")
