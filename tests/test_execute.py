@@ -60,15 +60,21 @@ def test_each_notebook_runs_in_a_fresh_kernel(tmp_path):
     assert counts == [1]  # its own kernel's first execution
 
 
-def test_a_ready_kernel_has_nothing_left_to_say_and_a_stopped_one_is_gone(tmp_path):
-    """The client's wait for a ready kernel reads up to the kernel's idle after the request it answered
-    (not until 0.2 s of silence): nothing about it is left on the output channel afterwards."""
+@pytest.mark.parametrize("start", ["as usual", "slowly"])
+def test_a_ready_kernel_has_nothing_left_to_say_and_a_stopped_one_is_gone(tmp_path, monkeypatch, start):
+    """The client's wait for a ready kernel reads up to the kernel's idle after its last request (not until
+    0.2 s of silence): nothing about it is left on the output channel afterwards. A kernel slow to start
+    (here: one that compiles every module it imports, as where PYTHONDONTWRITEBYTECODE is set and nothing
+    was compiled) answers an earlier request after a later one was sent: its messages were left behind."""
     from queue import Empty
 
     from jupyter_core.utils import run_sync
 
     from itud.execute import kernel_alive, start_kernel, stop_kernel
 
+    if start == "slowly":
+        monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+        monkeypatch.setenv("PYTHONPYCACHEPREFIX", str(tmp_path / "no compiled modules"))
     manager = start_kernel(tmp_path)
     try:
         client = manager.client()

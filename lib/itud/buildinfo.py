@@ -15,7 +15,8 @@ machine's Pango and HarfBuzz, reads fonts with FreeType and finds them with font
 What stays the machine's, the versions of Pango, HarfBuzz, FreeType and fontconfig, is fingerprinted (a
 different one means a rebuild) and written in each version's manifest as its build record, with the font
 files the PDF embeds and their SHA-256. A rebuild whose PDF differs can then say how its environment
-differs (`differences`).
+differs (`differences`). The hash seed, time zone and locale of the build's processes are fixed
+(`PINNED_VARIABLES`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ _LIBRARIES = {  # the system libraries WeasyPrint loads to print a PDF: reader n
     "fontconfig": "libfontconfig.so.1",
 }
 SUBSETTER = "libharfbuzz-subset.so.0"
+# What a build's own processes (the kernel server, whose kernels inherit it, and the PDF printer) are given
+# whatever the user's shell has set: one hash seed (the order of a set of strings), one time zone, one locale.
+PINNED_VARIABLES = {"PYTHONHASHSEED": "0", "TZ": "UTC", "LC_ALL": "C.UTF-8"}
 
 
 def font_dir() -> Path:

@@ -112,9 +112,9 @@ def _client_class() -> type:
     jupyter_client's `wait_for_ready` asks the kernel for its info, then reads the output channel
     until nothing came for 0.2 s: 0.2 s lost at the start of every notebook, a second of a
     report's five. It has no setting for it, hence this copy of its steps. The reading stops
-    instead at the kernel's "idle" after the request it answered (its last message about it), or,
-    as before, after 0.2 s without one. Either way nothing about the request is left to read,
-    and nbclient ignores output that answers no cell of its own.
+    instead at the kernel's "idle" after the last request it was sent (its last message about
+    it), so nothing about the requests is left to read; nbclient ignores shell replies that
+    answer no cell of its own.
     """
     from jupyter_client.asynchronous import AsyncKernelClient
     from jupyter_core.utils import ensure_async
@@ -132,7 +132,6 @@ def _client_class() -> type:
                 except Empty:
                     reply = None
                 if reply is not None and reply["msg_type"] == "kernel_info_reply":
-                    answered = reply["parent_header"].get("msg_id")
                     try:  # no output at all: the output channel is not connected yet, so ask again
                         message = await ensure_async(self.iopub_channel.get_msg(timeout=READY_WAIT))
                     except Empty:
@@ -144,11 +143,19 @@ def _client_class() -> type:
                     raise RuntimeError("Kernel died before replying to kernel_info")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
-            while not _is_idle_after(message, answered):
+            # The output channel is connected now. Earlier rounds' requests may still be answered, and a slow
+            # kernel may answer one after a later round was sent; what it said of a request made before the
+            # channel was connected is lost. So one more request, and a wait for its idle: the kernel handles
+            # requests in order, so everything it had to say of the earlier ones comes before. (Waiting for
+            # the idle of the request answered left a later round's messages behind on a loaded machine, one
+            # run of the suite in seven; waiting for 0.2 s of silence can end between two messages.)
+            last = self.kernel_info()
+            while not _is_idle_after(message, last):
                 try:
-                    message = await ensure_async(self.iopub_channel.get_msg(timeout=READY_WAIT))
+                    message = await ensure_async(self.iopub_channel.get_msg(timeout=1))
                 except Empty:
-                    break
+                    if not await self._async_is_alive() or time.monotonic() > deadline:
+                        break
 
     return ItudKernelClient
 

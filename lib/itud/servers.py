@@ -21,6 +21,8 @@ import tempfile
 import threading
 from collections.abc import Callable
 
+from itud.buildinfo import PINNED_VARIABLES
+
 
 def last_line(text: str) -> str:
     """The last line of a process's log that is not blank (a crash's last word), at most 200 characters; or ''."""
@@ -50,8 +52,10 @@ class ServerProcess:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, encoding="utf-8",
             start_new_session=True,
             # Python's view of the environment, as kernels are given it (C code such as readline can add
-            # variables, LINES and COLUMNS, that only a child started without `env` would inherit).
-            env=dict(os.environ),
+            # variables, LINES and COLUMNS, that only a child started without `env` would inherit), with
+            # the hash seed, time zone and locale fixed (`buildinfo.PINNED_VARIABLES`): the kernels it forks
+            # and the PDF printer make the same bytes whatever the user's shell has set.
+            env={**os.environ, **PINNED_VARIABLES},
         )  # fmt: skip
         self._lock = threading.Lock()  # one request at a time, whichever thread asks
         self.pid = self._process.pid
