@@ -36,6 +36,7 @@ import weakref
 
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
+from itud.buildinfo import PINNED_VARIABLES
 from itud.servers import ServerProcess, ServerStopped, serve
 
 PRELOAD = (
@@ -285,7 +286,9 @@ class ForkingProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs):
         log = getattr(kwargs.get("stdout"), "name", None)
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        env = dict(kwargs.get("env") or os.environ)
+        # The hash seed, time zone and locale of every kernel are fixed, as the server's are (`servers`).
+        env = {**(kwargs.get("env") or os.environ), **PINNED_VARIABLES}
+        kwargs["env"] = env
         process = None
         if self.server is not None:
             with contextlib.suppress(ServerStopped):  # see the module's docstring
