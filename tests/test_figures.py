@@ -366,6 +366,15 @@ def test_showing_a_figure_before_saving_it_changes_no_byte(built, saved: Path, t
     assert figure._repr_png_() == shown
 
 
+def test_a_build_s_kernels_draw_no_preview_and_the_files_are_the_same(built, saved: Path, tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.FIGURE_PREVIEWS, "off")
+    figure = figures.sdg_by_action_line(*built)
+    assert figure._repr_png_() is None  # IPython then shows the text alone
+    files = figures.save(figure, tmp_path)
+    for name in files.values():
+        assert (tmp_path / name).read_bytes() == (saved / name).read_bytes(), name
+
+
 def test_saved_svg_geometry_is_rounded_and_text_is_not():
     svg = (
         '<path d="M 10.123456 20.654321 L 50 20 z" transform="scale(0.015625 -0.015625)"/>'

@@ -142,7 +142,9 @@ def build_report(
     work_is_kept(False)  # a stop ends this build (after another one's publication in the same process)
     print_ = _printer(progress)
     # Both start now: their processes import the kernels' libraries and WeasyPrint while this one goes on.
-    kernel_server, pdf = KernelServer(), PdfPrinter()
+    # A version keeps its notebooks with their figures by reference (`_figures_by_reference`): its kernels
+    # draw no pictures for them (a second of CPU a build).
+    kernel_server, pdf = KernelServer({paths.FIGURE_PREVIEWS: "off"}), PdfPrinter()
     try:
         scratch = make_scratch(year_dir if publish else Path(tempfile.gettempdir()))
     except BaseException:

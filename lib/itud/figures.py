@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import textwrap
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from itud import coverage
+from itud import coverage, paths
 from itud.coverage import Mapping
 from itud.grammar import plural_form
 from itud.load import Edition
@@ -97,8 +98,12 @@ class Figure:
     def __repr__(self) -> str:  # stable text, so notebook outputs hold no memory addresses
         return f"<Figure {self.name}: {self.title}>"
 
-    def _repr_png_(self) -> bytes:
-        """A light PNG for the notebook (DISPLAY_DPI, 64 colours); `save` makes it from its own drawing."""
+    def _repr_png_(self) -> bytes | None:
+        """A light PNG for the notebook (DISPLAY_DPI, 64 colours); `save` makes it from its own drawing.
+        None (no picture, only the text) where `paths.FIGURE_PREVIEWS` is "off": in a build's kernels, whose notebooks
+        a version keeps with their figures by reference (its figures/ folder has them)."""
+        if os.environ.get(paths.FIGURE_PREVIEWS) == "off":
+            return None
         if self.png is None:
             _freeze_layout(self.figure)  # the layout `save` uses, whichever comes first
             self.png = _palette_png(_drawn(self.figure, DISPLAY_DPI))

@@ -257,10 +257,12 @@ class KernelServer(ServerProcess):
 
     name = "kernel server"
 
-    def __init__(self) -> None:
+    def __init__(self, variables: dict[str, str] | None = None) -> None:
+        """`variables`: environment variables of the server and of every kernel started for it (`launch_kernel`)."""
         self.enabled = can_fork()
+        self.variables = dict(variables or {})
         if self.enabled:
-            super().__init__("itud.kernel_server:serve_kernels")
+            super().__init__("itud.kernel_server:serve_kernels", self.variables)
 
     def close(self) -> None:
         """Let the server end its kernels and reap them (so their CPU time is counted as the build's),
@@ -286,8 +288,10 @@ class ForkingProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs):
         log = getattr(kwargs.get("stdout"), "name", None)
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        # The hash seed, time zone and locale of every kernel are fixed, as the server's are (`servers`).
-        env = {**(kwargs.get("env") or os.environ), **PINNED_VARIABLES}
+        # The hash seed, time zone and locale of every kernel are fixed, as the server's are (`servers`), and
+        # it has the server's own variables, forked or not.
+        extra = self.server.variables if self.server is not None else {}
+        env = {**(kwargs.get("env") or os.environ), **PINNED_VARIABLES, **extra}
         kwargs["env"] = env
         process = None
         if self.server is not None:

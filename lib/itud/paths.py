@@ -17,6 +17,7 @@ REPORTS_DIR = PROJECT_ROOT / "reports"
 SEEDS_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
 NOTEBOOK_OUTPUT_DIR = PROJECT_ROOT / "build" / "notebooks"
 SECTIONS_DIR = PROJECT_ROOT / "report" / "sections"  # the report's section templates (its wording)
+FIGURE_PREVIEWS = "ITUD_FIGURE_PREVIEWS"  # "off": figures show no picture in a notebook (a build's kernels)
 
 
 def data_dir_or_default(data_dir: str | Path) -> Path:

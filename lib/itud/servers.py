@@ -44,8 +44,10 @@ class ServerProcess:
 
     name = "server"
 
-    def __init__(self, entry: str) -> None:
+    def __init__(self, entry: str, variables: dict[str, str] | None = None) -> None:
+        """`variables`: environment variables the process is given beyond the caller's and the pinned ones."""
         module, function = entry.split(":")
+        self.variables = dict(variables or {})
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `close`): its stderr, for a crash's last word
         self._process = subprocess.Popen(
             [sys.executable, "-c", f"from {module} import {function}; {function}()"],
@@ -55,7 +57,7 @@ class ServerProcess:
             # variables, LINES and COLUMNS, that only a child started without `env` would inherit), with
             # the hash seed, time zone and locale fixed (`buildinfo.PINNED_VARIABLES`): the kernels it forks
             # and the PDF printer make the same bytes whatever the user's shell has set.
-            env={**os.environ, **PINNED_VARIABLES},
+            env={**os.environ, **PINNED_VARIABLES, **self.variables},
         )  # fmt: skip
         self._lock = threading.Lock()  # one request at a time, whichever thread asks
         self.pid = self._process.pid
