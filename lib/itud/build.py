@@ -38,7 +38,7 @@ from pathlib import Path
 
 from itud import __version__, paths
 from itud.buildinfo import differences
-from itud.errors import BuildError, raise_if_stopped, work_is_kept
+from itud.errors import BuildError, TimeLimit, raise_if_stopped, time_limit, work_is_kept
 from itud.execute import DEFAULT_TIMEOUT, remove_stale_sockets, write_notebook
 from itud.revisions import Revision, changes, content, document_name, reason, revision_number
 from itud.versions import (
@@ -160,7 +160,7 @@ def build_report(
             raise BuildError(_as_in_data_dir(str(error), data_dir)) from None
         raise_if_stopped()
         kernel_server.close()  # its work is done: its memory is the PDF's
-        render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout)
+        render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout, data_dir=data_dir)
         # `itud report --check` lists the files that differ, so it renders every one of them.
         verdict = _compare(render, scratch, year_dir, number, manifest, pdf, complete=not publish) if newest else None
         if verdict and verdict.same:
@@ -227,9 +227,12 @@ def build_report(
     return BuildResult(year, "built", target, time.perf_counter() - started, taken.ignored)
 
 
-def _as_in_data_dir(message: str, data_dir: Path) -> str:
-    """A notebook's error about a file of the build's input snapshot (`inputs/data/...`, a copy of the data
-    folder) names the file the analyst edits instead."""
+def _as_in_data_dir(message: str, data_dir: Path, scratch: Path | None = None) -> str:
+    """An error about a file of the build's input snapshot (`inputs/data/...`, a copy of the data folder,
+    relative or under the `scratch` folder, which is gone once the error is read) names the file the analyst
+    edits instead."""
+    if scratch is not None:
+        message = message.replace(f"{scratch}/{INPUTS_DIR}/data/", f"{data_dir}/")
     return message.replace(f"{INPUTS_DIR}/data/", f"{data_dir}/")
 
 
@@ -370,7 +373,8 @@ def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, ti
 
 
 def _render(
-    folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float, note: str = ""
+    folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float, note: str = "",
+    data_dir: Path = paths.DATA_DIR,
 ) -> None:
     """Render the documents and tables into `folder` as the version after `previous` (None: the first).
 
@@ -410,10 +414,10 @@ def _render(
             try:
                 built = document.build(
                     results.read_all(folder), meta, folder / "figures", edition_dir=edition_dir,
-                    revision=header,
+                    revision=header, timeout=timeout,
                 )  # fmt: skip
-            except (document.ReportError, results.ResultsError) as error:
-                raise BuildError(f"report {year}: {error}") from None
+            except (document.ReportError, results.ResultsError) as error:  # naming the analyst's own file
+                raise BuildError(_as_in_data_dir(f"report {year}: {error}", data_dir, folder)) from None
         for warning in caught if final else []:
             if str(warning.message) not in _WARNED:  # a build may render twice (as the newest, then as the next)
                 _WARNED.add(str(warning.message))
@@ -427,10 +431,16 @@ def _render(
         printing = pdf.print(report, path) if "pdf" in kinds else None
         for kind in (kind for kind in kinds if kind != "pdf"):
             try:
-                writers[kind](report, folder / f"report-{year}.{kind}")
+                with time_limit(timeout):
+                    writers[kind](report, folder / f"report-{year}.{kind}")
+            except TimeLimit as error:
+                raise BuildError(
+                    f"writing report-{year}.{kind} {error}; give more time with --timeout SECONDS"
+                ) from None
             except Exception as error:
                 raise BuildError(f"rendering report-{year}.{kind} failed: {type(error).__name__}: {error}") from error
-        render.write_tables_csv(report, folder / "tables")
+        with time_limit(timeout):
+            render.write_tables_csv(report, folder / "tables")
         if printing is not None:
             try:
                 printing.result(timeout=timeout)
@@ -451,4 +461,8 @@ def _render(
         revision.changes = changes(previous, folder, year)
     report = assemble(revision.changes, final=True)
     write(report, _DOCUMENTS)
-    render.write_xlsx(report, folder / f"tables-{year}.xlsx")
+    try:
+        with time_limit(timeout):
+            render.write_xlsx(report, folder / f"tables-{year}.xlsx")
+    except TimeLimit as error:
+        raise BuildError(f"writing tables-{year}.xlsx {error}; give more time with --timeout SECONDS") from None

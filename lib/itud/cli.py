@@ -151,7 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
         "manifest, only when what readers see changed. When inputs, code and packages are unchanged since "
         "the newest version, says 'up to date' and writes nothing; when they changed but every document, "
         "table, figure and result comes out byte-identical, says 'reproduced vN byte for byte' and writes "
-        "nothing. A failed or interrupted run leaves every published version untouched.",
+        "nothing; when only the PDF's bytes differ and it was printed from the same page (another machine's "
+        "Pango or HarfBuzz laid it out), says 'reproduced vN's content', names how this machine's libraries "
+        "differ from the version's build record, and writes nothing. A version whose text, tables, numbers and "
+        "figures are those of the one before is the same ITU revision in another form (say why with --note). "
+        "A failed or interrupted run leaves every published version untouched.",
     )
     _year_and_data(report, "edition year (default: the newest edition in the data folder)")
     _report_options(report)

@@ -24,11 +24,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+import types
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from itud import __version__, ids, paths
+from itud.errors import TimeLimit, time_limit
 from itud.grammar import agree, listing, plural, plural_form
 from itud.results import FigureItem, NotebookOutput, ResultsError, TableItem, slug, typed_numbers
 
@@ -308,11 +310,54 @@ class _Layout:
         return Markup(f"\u27e6para:{label}\u27e7")
 
 
+MAX_SECTION_CHARS = 5_000_000  # what one section template may print (the 2019 report's whole text is 60,000)
+_SAFE_MODULES = {"builtins", "markupsafe", "jinja2", "itud"}  # whose objects a template may look into
+
+
+def _allowed(obj) -> bool:
+    """An object a report template may read attributes of or call: the report's own helpers and values
+    (`itud`), plain Python values and their methods, Jinja's and markupsafe's own objects; never a module,
+    and of classes only the few the helpers hand over."""
+    if isinstance(obj, types.ModuleType):
+        return False
+    if isinstance(obj, type):
+        return obj in _SAFE_CLASSES
+    if isinstance(obj, types.FunctionType | types.BuiltinFunctionType | types.MethodType):
+        owner = getattr(obj, "__self__", None)  # a bound method (a list's append, a helper's method)
+        if owner is not None and not isinstance(owner, types.ModuleType):
+            return _allowed(owner)
+        return (getattr(obj, "__module__", None) or "").partition(".")[0] in _SAFE_MODULES - {"builtins"}
+    return type(obj).__module__.partition(".")[0] in _SAFE_MODULES
+
+
+_SAFE_CLASSES = {zip, str, int, float, list, dict, tuple}
+
+
+def _sandbox_class():
+    """Jinja's sandbox, narrowed to what the report documents (`report/README.md`): section templates,
+    the project's and an edition's own (data an analyst may receive from others), read attributes of and
+    call only the report's helpers and plain values; nothing reaches a module, a class's internals or a
+    function's globals, and `range` is Jinja's bounded one. Templates may still fill lists and dicts of
+    their own (`{% set _ = items.append(x) %}`), which the shipped templates do: hence not the immutable
+    sandbox."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class ReportSandbox(SandboxedEnvironment):
+        def is_safe_attribute(self, obj, attr, value) -> bool:
+            return super().is_safe_attribute(obj, attr, value) and _allowed(obj)
+
+        def is_safe_callable(self, obj) -> bool:
+            return super().is_safe_callable(obj) and _allowed(obj)
+
+    return ReportSandbox
+
+
 def _environment(templates: list[SectionTemplate]):
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from jinja2 import FileSystemLoader, StrictUndefined
 
     folders = list(dict.fromkeys(str(t.path.parent) for t in reversed(templates)))
-    environment = Environment(
+    # FileSystemLoader reads only below these folders: `{% include "../x" %}` and absolute names are refused.
+    environment = _sandbox_class()(
         loader=FileSystemLoader(folders),
         undefined=StrictUndefined,
         finalize=_escape_markdown,
@@ -321,7 +366,21 @@ def _environment(templates: list[SectionTemplate]):
         lstrip_blocks=True,
     )
     environment.filters.update(percent=percent, fixed=fixed, listing=listing, plural=plural)
+    # Only the documented helpers: Jinja's lipsum, cycler, joiner, namespace and dict are not among them.
+    environment.globals = {"range": environment.globals["range"]}
     return environment
+
+
+def _render_bounded(template, context: dict) -> str:
+    """A section's text, refused past MAX_SECTION_CHARS (a loop that prints without end would fill the
+    memory long before the time limit)."""
+    pieces, size = [], 0
+    for piece in template.generate(**context):
+        size += len(piece)
+        if size > MAX_SECTION_CHARS:
+            raise ReportError(f"prints more than {MAX_SECTION_CHARS:,} characters; a loop that does not end?")
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 class _NotebookView:
@@ -373,12 +432,13 @@ def build(
     sections_dir: Path = SECTIONS_DIR,
     revision: dict | None = None,
     corrections: list | None = None,
+    timeout: float | None = None,
 ) -> Document:
     """The whole report for one edition from the notebooks' results, the section templates and edition.toml.
 
     `revision` (e.g. `{"number": 1, "of": "TDAG-19/12", "changes": ["..."]}`) and `corrections`
     (the edition's corrections, described; default: those notebook 01 declares) are handed to every
-    template as they are.
+    template as they are. Each template may take `timeout` seconds to render (None: no limit).
     """
     templates = section_templates(edition_dir, sections_dir)
     figures, tables = _items(outputs, {t.name for t in templates})
@@ -431,7 +491,12 @@ def build(
             else template.path
         )
         try:
-            text = environment.get_template(template.file).render(**context)
+            with time_limit(timeout):
+                text = _render_bounded(environment.get_template(template.file), context)
+        except TimeLimit as error:
+            raise ReportError(
+                f"{layout.template}: {error} (rendering this template); give more time with --timeout SECONDS"
+            ) from None
         except ReportError as error:
             raise ReportError(f"{layout.template}: {error}") from None
         except Exception as error:  # a Jinja syntax or undefined-name error in an analyst's template

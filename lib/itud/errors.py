@@ -191,3 +191,31 @@ def uninterrupted() -> Iterator[None]:
             deferred = _deferred.pop(0)
             _deferred.clear()
             raise deferred
+
+
+class TimeLimit(Exception):
+    """Work under `time_limit` that ran past its seconds; the caller names what it was."""
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise `TimeLimit` in this block once `seconds` have passed (a report template that loops for ever,
+    a document writer that hangs). A timer signal, so that it stops pure Python as well as a loop in a
+    template; in a thread other than the main one (where no signal can be set), and for None, no limit.
+    (No library bounds a block of the caller's own thread in time; hence SIGALRM by hand.)"""
+    import signal
+
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame) -> None:
+        raise TimeLimit(f"did not finish within its time limit of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
