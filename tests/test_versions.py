@@ -413,3 +413,30 @@ def test_a_reworded_paragraph_is_quoted_from_just_before_its_change(tmp_path):
     assert paragraph_changes(old, new, 2090) == [
         "paragraph reworded: \u201c\u2026 by no outcome at all, which Figure 6 shows.\u201d"
     ]
+
+
+def test_an_edition_template_that_tries_to_run_code_fails_the_build_naming_the_analyst_s_file(
+    published_2090, capsys, monkeypatch
+):
+    """A template in data/<year>/report/ is data someone else may send: the sandbox refuses it, the message
+    names that file (not the build's copy, gone by then), and nothing is published. (The notebooks' outputs
+    are v1's: the template is what is tested.)"""
+    data, reports, first = published_2090
+    before = tree(reports)
+
+    def notebooks_as_before(folder, *args):
+        for part in ("notebooks", "figures", "results"):
+            shutil.copytree(first.version / part, folder / part)
+
+    monkeypatch.setattr(build, "_build_into", notebooks_as_before)
+    override = data / "2090" / "report" / "15-extra.md.j2"
+    override.parent.mkdir()
+    override.write_text('# Extra\n\n{{ cycler.__init__.__globals__.os.system("touch PWNED") }}\n', encoding="utf-8")
+    try:
+        code = main(["report", "--year", "2090", "--data-dir", str(data), "--reports-dir", str(reports), "--quiet"])
+    finally:
+        shutil.rmtree(override.parent)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{override}, line 3: SecurityError: access to attribute '__init__'" in err and ".tmp-" not in err
+    assert tree(reports) == before and not Path("PWNED").exists()
