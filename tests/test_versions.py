@@ -440,3 +440,35 @@ def test_an_edition_template_that_tries_to_run_code_fails_the_build_naming_the_a
     assert code == 1
     assert f"{override}, line 3: SecurityError: access to attribute '__init__'" in err and ".tmp-" not in err
     assert tree(reports) == before and not Path("PWNED").exists()
+
+
+def test_diff_and_verify_name_every_kind_of_tampering_and_never_crash(published_2090, tmp_path, capsys):
+    """A version received from others may be tampered with: `diff` compares only versions that match their
+    manifests, and `verify` reads any manifest, of any shape, without a traceback."""
+    _, reports, first = published_2090
+    copy = tmp_path / "reports"
+    for name in ("v1", "v2"):
+        shutil.copytree(first.version, copy / "2090" / name)
+    v2 = copy / "2090" / "v2"
+    results = sorted((v2 / "results").glob("*.json"))
+    results[0].write_text("{not json", encoding="utf-8")  # unreadable
+    results[1].unlink()  # missing
+    results[2].write_text(results[2].read_text().replace("1", "2", 1), encoding="utf-8")  # a value edited
+    diff = ["diff", "2090", "v1", "v2", "--reports-dir", str(copy)]
+    assert main(diff) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("itud diff: not compared: 3 difference(s) from the versions' manifests:\n")
+    assert f"{results[0]}: changed since publishing" in out and f"{results[1]}: missing" in out
+    assert f"{results[2]}: changed since publishing" in out and "only the form changed" not in out
+    manifest = json.loads((v2 / "manifest.json").read_text())
+    manifest["outputs"]["../../../etc/passwd"] = "0" * 64
+    (v2 / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (copy / "2090" / "v1" / "manifest.json").write_text("[]", encoding="utf-8")
+    assert main(["verify", "2090", "--reports-dir", str(copy)]) == 1
+    out = capsys.readouterr().out
+    assert f"{copy}/2090/v1/manifest.json: not a manifest (no 'outputs' table of file names and SHA-256)" in out
+    assert f"{v2}/manifest.json: lists '../../../etc/passwd', which is outside the version" in out
+    assert "missing" not in out.split("passwd")[1].split("\n")[0]
+    (copy / "2090" / "v1" / "manifest.json").write_bytes(b"\xff\xfe not text")
+    assert main(["verify", "2090", "--reports-dir", str(copy)]) == 1
+    assert "v1/manifest.json: not readable (UnicodeDecodeError" in capsys.readouterr().out

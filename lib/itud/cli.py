@@ -536,7 +536,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     from itud.revisions import changes
-    from itud.versions import versions
+    from itud.versions import verify_version, versions
 
     year_dir = args.reports_dir / str(args.year)
     published = {path.name: path for _, path in versions(year_dir)}
@@ -544,8 +544,19 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if name not in published:
             known = ", ".join(published) or "none"
             raise SystemExit(f"itud diff: no version {name!r} of {args.year} in {year_dir} (published: {known})")
+    # A version received from others is compared only once it matches its own manifest: a tampered one is
+    # named, with what was tampered, and never said to differ "only in form".
+    tampered = [problem for name in (args.old, args.new) for problem in verify_version(published[name])]
+    if tampered:
+        print(f"itud diff: not compared: {len(tampered)} difference(s) from the versions' manifests:")
+        print("".join(f"  {problem}\n" for problem in tampered), end="")
+        return 1
     print(f"Changes from {args.old} to {args.new} of the {args.year} report:")
-    for line in changes(published[args.old], published[args.new], int(args.year), numbers=True):
+    try:
+        lines = changes(published[args.old], published[args.new], int(args.year), numbers=True)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise SystemExit(f"itud diff: a file of {args.old} or {args.new} cannot be read ({error})") from None
+    for line in lines:
         print(f"  - {line}")
     return 0
 

@@ -286,22 +286,39 @@ def make_readable(folder: Path) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
+def verify_version(version: Path) -> list[str]:
+    """Every way a published version differs from its manifest, each naming the file: edited, missing,
+    added, unreadable, or listed outside the version (a manifest received from others is not trusted: any
+    shape of it is a finding, never a crash)."""
+    try:
+        manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return [f"{version / MANIFEST}: not readable ({type(error).__name__}: {error})"]
+    recorded = manifest.get("outputs") if isinstance(manifest, dict) else None
+    if not isinstance(recorded, dict) or not all(isinstance(v, str) for v in recorded.values()):
+        return [f"{version / MANIFEST}: not a manifest (no 'outputs' table of file names and SHA-256)"]
+    problems = []
+    inside = version.resolve()
+    for name in sorted(recorded):
+        path = (version / name).resolve()
+        if not path.is_relative_to(inside) or Path(name).is_absolute() or ".." in Path(name).parts:
+            problems.append(f"{version / MANIFEST}: lists {name!r}, which is outside the version")
+    try:
+        present = output_hashes(version)
+    except OSError as error:
+        return [*problems, f"{error.filename or version}: not readable ({error.strerror})"]
+    for name in sorted(set(recorded) | set(present)):
+        if any(name in problem for problem in problems):
+            continue
+        if name not in present:
+            problems.append(f"{version / name}: missing (the manifest lists it)")
+        elif name not in recorded:
+            problems.append(f"{version / name}: not in the manifest (added after publishing?)")
+        elif present[name] != recorded[name]:
+            problems.append(f"{version / name}: changed since publishing (SHA-256 differs from the manifest)")
+    return problems
+
+
 def verify(year_dir: Path) -> list[str]:
     """Every difference between the published versions of a year and their manifests."""
-    problems = []
-    for _, version in versions(year_dir):
-        try:
-            manifest = read_manifest(version)
-        except BuildError as error:
-            problems.append(str(error))
-            continue
-        recorded = manifest.get("outputs", {})
-        present = output_hashes(version)
-        for name in sorted(set(recorded) | set(present)):
-            if name not in present:
-                problems.append(f"{version / name}: missing (the manifest lists it)")
-            elif name not in recorded:
-                problems.append(f"{version / name}: not in the manifest (added after publishing?)")
-            elif present[name] != recorded[name]:
-                problems.append(f"{version / name}: changed since publishing (SHA-256 differs from the manifest)")
-    return problems
+    return [problem for _, version in versions(year_dir) for problem in verify_version(version)]
