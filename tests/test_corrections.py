@@ -103,3 +103,29 @@ def test_a_correction_given_twice_is_one_problem_naming_what_it_repeats(syntheti
         f"{path}, row 2 (line 3): duplicate row: the same table 'outcome_sdg', unit 'P.1-1' and target '5' as an "
         "earlier row (each may appear only once)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("second", "what"),
+    [
+        ('remove,outcome_sdg,"P.1-1 ","SDG 4"', "undoes"),  # the same link, written otherwise
+        ("add,outcome_sdg,p-1-1,SDG Goal 4", "repeats"),
+    ],
+)
+def test_corrections_are_compared_after_their_ids_are_normalised(synthetic_data, second, what):
+    tail = ",SYNTHETIC reason,SYNTHETIC authority,2025-01-02,SYNTHETIC ref"
+    path = correct(synthetic_data, "add,outcome_sdg,P.1-1,4" + tail, second + tail)
+    found = problems(synthetic_data)
+    assert len(found) == 1 and found[0].startswith(f"{path}, row 2 (line 3), column 'unit', value ")
+    assert found[0].endswith(f": {what} correction 1 (row 1: added: P.1-1 -> SDG 4); one link, one correction")
+
+
+@pytest.mark.parametrize(
+    ("digit", "code"), [("\uff14", "U+FF14 FULLWIDTH DIGIT FOUR"), ("\u0664", "U+0664 ARABIC-INDIC DIGIT FOUR")]
+)
+def test_a_look_alike_digit_in_a_correction_is_an_error_naming_it(synthetic_data, digit, code):
+    path = correct(synthetic_data, f"add,outcome_sdg,P.1-1,{digit},SYNTHETIC reason,SYNTHETIC a,2025-01-02,SYNTHETIC r")
+    assert problems(synthetic_data) == [
+        f"{path}, row 1 (line 2), column 'target', value {digit!r}: a look-alike digit {digit!r} ({code}); ids "
+        "are written in ASCII, digits 0-9"
+    ]

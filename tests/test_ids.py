@@ -42,3 +42,14 @@ def test_bad_ids_say_why(function, raw, message):
     with pytest.raises(ids.IdError) as error:
         function(raw)
     assert str(error.value) == message
+
+
+@pytest.mark.parametrize("raw", ["\uff14", "\u0664", "SDG \uff11\uff17", "D.\uff11-1"])
+def test_look_alike_digits_are_refused_with_their_code_point(raw):
+    function = ids.outcome_id if raw.startswith("D") else ids.sdg_id
+    with pytest.raises(ids.IdError, match=r"a look-alike digit '.' \(U\+[0-9A-F]{4} [A-Z -]+DIGIT [A-Z]+\)"):
+        function(raw)
+
+
+def test_spaces_of_any_kind_are_read_as_spaces():
+    assert ids.sdg_id("SDG\u00a04") == 4 and ids.outcome_id(" D.1-1\u2009") == "D.1-1"

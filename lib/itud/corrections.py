@@ -95,10 +95,22 @@ def read_corrections(frame: pd.DataFrame | None, name: str, tables: dict, proble
         return []
     found = []
     lines = frame.attrs.get("lines") or [row + 1 for row in range(1, len(frame) + 1)]
+    seen: dict[tuple, Correction] = {}  # the link, in canonical ids, -> the first correction of it
     for row, record in enumerate(frame.to_dict(orient="records"), start=1):
         correction = _read_row(row, lines[row - 1], record, name, tables, problems)
-        if correction is not None:
-            found.append(correction)
+        if correction is None:
+            continue
+        link = (correction.table, correction.unit, correction.target)
+        if link in seen:  # compared after normalising: "D.1-1 " and "SDG 4" are D.1-1 and 4
+            first = seen[link]
+            what = "repeats" if first.action == correction.action else "undoes"
+            problems.append(Problem(
+                name, f"{what} correction {first.number} (row {first.number}: {first.describe()}); one link, "
+                "one correction", row, "unit", record["unit"], correction.line,
+            ))  # fmt: skip
+            continue
+        seen[link] = correction
+        found.append(correction)
     return found
 
 

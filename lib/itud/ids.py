@@ -38,17 +38,36 @@ class IdError(ValueError):
     """An identifier that cannot be read as the kind asked for."""
 
 
-_OBJECTIVE = re.compile(r"^\s*([A-Z])\s*[.\-]\s*(\d+)\s*$")
-_OUTCOME = re.compile(r"^\s*([A-Z])\s*[.\-]\s*(\d+)\s*[.\-]\s*(\d+)\s*$")
-_STUDY_GROUP = re.compile(r"^\s*(?:SG|Study\s+Group)\s*(\d+)\s*$", re.IGNORECASE)
-_QUESTION = re.compile(r"^\s*(?:Q|Question)\s*(\d+)\s*/\s*(\d+)\s*$", re.IGNORECASE)
-_ACTION_LINE = re.compile(r"^\s*(?:(?:WSIS\s+)?AL\s*)?C\s*(\d+)\s*$", re.IGNORECASE)
-_SDG = re.compile(r"^\s*(?:SDG\s*(?:Goal\s*)?)?(\d+)\s*$", re.IGNORECASE)
+# ASCII only (re.ASCII): `\d` would read a full-width "４" or an Arabic-Indic "٤" as 4, and `\s` a
+# no-break space as a space; `_ascii` names such a character instead.
+_OBJECTIVE = re.compile(r"^\s*([A-Z])\s*[.\-]\s*(\d+)\s*$", re.ASCII)
+_OUTCOME = re.compile(r"^\s*([A-Z])\s*[.\-]\s*(\d+)\s*[.\-]\s*(\d+)\s*$", re.ASCII)
+_STUDY_GROUP = re.compile(r"^\s*(?:SG|Study\s+Group)\s*(\d+)\s*$", re.IGNORECASE | re.ASCII)
+_QUESTION = re.compile(r"^\s*(?:Q|Question)\s*(\d+)\s*/\s*(\d+)\s*$", re.IGNORECASE | re.ASCII)
+_ACTION_LINE = re.compile(r"^\s*(?:(?:WSIS\s+)?AL\s*)?C\s*(\d+)\s*$", re.IGNORECASE | re.ASCII)
+_SDG = re.compile(r"^\s*(?:SDG\s*(?:Goal\s*)?)?(\d+)\s*$", re.IGNORECASE | re.ASCII)
+
+
+def _ascii(raw: object) -> str:
+    """The id's text, refusing a character that only looks like an ASCII one: a digit of another script
+    (named with its code point) or any other character outside ASCII."""
+    import unicodedata
+
+    text = str(raw)
+    for char in text:
+        if char.isascii():
+            continue
+        if char.isspace():  # a no-break or other space: read as a space, as in the source's tables
+            continue
+        name = unicodedata.name(char, "unnamed character")
+        what = "a look-alike digit" if unicodedata.digit(char, None) is not None else "a character outside ASCII"
+        raise IdError(f"{what} {char!r} (U+{ord(char):04X} {name}); ids are written in ASCII, digits 0-9: {raw!r}")
+    return " ".join(text.split()) if text.strip() else text
 
 
 def objective_id(raw: str) -> str:
     """`D-1`, `D.1`, `d.1` -> `D.1`. Also used for priorities and other parents."""
-    match = _OBJECTIVE.match(str(raw).upper())
+    match = _OBJECTIVE.match(_ascii(raw).upper())
     if not match:
         raise IdError(f"not an objective id like 'D.1': {raw!r}")
     return f"{match[1]}.{int(match[2])}"
@@ -56,7 +75,7 @@ def objective_id(raw: str) -> str:
 
 def outcome_id(raw: str) -> str:
     """`D.1.5`, `D-4-1`, `D.1-5` -> `D.1-5` (letter, objective number, outcome number)."""
-    match = _OUTCOME.match(str(raw).upper())
+    match = _OUTCOME.match(_ascii(raw).upper())
     if not match:
         raise IdError(f"not an outcome id like 'D.1-5': {raw!r}")
     return f"{match[1]}.{int(match[2])}-{int(match[3])}"
@@ -64,7 +83,7 @@ def outcome_id(raw: str) -> str:
 
 def study_group_id(raw: str) -> str:
     """`SG1`, `sg 1`, `Study Group 1` -> `SG1`."""
-    match = _STUDY_GROUP.match(str(raw))
+    match = _STUDY_GROUP.match(_ascii(raw))
     if not match:
         raise IdError(f"not a study group id like 'SG1': {raw!r}")
     return f"SG{int(match[1])}"
@@ -72,7 +91,7 @@ def study_group_id(raw: str) -> str:
 
 def question_id(raw: str) -> str:
     """`Q3/2`, `q 3/2`, `Question 3/2` -> `Q3/2` (question 3 of study group 2)."""
-    match = _QUESTION.match(str(raw))
+    match = _QUESTION.match(_ascii(raw))
     if not match:
         raise IdError(f"not a question id like 'Q3/2': {raw!r}")
     return f"Q{int(match[1])}/{int(match[2])}"
@@ -80,7 +99,7 @@ def question_id(raw: str) -> str:
 
 def action_line_id(raw: str) -> str:
     """`C7`, `c 7`, `AL C7` -> `C7`; only C1-C11 exist."""
-    match = _ACTION_LINE.match(str(raw))
+    match = _ACTION_LINE.match(_ascii(raw))
     if not match:
         raise IdError(f"not a WSIS Action Line id like 'C7': {raw!r}")
     number = int(match[1])
@@ -91,7 +110,7 @@ def action_line_id(raw: str) -> str:
 
 def sdg_id(raw: str | int) -> int:
     """`5`, `SDG 5`, `SDG Goal 5` -> 5; only 1-17 exist."""
-    match = _SDG.match(str(raw))
+    match = _SDG.match(_ascii(raw))
     if not match:
         raise IdError(f"not an SDG number: {raw!r}")
     number = int(match[1])
