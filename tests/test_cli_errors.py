@@ -125,6 +125,19 @@ def test_read_only_reports_folder(tmp_path: Path, capsys, monkeypatch):
     assert list(reports.iterdir()) == []
 
 
+def test_report_check_reads_a_read_only_reports_folder(tmp_path: Path, capsys, monkeypatch):
+    """`--check` writes nothing into the reports folder: a read-only one is no reason to refuse it."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    monkeypatch.setattr(cli, "_writable", lambda folder: False)
+    from itud import build
+
+    monkeypatch.setattr(build, "build_report", lambda *args, **kwargs: build.BuildResult(2019, "differs", None, 0.0))
+    monkeypatch.setattr(cli, "_report_differences", lambda result, reports_dir: 1)
+    status, err = run(capsys, "report", "--year", "2019", "--reports-dir", str(reports), "--check")
+    assert (status, err) == (1, "")
+
+
 def test_bad_edition_file_is_one_message_without_traceback(data_copy: Path, capsys):
     path = data_copy / "2019/edition.toml"
     path.write_text(path.read_text(encoding="utf-8").replace("synthetic = false", 'synthetic = "false"'))

@@ -29,10 +29,17 @@ def test_new_edition_keeps_the_layout_and_leaves_the_facts_to_enter(synthetic_da
     ("year", "message"),
     [
         ("2090", "already exists; new-edition never overwrites an edition"),
-        ("٢٠٩٥", "not a year (expected four digits such as 2020)"),
         ("2080", "must come after the edition it starts from (2091)"),
     ],
 )
 def test_new_edition_refuses(synthetic_data, capsys, year, message):
     assert main(["new-edition", year, "--from", "2091", "--data-dir", str(synthetic_data)]) == 1
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("year", [" 2023", "٢٠٩٥", "2023\n"])
+def test_new_edition_refuses_what_every_command_refuses_as_a_year(synthetic_data, capsys, year):
+    for arguments in ([year, "--from", "2091"], ["2095", "--from", year]):
+        assert main(["new-edition", *arguments, "--data-dir", str(synthetic_data)]) == 2
+        assert f"not a year (expected four digits such as 2019): {year!r}" in capsys.readouterr().err
+    assert sorted(p.name for p in synthetic_data.iterdir() if p.name.startswith("20")) == ["2090", "2091", "2099"]

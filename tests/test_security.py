@@ -90,3 +90,23 @@ def test_the_time_limit_leaves_no_timer_behind():
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.default_int_handler, None)
     assert os.getpid() > 0
+
+
+def test_a_notebook_that_declares_too_many_items_is_refused_at_once(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from itud.load import load_edition
+    from itud.results import MAX_ITEMS, NotebookResults, ResultsError
+
+    monkeypatch.setitem(MAX_ITEMS, "tables", 3)  # the same rule as for the real limit, without declaring 200
+    out = NotebookResults("02-coverage-by-objective", load_edition(2090, Path(__file__).parent / "synthetic"), tmp_path)
+    frame = pd.DataFrame({"a": [1]})
+    for n in range(3):
+        out.table(frame, label=f"t{n}", caption="SYNTHETIC", section="coverage")
+    with pytest.raises(ResultsError, match=r"^notebook 02-coverage-by-objective: declares more than 3 tables, "):
+        out.table(frame, label="t3", caption="SYNTHETIC", section="coverage")
+    for n in range(MAX_ITEMS["numbers"]):
+        out.number(f"n{n}", n)
+    out.number("n0", 1)  # the same number again is no new item
+    with pytest.raises(ResultsError, match=r"declares more than 2000 numbers"):
+        out.number("one-more", 1)

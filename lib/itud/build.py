@@ -125,8 +125,9 @@ def build_report(
     data_dir, reports_dir = Path(data_dir).resolve(), Path(reports_dir).resolve()
     year = int(paths.edition_dir(data_dir, year).name)
     year_dir = reports_dir / str(year)
-    year_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_scratch(year_dir)  # no lock needed: a folder is only removed once its run is gone
+    if publish:  # `--check` writes nothing into the reports folder, which may be read-only
+        year_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_scratch(year_dir)  # no lock needed: a folder is only removed once its run is gone
     remove_stale_sockets()  # and the kernels' sockets of such runs, even when this one turns out up to date
     check_next_name_free(year_dir)
     taken = snapshot(year, data_dir, Path(notebooks_dir))

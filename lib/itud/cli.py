@@ -207,8 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
         "new contribution with `itud parse SOURCE --year <year>`. `itud validate --year <year>` lists "
         "what is still to enter.",
     )
-    new.add_argument("year", help="the new edition's year, e.g. 2020")
-    new.add_argument("--from", dest="previous", required=True, help="the edition to start from, e.g. 2019")
+    new.add_argument("year", type=year_argument, help="the new edition's year, e.g. 2020")
+    new.add_argument(
+        "--from", dest="previous", type=year_argument, required=True, help="the edition to start from, e.g. 2019"
+    )
     _data_dir_option(new)
 
     batch = commands.add_parser(
@@ -298,15 +300,16 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK | os.X_OK)
 
 
-def check_reports_dir(reports_dir: Path, years: list[str]) -> None:
-    """Before any work: the reports folder (and each year's folder in it) is a folder we can write into."""
+def check_reports_dir(reports_dir: Path, years: list[str], writing: bool = True) -> None:
+    """Before any work: the reports folder (and each year's folder in it) is a folder, and one we can write
+    into when `writing` (`itud report --check` only reads it)."""
     for folder in [reports_dir, *(reports_dir / year for year in years)]:
         if folder.exists() and not folder.is_dir():
             raise UsageError(f"{folder}: is a file, not a folder: move it away or give --reports-dir FOLDER")
     existing = next(p for p in [reports_dir, *reports_dir.parents] if p.exists())
     if not existing.is_dir():
         raise UsageError(f"{existing}: is a file, not a folder: give --reports-dir FOLDER")
-    for folder in [existing, *(reports_dir / year for year in years)]:
+    for folder in [existing, *(reports_dir / year for year in years)] if writing else []:
         if folder.is_dir() and not _writable(folder):
             raise UsageError(
                 f"{folder}: the folder is read-only, reports cannot be written there: "
@@ -325,7 +328,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
         _check_years(args.data_dir, args.years)
     if args.command in ("report", "batch"):
         years = [args.year] if args.command == "report" else args.years or paths.available_years(args.data_dir)
-        check_reports_dir(args.reports_dir, years)
+        check_reports_dir(args.reports_dir, years, writing=not getattr(args, "check", False))
     if args.command == "notebooks":
         from itud.execute import notebooks
 

@@ -851,7 +851,8 @@ def validate_parsed(parsed: ParsedAnnexes, folder: Path, reference_dir: Path) ->
             if (where, stem) in repeated:
                 continue  # a repeated outcome repeats each of its links: one problem a line and table
             repeated.add((where, stem))
-        found.append(Problem(where, f"{problem.message} (table {stem})", column=problem.column, value=problem.value))
+        message = problem.message.replace(f"{folder}/", "")  # the staging folder is gone once this is read
+        found.append(Problem(where, f"{message} (table {stem})", column=problem.column, value=problem.value))
     if found:
         raise EditionError(list(dict.fromkeys(found)))  # a duplicated outcome repeats in its links: once each
 

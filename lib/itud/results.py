@@ -367,8 +367,14 @@ def typed_numbers(output: NotebookOutput) -> _Numbers:
 # --- Writing (in the notebooks) --------------------------------------------------------------------
 
 
+MAX_ITEMS = {"figures": 100, "tables": 200, "numbers": 2000}  # per notebook (the 2019 notebooks: 5, 9, 60)
+
+
 class NotebookResults:
-    """Collects one notebook's report items and writes them to its output folder."""
+    """Collects one notebook's report items and writes them to its output folder.
+
+    A notebook declares at most `MAX_ITEMS` of each kind: one more is refused at once, before it is drawn
+    (a notebook that declared 10,000 figures ran into its time limit, ten minutes later)."""
 
     def __init__(self, notebook: str, edition: Edition, output_dir: str | Path):
         self.notebook = notebook
@@ -396,6 +402,7 @@ class NotebookResults:
         """
         from itud.figures import save
 
+        self._room_for("figures", len(self.figures))
         label = label or figure.name
         named = replace(figure, name=label)  # the files are named after the label
         files = save(named, self.output_dir / FIGURES_DIR)
@@ -418,6 +425,7 @@ class NotebookResults:
         Cells may be numbers, text, lists (printed as "1, 3 and 17") or NOT_PUBLISHED. `marks`:
         per-cell footnotes, `{"row": 0, "column": "SDGs", "note": "..."}`.
         """
+        self._room_for("tables", len(self.tables))
         frame = table.reset_index() if table.index.name else table
         rows = _json(frame.astype(object).where(frame.notna(), None).values.tolist())
         columns = [str(c) for c in frame.columns]
@@ -438,7 +446,16 @@ class NotebookResults:
         import pandas as pd
 
         for key, value in numbers.items():
+            if key not in self.numbers:
+                self._room_for("numbers", len(self.numbers))
             self.numbers[key] = records(value) if isinstance(value, pd.DataFrame) else _json(value)
+
+    def _room_for(self, kind: str, declared: int) -> None:
+        if declared >= MAX_ITEMS[kind]:
+            raise ResultsError(
+                f"notebook {self.notebook}: declares more than {MAX_ITEMS[kind]} {kind}, the most one notebook "
+                f"may give the report; put fewer in one (a table can hold many values, a figure many series)"
+            )
 
     def _checked(self, model: type[_Item], **fields) -> _Item:
         try:
