@@ -108,7 +108,9 @@ def test_a_correction_publishes_a_revision_that_says_what_changed(published_2090
     block = block[: block.index("</section>")]
     assert "This revision is version v2 of the 2090 report; what follows is what changed since the original " in block
     assert "Link added by correction 1: P.1-1 -&gt; SDG 5" in block and "key number" not in block
-    assert [line for line in out if "redrawn" in line][0].startswith("  - figures redrawn: Figures 1, ")
+    redrawn = [line for line in out if "redrawn" in line][0]
+    numbered = set(re.findall(r"<figcaption><strong>Figure (\d+):", html))
+    assert redrawn.startswith("  - figures redrawn: Figures ") and set(re.findall(r"\d+", redrawn)) <= numbered
     index = (reports / "index.html").read_text()
     assert '<th scope="row">v2</th>' in index and "correction" in index
     assert main(["verify", "--reports-dir", str(reports)]) == 0
@@ -472,3 +474,55 @@ def test_diff_and_verify_name_every_kind_of_tampering_and_never_crash(published_
     (copy / "2090" / "v1" / "manifest.json").write_bytes(b"\xff\xfe not text")
     assert main(["verify", "2090", "--reports-dir", str(copy)]) == 1
     assert "v1/manifest.json: not readable (UnicodeDecodeError" in capsys.readouterr().out
+
+
+_NUMBERED = re.compile(r"\b(Tables?|Figures?) ([0-9]+(?:(?:, | and )[0-9]+)*)")
+
+
+def _shifted(text: str) -> str:
+    """The text with every table and figure number one higher: as after one table and one figure were
+    declared before all the others."""
+    return _NUMBERED.sub(lambda m: m[1] + " " + re.sub(r"[0-9]+", lambda n: str(int(n[0]) + 1), m[2]), text)
+
+
+def test_a_table_and_a_figure_declared_at_the_start_renumber_every_item_and_reference(published_2090, tmp_path):
+    """What an analyst's `out.table(...)` and `out.figure(...)` for the first section do: the new items are
+    Table 1 and Figure 1, every other item and every reference to it moves up by one, numbering stays
+    consecutive, and each reference still names the item it names now. (No test asserts a number.)"""
+    from itud import document, results
+    from itud.document import FigureBlock, Paragraph, TableBlock
+
+    _, _, first = published_2090
+    folder = tmp_path / "built"
+    for part in ("results", "figures"):
+        shutil.copytree(first.version / part, folder / part)
+    edition = first.version / "inputs" / "data" / "2090"
+    meta = document.read_prose(edition / "edition.toml")
+
+    def laid_out():
+        built = document.build(results.read_all(folder), meta, folder / "figures", edition_dir=edition)
+        blocks = [b for section in built.sections + built.annexes + built.appendices for b in section.blocks]
+        paragraphs = [b.text for b in blocks if isinstance(b, Paragraph)]
+        items = [(type(b).__name__, b.number, b.label) for b in blocks if isinstance(b, TableBlock | FigureBlock)]
+        return paragraphs, items
+
+    before_text, before_items = laid_out()
+    declared = json.loads((folder / "results" / "01-mapping-tables.json").read_text(encoding="utf-8"))
+    figure = json.loads(next((folder / "results").glob("02-*.json")).read_text(encoding="utf-8"))["figures"][0]
+    shutil.copy(folder / "figures" / figure["svg"], folder / "figures" / "delegate-question.svg")  # (no PNG kept)
+    declared["figures"].insert(0, {**figure, "label": "delegate-question", "section": "introduction",
+                                   "svg": "delegate-question.svg", "png": "delegate-question.png"})  # fmt: skip
+    declared["tables"].insert(0, {"label": "delegate-table", "section": "introduction", "caption": "SYNTHETIC",
+                                  "columns": ["Goal"], "rows": [["SDG 1"]], "marks": []})  # fmt: skip
+    (folder / "results" / "01-mapping-tables.json").write_text(json.dumps(declared), encoding="utf-8")
+    after_text, after_items = laid_out()
+
+    for kind in ("TableBlock", "FigureBlock"):
+        numbers = [number for k, number, _ in after_items if k == kind]
+        assert numbers == list(range(1, len(numbers) + 1))  # consecutive, in reading order
+    assert sorted(i for i in after_items if i[2] in ("delegate-table", "delegate-question")) == [
+        ("FigureBlock", 1, "delegate-question"), ("TableBlock", 1, "delegate-table")
+    ]  # fmt: skip
+    moved = {label: number for _, number, label in after_items}
+    assert all(moved[label] == number + 1 for _, number, label in before_items if number is not None)
+    assert [t for t in after_text] == [_shifted(t) for t in before_text]  # every reference follows its item
