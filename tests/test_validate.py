@@ -395,3 +395,27 @@ def test_the_study_period_is_two_years(data_copy: Path, period: str):
         f"{data_copy}/2019/edition.toml, key 'study_period', value '{period}': must be the first and last year of "
         "the study period, e.g. 2018-2021"
     ]
+
+
+def test_a_fact_no_source_gives_may_say_not_given_and_the_documents_say_so(data_copy: Path):
+    """Dates included: no placeholder date need be typed for a meeting whose dates no source gives."""
+    from itud import document
+
+    path = data_copy / "2019/edition.toml"
+    rewrite(path, "meeting_start = 2019-04-03", 'meeting_start = "not given"')
+    rewrite(path, "meeting_end = 2019-04-05", 'meeting_end = "not given"')
+    rewrite(path, 'study_period = "2018-2021"', 'study_period = "not given"')
+    edition = load_edition(2019, data_copy)
+    assert edition.meta["meeting_start"] == "not given" == edition.meta["meeting_end"]
+    assert document._dates(edition.meta) == "dates not given"
+    assert document._dates({"meeting_start": dt.date(2019, 4, 3), "meeting_end": "not given"}) == (
+        "from 3 April 2019 (end not given)"
+    )
+    rewrite(path, 'meeting_start = "not given"', 'meeting_start = "TO ENTER"')
+    rewrite(path, 'meeting_end = "not given"', 'meeting_end = "3 April"')
+    toml = f"{data_copy}/2019/edition.toml"
+    found = problems_of(data_copy)
+    assert f"{toml}, key 'meeting_start': still to enter (itud new-edition left 'TO ENTER'): give the value and its " \
+        "source under [sources]" in found  # fmt: skip
+    assert f"{toml}, key 'meeting_end', value '3 April': must be a date such as 2019-04-03, without quotes, or " \
+        '"not given" where no source gives it' in found  # fmt: skip

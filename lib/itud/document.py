@@ -219,9 +219,14 @@ def parent_kind(objectives: list) -> str:
 
 
 def _dates(meta: dict) -> str:
+    """The meeting's dates as the header prints them; what no source gives is said to be not given."""
     start, end = meta.get("meeting_start"), meta.get("meeting_end")
-    if not isinstance(start, dt.date) or not isinstance(end, dt.date):
-        return ""
+    if not isinstance(start, dt.date) and not isinstance(end, dt.date):
+        return f"dates {NOT_GIVEN}" if NOT_GIVEN in (start, end) else ""
+    if not isinstance(end, dt.date):
+        return f"from {start.day} {start:%B %Y} (end {NOT_GIVEN})"
+    if not isinstance(start, dt.date):
+        return f"until {end.day} {end:%B %Y} (start {NOT_GIVEN})"
     if start.month == end.month:
         return f"{start.day}-{end.day} {end:%B %Y}"
     return f"{start.day} {start:%B} - {end.day} {end:%B %Y}"

@@ -71,6 +71,18 @@ def _not_blank(text: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_clean_text)]
+NOT_GIVEN = "not given"  # what a hand-entered fact no source gives may say (a text may also stay "")
+
+
+def _date_or_not_given(value: dt.date | str) -> dt.date | str:
+    if isinstance(value, str) and value != NOT_GIVEN:
+        raise ValueError(
+            f'must be a date such as 2019-04-03, without quotes, or "{NOT_GIVEN}" where no source gives it'
+        )
+    return value
+
+
+DateOrNotGiven = Annotated[dt.date | str, AfterValidator(_date_or_not_given)]
 NonEmptyText = Annotated[Text, AfterValidator(_not_blank)]
 
 
@@ -139,8 +151,8 @@ class EditionFile(_Table):
     group: Text
     meeting: Text
     meeting_place: Text
-    meeting_start: dt.date | None = None
-    meeting_end: dt.date | None = None
+    meeting_start: DateOrNotGiven | None = None
+    meeting_end: DateOrNotGiven | None = None
     strategic_plan: Text
     study_period: Text
     document_number: Text
@@ -153,6 +165,8 @@ class EditionFile(_Table):
     @field_validator("study_period")
     @classmethod
     def _study_period_is_two_years(cls, period: str) -> str:
+        if period in ("", NOT_GIVEN):
+            return period
         start, dash, end = period.partition("-")
         if not (dash and len(start) == len(end) == 4 and start.isdigit() and end.isdigit() and start < end):
             raise ValueError("must be the first and last year of the study period, e.g. 2018-2021")
@@ -160,16 +174,18 @@ class EditionFile(_Table):
 
     @field_validator("meeting_end")
     @classmethod
-    def _meeting_ends_after_it_starts(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+    def _meeting_ends_after_it_starts(cls, end, info: ValidationInfo):
         start = info.data.get("meeting_start")
-        if start and end and end < start:
+        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
             raise ValueError(f"is before meeting_start {start}")
         return end
 
     @model_validator(mode="after")
     def _both_meeting_dates_or_neither(self) -> EditionFile:
         if (self.meeting_start is None) != (self.meeting_end is None):
-            raise ValueError("give both meeting_start and meeting_end, or neither")
+            raise ValueError(
+                f'give both meeting_start and meeting_end, or neither ("{NOT_GIVEN}" for one no source gives)'
+            )
         return self
 
 
