@@ -526,3 +526,24 @@ def test_a_table_and_a_figure_declared_at_the_start_renumber_every_item_and_refe
     moved = {label: number for _, number, label in after_items}
     assert all(moved[label] == number + 1 for _, number, label in before_items if number is not None)
     assert [t for t in after_text] == [_shifted(t) for t in before_text]  # every reference follows its item
+
+
+def test_a_renumbering_is_not_a_rewording_and_tables_are_named_by_number_and_title(tmp_path):
+    from itud.revisions import paragraph_changes, table_changes
+
+    caption = '<caption id="caption-{}">Table {}: {}</caption>'
+    old = _version(tmp_path / "2090/v1", "a", {}, "<p>As Table 1 shows.</p><p>Kept.</p>" + caption.format("t", 1, "T"))
+    new = _version(
+        tmp_path / "2090/v2", "b", {},
+        "<p>As Table 2 shows.</p><p>Kept, but reworded.</p>" + caption.format("n", 1, "New &amp; first")
+        + caption.format("t", 2, "T"),
+    )  # fmt: skip
+    for folder, tables in ((old, ["t"]), (new, ["n", "t"])):
+        (folder / "tables").mkdir()
+        for label in tables:
+            (folder / "tables" / f"{label}.csv").write_text("A,B\nx,1\n", encoding="utf-8")
+    assert paragraph_changes(old, new, 2090) == [
+        "paragraph reworded: \u201cKept, but reworded.\u201d",
+        "tables or figures renumbered: 1 paragraph names them by their new numbers, in unchanged words",
+    ]
+    assert table_changes(old, new, 2090) == ["table added: Table 1: New & first"]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import csv
 import difflib
+import html
 import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from itud.grammar import listing, plural_form
+from itud.grammar import listing, plural, plural_form
 from itud.versions import INPUTS_DIR, read_manifest, reader_outputs, sha256, versions
 
 MAX_LINES = 8  # per kind of change; the rest is counted
@@ -134,26 +135,43 @@ def _read_csv(path: Path) -> list[list[str]]:
         return list(csv.reader(handle))
 
 
-def table_changes(old: Path, new: Path) -> list[str]:
-    """Cells that changed in the report's tables (the CSV exports, named by what they hold)."""
+_CAPTION = re.compile(r'<caption id="caption-([^"]+)">(Table \d+: [^<]*)</caption>')
+
+
+def _captions(version: Path, year: int) -> dict[str, str]:
+    """{table label: "Table 2: its caption"} as a version's HTML document numbers and titles its tables."""
+    page = version / f"report-{year}.html"
+    text = page.read_text(encoding="utf-8") if page.exists() else ""
+    return {label: html.unescape(caption) for label, caption in _CAPTION.findall(text)}
+
+
+def table_changes(old: Path, new: Path, year: int | None = None) -> list[str]:
+    """Cells that changed in the report's tables (the CSV exports), each table named as the document that has
+    it numbers and titles it ("Table 2: Action Lines reached per objective"), its label where none does."""
     lines = []
     before = {p.name: p for p in sorted((old / "tables").glob("*.csv"))}
     after = {p.name: p for p in sorted((new / "tables").glob("*.csv"))}
+    named_before, named_after = (_captions(old, year), _captions(new, year)) if year else ({}, {})
+
+    def name(file: str, named: dict[str, str]) -> str:
+        label = Path(file).stem
+        return named.get(label) or f"table {label}"
+
     if before and after and not set(before) & set(after):
         return [f"the tables were reorganised ({len(before)} before, {len(after)} now): not compared cell by cell"]
-    lines += [f"table added: {Path(name).stem}" for name in sorted(set(after) - set(before))]
-    lines += [f"table removed: {Path(name).stem}" for name in sorted(set(before) - set(after))]
-    for name in sorted(set(before) & set(after)):
-        a, b = _read_csv(before[name]), _read_csv(after[name])
+    lines += [f"table added: {name(file, named_after)}" for file in sorted(set(after) - set(before))]
+    lines += [f"table removed: {name(file, named_before)}" for file in sorted(set(before) - set(after))]
+    for file in sorted(set(before) & set(after)):
+        a, b = _read_csv(before[file]), _read_csv(after[file])
         if a == b:
             continue
         if not a or not b or a[0] != b[0] or len(a) != len(b):
-            lines.append(f"table {Path(name).stem}: rows or columns changed")
+            lines.append(f"{name(file, named_after)}: rows or columns changed")
             continue
         for row_a, row_b in zip(a[1:], b[1:], strict=True):
             for column, x, y in zip(a[0], row_a, row_b, strict=False):
                 if x != y:
-                    lines.append(f"table {Path(name).stem}, {row_b[0]}, {column}: {x} -> {y}")
+                    lines.append(f"{name(file, named_after)}, {row_b[0]}, {column}: {x} -> {y}")
     return lines
 
 
@@ -267,9 +285,20 @@ def paragraphs(html_file: Path) -> list[str]:
     return reader.found
 
 
+_ITEM_NUMBERS = re.compile(r"\b(Tables?|Figures?|paragraphs?) [0-9]+(?:(?:, | and )[0-9]+)*")
+
+
+def _without_numbers(text: str) -> str:
+    """A paragraph with the numbers of the tables, figures and paragraphs it refers to left out."""
+    return _ITEM_NUMBERS.sub(lambda m: m[1], text)
+
+
 def paragraph_changes(old: Path, new: Path, year: int) -> list[str]:
+    """Paragraphs added, removed or reworded; one whose only change is the numbers of the items it refers to
+    (a table added before them renumbers them) is renumbered, not reworded: said once, in a count."""
     before = paragraphs(old / f"report-{year}.html")
     after = paragraphs(new / f"report-{year}.html")
+    renumbered = 0
     lines = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
         if tag == "equal":
@@ -282,7 +311,14 @@ def paragraph_changes(old: Path, new: Path, year: int) -> list[str]:
             old_texts = before[i1:i2]
             for k, text in enumerate(after[j1:j2]):
                 earlier = old_texts[k] if k < len(old_texts) else ""
+                if _without_numbers(earlier) == _without_numbers(text):
+                    renumbered += 1
+                    continue
                 lines.append(f"paragraph reworded: \u201c{_changed_part(earlier, text)}\u201d")
+    if renumbered:
+        verb = "names" if renumbered == 1 else "name"
+        lines.append(f"tables or figures renumbered: {plural(renumbered, 'paragraph')} {verb} them by their new "
+                     "numbers, in unchanged words")
     return _capped(lines, "paragraph changes")
 
 
@@ -338,7 +374,7 @@ def changes(old: Path, new: Path, year: int, *, numbers: bool = False) -> list[s
     lines = (
         link_changes(old, new, year)
         + (number_changes(old, new) if numbers else [])
-        + _capped(table_changes(old, new), "table changes")
+        + _capped(table_changes(old, new, year), "table changes")
         + paragraph_changes(old, new, year)
     )
     figures = figure_changes(old, new, year)
