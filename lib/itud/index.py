@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from itud.revisions import manifest_reason
+from itud.revisions import manifest_reason, revision_of
 from itud.versions import MANIFEST, read_manifest, versions
 
 INDEX = "index.html"
@@ -37,6 +37,7 @@ def _version_row(version: Path, previous: Path | None, year: str) -> dict:
         "name": version.name,
         "published": manifest.get("published") or _git_date(version),
         "reason": manifest_reason(version, previous),
+        "revision": (f"Revision {number}" if (number := revision_of(version)) else "Original"),
         "links": links,
     }
 
