@@ -129,3 +129,23 @@ def test_a_look_alike_digit_in_a_correction_is_an_error_naming_it(synthetic_data
         f"{path}, row 1 (line 2), column 'target', value {digit!r}: a look-alike digit {digit!r} ({code}); ids "
         "are written in ASCII, digits 0-9"
     ]
+
+
+def test_year_over_year_tells_changes_in_the_source_from_corrections_and_a_carried_one_changes_nothing(
+    synthetic_data,
+):
+    from itud import compare, tables
+
+    plain = compare.changed_links(load_edition(2090, synthetic_data), load_edition(2091, synthetic_data))
+    assert set(plain["by"]) == {"the source"}
+    row = "add,outcome_sdg,P.1-1,5,SYNTHETIC reason,SYNTHETIC authority,2025-01-02,SYNTHETIC ref"
+    correct(synthetic_data, row)  # made in 2090 only
+    links = compare.changed_links(load_edition(2090, synthetic_data), load_edition(2091, synthetic_data))
+    made = links[links["by"] == "a correction"]
+    assert made[["from", "to", "change"]].values.tolist() == [["P.1-1", 5, "lost"]]
+    assert links[links["by"] == "the source"].reset_index(drop=True).equals(plain)  # the source's changes as before
+    shown = tables.links_gained_and_lost(made)
+    assert shown.values.tolist() == [["P.1-1", "SDG 5", "lost", "a correction"]]  # in reader words
+    (synthetic_data / "2091" / "corrections.csv").write_text(HEADER + row + "\n", encoding="utf-8")  # carried
+    carried = compare.changed_links(load_edition(2090, synthetic_data), load_edition(2091, synthetic_data))
+    assert carried.equals(plain)

@@ -43,3 +43,40 @@ def test_new_edition_refuses_what_every_command_refuses_as_a_year(synthetic_data
         assert main(["new-edition", *arguments, "--data-dir", str(synthetic_data)]) == 2
         assert f"not a year (expected four digits such as 2019): {year!r}" in capsys.readouterr().err
     assert sorted(p.name for p in synthetic_data.iterdir() if p.name.startswith("20")) == ["2090", "2091", "2099"]
+
+
+def test_new_edition_carries_the_previous_corrections_when_told_and_asks_otherwise(synthetic_data, capsys):
+    corrections = synthetic_data / "2091" / "corrections.csv"
+    corrections.write_text(
+        "action,table,unit,target,reason,authority,date,reference\n"
+        "add,outcome_sdg,P.1-1,5,SYNTHETIC reason,SYNTHETIC authority,2025-01-02,SYNTHETIC ref\n",
+        encoding="utf-8",
+    )
+    arguments = ["new-edition", "2095", "--from", "2091", "--data-dir", str(synthetic_data)]
+    assert main(arguments) == 1
+    assert f"{corrections}: the 2091 edition has corrections: say whether they carry over to 2095" in (
+        capsys.readouterr().err
+    )
+    assert not (synthetic_data / "2095").exists()
+    assert main([*arguments, "--corrections", "carry"]) == 0
+    assert "corrections.csv: the corrections of 2091, carried over" in capsys.readouterr().out
+    assert (synthetic_data / "2095" / "corrections.csv").read_text(encoding="utf-8").splitlines() == [
+        "action,table,unit,target,reason,authority,date,reference,first_made",
+        "add,outcome_sdg,P.1-1,5,SYNTHETIC reason,SYNTHETIC authority,2025-01-02,SYNTHETIC ref,2091",
+    ]
+    assert main(["new-edition", "2096", "--from", "2091", "--corrections", "leave",
+                 "--data-dir", str(synthetic_data)]) == 0  # fmt: skip
+    assert not (synthetic_data / "2096" / "corrections.csv").exists()
+
+
+def test_a_carried_correction_says_where_it_was_first_made(synthetic_data):
+    from itud.corrections import describe_all
+    from itud.load import load_edition
+
+    (synthetic_data / "2090" / "corrections.csv").write_text(
+        "action,table,unit,target,reason,authority,date,reference,first_made\n"
+        "add,outcome_sdg,P.1-1,5,SYNTHETIC reason,SYNTHETIC authority,2025-01-02,SYNTHETIC ref,2089\n",
+        encoding="utf-8",
+    )
+    (line,) = describe_all(load_edition(2090, synthetic_data).corrections)
+    assert line.endswith("SYNTHETIC ref; first made in the 2089 edition)")

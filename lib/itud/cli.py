@@ -211,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument(
         "--from", dest="previous", type=year_argument, required=True, help="the edition to start from, e.g. 2019"
     )
+    new.add_argument(
+        "--corrections",
+        choices=("carry", "leave"),
+        help="whether the previous edition's corrections (corrections.csv) carry over: 'carry' copies each row, "
+        "its reason, authority, date and reference kept and first_made naming the edition that first made it; "
+        "'leave' starts with none. Required when the previous edition has corrections",
+    )
     _data_dir_option(new)
 
     batch = commands.add_parser(
@@ -567,8 +574,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_new_edition(args: argparse.Namespace) -> int:
     from itud.editions import new_edition
 
-    folder = new_edition(args.year, args.previous, args.data_dir)
+    folder = new_edition(args.year, args.previous, args.data_dir, args.corrections)
     print(f"wrote {folder / 'edition.toml'}: the facts of {args.previous} with every edition-specific value 'TO ENTER'")
+    if (folder / "corrections.csv").exists():
+        print(f"wrote {folder / 'corrections.csv'}: the corrections of {args.previous}, carried over; remove a row the "
+              "new source no longer needs (itud validate says which links the source now has)")
     print("next:")
     print(f"  itud parse SOURCE --year {args.year}      the new contribution's annexes -> tables")
     print(f"  enter questions.csv and every 'TO ENTER' in {folder / 'edition.toml'}, each with its source")

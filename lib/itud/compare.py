@@ -55,20 +55,32 @@ def _kind(edition: Edition, column: str, identifier: str) -> str:
     return str(edition.objectives.set_index("objective").loc[identifier, "kind"])
 
 
+def _pairs(frame: pd.DataFrame | None, unit: str, target: str) -> set:
+    return set() if frame is None else set(zip(frame[unit], frame[target], strict=True))
+
+
 def changed_links(old: Edition, new: Edition) -> pd.DataFrame:
-    """Links gained or lost; question links only where both editions publish them."""
+    """Links gained or lost between the two editions as corrected, each saying `by` what: "the source" (the
+    new source has it and the old did not, or the reverse) or "a correction" (a correction made in one
+    edition and not in the other: a correction carried over changes nothing). Question links only where
+    both editions publish them."""
     rows = []
     for unit, target, table in LINK_TABLES:
         before, after = getattr(old, table), getattr(new, table)
         if before is None or after is None:
             continue
-        pairs_before = set(zip(before[unit], before[target], strict=True))
-        pairs_after = set(zip(after[unit], after[target], strict=True))
+        source_before = _pairs(old.as_published.get(table, before), unit, target)
+        source_after = _pairs(new.as_published.get(table, after), unit, target)
+        pairs_before, pairs_after = _pairs(before, unit, target), _pairs(after, unit, target)
         kind = f"{unit} -> {target}"
-        for change, pairs in (("lost", pairs_before - pairs_after), ("gained", pairs_after - pairs_before)):
+        for change, pairs, in_source in (
+            ("lost", pairs_before - pairs_after, source_before - source_after),
+            ("gained", pairs_after - pairs_before, source_after - source_before),
+        ):
             for u, t in sorted(pairs, key=lambda pair: (pair[0], str(pair[1]).zfill(3))):
-                rows.append({"link": kind, "from": u, "to": t, "change": change})
-    return pd.DataFrame(rows, columns=["link", "from", "to", "change"])
+                by = "the source" if (u, t) in in_source else "a correction"
+                rows.append({"link": kind, "from": u, "to": t, "change": change, "by": by})
+    return pd.DataFrame(rows, columns=["link", "from", "to", "change", "by"])
 
 
 def question_links_comparable(old: Edition, new: Edition) -> bool:

@@ -44,6 +44,7 @@ class Correction:
     authority: str
     date: str
     reference: str
+    first_made: str = ""  # the earlier edition a carried correction was first made in ("" for this one)
 
     @property
     def dimension(self) -> str:
@@ -85,7 +86,7 @@ def _read_row(
         return None
     return Correction(
         row, line, record["action"], table, unit, target, record["reason"], record["authority"], record["date"],
-        record["reference"],
+        record["reference"], str(record.get("first_made") or ""),
     )  # fmt: skip
 
 
@@ -182,4 +183,8 @@ def corrections_table(corrections: list[Correction]) -> pd.DataFrame:
 
 def describe_all(corrections: list[Correction]) -> list[str]:
     """One line per correction, as `itud validate` prints them and the report lists them."""
-    return [f"[{c.number}] {c.describe()} ({c.reason}; {c.authority}, {c.date}; {c.reference})" for c in corrections]
+    return [
+        f"[{c.number}] {c.describe()} ({c.reason}; {c.authority}, {c.date}; {c.reference}"
+        + (f"; first made in the {c.first_made} edition" if c.first_made else "") + ")"
+        for c in corrections
+    ]

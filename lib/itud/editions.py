@@ -3,9 +3,11 @@
 `itud new-edition 2020 --from 2019` writes `data/2020/edition.toml`: the previous
 edition's file, comments and layout kept (tomlkit), every fact that belongs to one
 edition (meeting, dates, document number, source document, the report's prose and
-every [sources] entry) replaced by `TO_ENTER`. No table is copied: the new edition's
-tables come from its own source (`itud parse`), never from last year's. `itud
-validate` then lists what is still to enter.
+every [sources] entry) replaced by `TO_ENTER`. No table of the source is copied: the new
+edition's tables come from its own source (`itud parse`), never from last year's. The
+previous edition's corrections are carried over or left behind as the analyst says
+(`corrections`): carried rows keep their reason, authority, date and reference and say in
+`first_made` which edition first made them. `itud validate` then lists what is still to enter.
 """
 
 from __future__ import annotations
@@ -56,8 +58,34 @@ def new_edition_toml(previous_text: str, year: int) -> str:
     return head + tomlkit.dumps(document)
 
 
-def new_edition(year: object, previous: object, data_dir: Path = paths.DATA_DIR) -> Path:
-    """Make `data_dir/<year>/` with an edition.toml to fill in; refuses to touch an existing edition."""
+CORRECTIONS = "corrections.csv"
+
+
+def carried_corrections(previous_text: str, previous_year: int) -> str:
+    """The previous edition's corrections.csv for the next edition: every row as it was, with `first_made`
+    the edition that first made it (kept where the row was itself carried)."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(previous_text)))
+    columns = [c for c in (rows[0].keys() if rows else []) if c != "first_made"] or [
+        "action", "table", "unit", "target", "reason", "authority", "date", "reference"
+    ]  # fmt: skip
+    out = io.StringIO()
+    writer = csv.DictWriter(out, [*columns, "first_made"], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**{c: row.get(c, "") for c in columns}, "first_made": row.get("first_made") or previous_year})
+    return out.getvalue()
+
+
+def new_edition(
+    year: object, previous: object, data_dir: Path = paths.DATA_DIR, corrections: str | None = None
+) -> Path:
+    """Make `data_dir/<year>/` with an edition.toml to fill in; refuses to touch an existing edition.
+
+    `corrections`: "carry" the previous edition's corrections.csv over, or "leave" it; when the previous
+    edition has corrections, one of the two must be said."""
     data_dir = Path(data_dir)
     text = str(year).strip()
     if not (text.isascii() and paths.YEAR.match(text)):
@@ -68,11 +96,21 @@ def new_edition(year: object, previous: object, data_dir: Path = paths.DATA_DIR)
         raise EditionError([Problem(str(target), "already exists; new-edition never overwrites an edition")])
     if int(text) <= int(source.parent.name):
         raise EditionError([Problem("<year argument>", f"must come after the edition it starts from ({previous})")])
+    made = source.parent / CORRECTIONS
+    if made.is_file() and corrections not in ("carry", "leave"):
+        raise EditionError([Problem(
+            str(made), f"the {source.parent.name} edition has corrections: say whether they carry over to {text} "
+            "(--corrections carry: the same links corrected again, each saying where it was first made) or not "
+            "(--corrections leave)",
+        )])  # fmt: skip
     scratch = Path(tempfile.mkdtemp(prefix=f".new-{text}-", dir=data_dir))
     try:
         (scratch / _EDITION_FILE).write_text(
             new_edition_toml(source.read_text(encoding="utf-8"), int(text)), encoding="utf-8"
         )
+        if made.is_file() and corrections == "carry":
+            carried = carried_corrections(made.read_text(encoding="utf-8-sig"), int(source.parent.name))
+            (scratch / CORRECTIONS).write_text(carried, encoding="utf-8")
         scratch.chmod(0o755)
         scratch.rename(target)  # all or nothing
     except BaseException:

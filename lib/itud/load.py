@@ -283,6 +283,9 @@ def _duplicate_row(row: pd.Series, key: tuple[str, ...]) -> str:
 
 def validate_table(frame: pd.DataFrame, table: Table, name: str, known: KnownIds) -> tuple[pd.DataFrame, list[Problem]]:
     """Normalise and validate one table; returns the clean frame and its problems."""
+    for col in table.columns:
+        if col.may_be_left_out and col.name not in frame.columns:
+            frame = frame.assign(**{col.name: ""})
     missing = [c for c in table.column_names if c not in frame.columns]
     if missing:  # other checks would only echo the missing column (e.g. bogus duplicate rows)
         return frame, [Problem(name, "required column is missing", column=c) for c in missing]

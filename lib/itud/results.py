@@ -286,6 +286,7 @@ class IdChange(_Row):
 class LinkChange(_Row):
     link: str
     change: str
+    by: str = "the source"  # or "a correction" (results written before it was recorded: the source)
 
 
 class _Numbers(BaseModel):

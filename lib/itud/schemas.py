@@ -39,6 +39,7 @@ class Col:
     maximum: int | None = None
     pattern: str | None = None
     references: tuple[str, str] | None = None  # (table, column) this column points to
+    may_be_left_out: bool = False  # the file may lack the column itself (read as empty): added after files existed
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,11 @@ TABLES: tuple[Table, ...] = (
             Col("authority", "Who decided the correction (e.g. BDT, the contribution's author)"),
             Col("date", "When the correction was decided (YYYY-MM-DD)", "date"),
             Col("reference", "Where the correction is written down (document, e-mail, meeting report)"),
+            Col(
+                "first_made",
+                "The edition a correction carried over from an earlier edition was first made in (empty: this one)",
+                required=False, pattern=r"^([0-9]{4})?$", may_be_left_out=True,
+            ),  # fmt: skip
         ),
         ("table", "unit", "target"),
         optional=True,

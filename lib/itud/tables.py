@@ -173,5 +173,13 @@ def coverage_before_after(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def links_gained_and_lost(table: pd.DataFrame) -> pd.DataFrame:
-    """compare.changed_links with the report's headers."""
-    return table.rename(columns={"link": "Link", "from": "From", "to": "To", "change": "Change"})
+    """compare.changed_links in reader words: the outcome or question, what it is linked to ("SDG 9",
+    "Action Line C1"), gained or lost, and whether in the source or by a correction."""
+    linked_to = [
+        f"SDG {to}" if link.endswith("sdg") else f"Action Line {to}"
+        for link, to in zip(table["link"], table["to"], strict=True)
+    ]
+    return pd.DataFrame({
+        "Outcome or question": table["from"], "Linked to": linked_to, "Change": table["change"],
+        "Through": list(table["by"]) if "by" in table else ["the source"] * len(table),
+    })  # fmt: skip
