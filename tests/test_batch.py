@@ -4,6 +4,7 @@ report whose previous edition is in the data folder. Builds run the real noteboo
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -85,3 +86,33 @@ def test_year_over_year_section_on_the_synthetic_pair(batch):
     tables = f"Tables {number['coverage-before-after']} and {number['links-gained-and-lost']}"
     assert f"5 links were gained and 7 links lost ({tables})." in html
     assert (reports / "2091/v1/tables/links-gained-and-lost.csv").read_text(encoding="utf-8-sig").startswith("Link,")
+
+
+def test_batch_progress_in_a_pipe_is_a_line_a_notebook_and_a_year_and_warnings_once_with_their_year(capsys):
+    import queue
+
+    from itud.batch import YearResult, _Progress
+
+    shown = _Progress(["2090", "2091"], 2, enabled=True)  # standard error is captured: no terminal
+    events = queue.Queue()
+    for event in [("2091", "notebook", "01-mapping-tables.ipynb"), ("2090", "warning", "figure x is placed by no"
+                  " template"), ("2090", "warning", "figure x is placed by no template"), None]:  # fmt: skip
+        events.put(event)
+    shown.follow(events)
+    shown.year_done(YearResult("2090", True, "up to date", "v1", 0.2, ""))
+    shown.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("2091: 01-mapping-tables.ipynb done (1 of ") and lines[0].endswith(" notebooks)")
+    assert lines[1:] == ["warning: 2090: figure x is placed by no template", "2090: up to date v1 (0.2 s)"]
+
+
+def test_batch_progress_bar_has_a_width_in_a_terminal_that_reports_none(monkeypatch):
+    import shutil
+
+    from itud import batch
+
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda fallback=(0, 0): os.terminal_size((0, 0)))
+    monkeypatch.setattr(batch.sys.stderr, "isatty", lambda: True, raising=False)
+    shown = batch._Progress(["2090"], 1, enabled=True)
+    assert shown.bar.ncols == 80 and not shown.bar.disable
+    shown.close()

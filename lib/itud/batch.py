@@ -49,6 +49,7 @@ class _Terminated(BaseException):
 
 _building = False  # in a year process: whether a build is running
 _stopping = False  # in a year process: SIGTERM came; years not yet started are skipped
+_events = None  # in a year process: the queue its builds tell the batch their notebooks and warnings on
 
 
 def _on_sigterm(signum: int, frame) -> None:
@@ -78,9 +79,11 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _year_process_signals() -> None:
+def _year_process_signals(events=None) -> None:
     """Initializer of each year process: Ctrl-C is the batch's to handle; SIGTERM stops the build; the
-    process ends with the batch's."""
+    process ends with the batch's; its builds report on `events` (a queue the batch reads)."""
+    global _events
+    _events = events
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _on_sigterm)
     sys.unraisablehook = quiet_lost_stops
@@ -116,7 +119,10 @@ def _one_year(year: str, data_dir: Path, reports_dir: Path, force: bool, timeout
     try:
         _building = True
         # One kernel per year: the batch's parallelism comes from building several years at once.
-        result = build_report(year, data_dir, reports_dir, force=force, progress=False, kernels=1, timeout=timeout)
+        tell = (lambda kind, text: _events.put((year, kind, text))) if _events is not None else None
+        result = build_report(
+            year, data_dir, reports_dir, force=force, progress=False, kernels=1, timeout=timeout, on_event=tell
+        )
     except _Terminated:  # kernels and scratch folder are gone on the way here
         return YearResult(year, False, "stopped", "-", time.perf_counter() - started, "the batch was stopped")
     except USER_ERRORS as error:
@@ -145,34 +151,93 @@ def run_batch(
     `timeout`: seconds each notebook may take. Interrupted, it stops every year process
     (each cleans up after itself) before the exception goes on.
     """
-    from tqdm import tqdm
-
     years = [str(y) for y in (years or paths.available_years(data_dir))]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(years) or 1))
     results: list[YearResult] = []
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_year_process_signals)
+    events = context.Queue()
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_year_process_signals, initargs=(events,)
+    )
+    shown = _Progress(years, jobs, progress)
+    reader = threading.Thread(target=shown.follow, args=(events,), name="itud-batch-progress", daemon=True)
+    reader.start()
     try:
-        with tqdm(
-            total=len(years),
-            desc=f"{plural(len(years), 'year')}, {jobs} at a time",
-            unit="year",
-            disable=not progress,
-            file=sys.stderr,
-        ) as bar:
-            arguments = (Path(data_dir), Path(reports_dir), force, timeout)
-            with _sigint_ignored():  # the year processes start here, and inherit it
-                futures = {pool.submit(_one_year, year, *arguments): year for year in years}
-            for future in as_completed(futures):
-                result = future.result()
-                results.append(result)
-                bar.set_postfix_str(f"{result.year} {result.status}")
-                bar.update()
+        arguments = (Path(data_dir), Path(reports_dir), force, timeout)
+        with _sigint_ignored():  # the year processes start here, and inherit it
+            futures = {pool.submit(_one_year, year, *arguments): year for year in years}
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            shown.year_done(result)
     except BaseException:
         _stop_year_processes(pool)
         raise
+    finally:
+        events.put(None)  # the reader's last item
+        reader.join(5)
+        shown.close()
     pool.shutdown()
     return sorted(results, key=lambda r: r.year)
+
+
+class _Progress:
+    """What a batch shows while it runs: one bar over every notebook of every year (a year found up to
+    date counts as done at once), or, where standard error is no terminal (a pipe, a log), one line a
+    notebook and a line a year; each warning once, prefixed with its year, above the bar."""
+
+    def __init__(self, years: list[str], jobs: int, enabled: bool) -> None:
+        import shutil
+
+        from tqdm import tqdm
+
+        from itud.execute import notebooks
+
+        self.per_year = max(1, len(notebooks(paths.NOTEBOOKS_DIR)))
+        self.counted: dict[str, int] = dict.fromkeys(years, 0)
+        self.enabled, self.terminal = enabled, sys.stderr.isatty()
+        self.warned: set[str] = set()
+        self.lock = threading.Lock()
+        # A terminal that reports no size (0 columns) still gets a bar of 80 columns.
+        columns = shutil.get_terminal_size((0, 0)).columns or 80
+        self.bar = tqdm(
+            total=len(years) * self.per_year, desc=f"{plural(len(years), 'year')}, {jobs} at a time",
+            unit="notebook", disable=not (enabled and self.terminal), file=sys.stderr, ncols=columns,
+            dynamic_ncols=False,
+        )  # fmt: skip
+
+    def _line(self, text: str) -> None:
+        if not self.enabled:
+            return
+        if self.terminal:
+            self.bar.write(text, file=sys.stderr)  # above the bar, which is drawn again below it
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def follow(self, events) -> None:
+        """Read the year processes' events until the batch ends (None)."""
+        while (event := events.get()) is not None:
+            year, kind, text = event
+            with self.lock:
+                if kind == "notebook" and self.counted.get(year, 0) < self.per_year:
+                    self.counted[year] += 1
+                    self.bar.update()
+                    if not self.terminal:
+                        self._line(f"{year}: {text} done ({self.counted[year]} of {self.per_year} notebooks)")
+                elif kind == "warning" and f"{year}: {text}" not in self.warned:
+                    self.warned.add(f"{year}: {text}")
+                    self._line(f"warning: {year}: {text}")
+
+    def year_done(self, result: YearResult) -> None:
+        with self.lock:
+            self.bar.update(self.per_year - self.counted.get(result.year, 0))
+            self.counted[result.year] = self.per_year
+            self.bar.set_postfix_str(f"{result.year} {result.status}")
+            if not self.terminal:
+                self._line(f"{result.year}: {result.status} {result.version} ({result.seconds:.1f} s)")
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _stop_year_processes(pool: ProcessPoolExecutor) -> None:

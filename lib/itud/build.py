@@ -112,6 +112,7 @@ def build_report(
     publish: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
     note: str = "",
+    on_event=None,
 ) -> BuildResult:
     """Build the report of `year`; publish it as a new version only if its documents changed.
 
@@ -120,6 +121,8 @@ def build_report(
     `kernels`: notebooks executed at once (default: the number of cores); the outputs do not depend on it.
     `timeout`: seconds each notebook may take.
     `note`: why this version is published, in its changes block and the manifest (`itud report --note`).
+    `on_event(kind, text)`: told of each notebook done ("notebook", its name) and each warning ("warning",
+    its text) instead of printing them (a batch shows them for every year at once).
     """
     started = time.perf_counter()
     data_dir, reports_dir = Path(data_dir).resolve(), Path(reports_dir).resolve()
@@ -156,12 +159,16 @@ def build_report(
         taken.write(scratch / INPUTS_DIR / "data")
         meta_file = scratch / INPUTS_DIR / "data" / str(year) / "edition.toml"
         try:
-            _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, kernel_server)
+            _build_into(
+                scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, kernel_server, on_event
+            )
         except BuildError as error:
             raise BuildError(_as_in_data_dir(str(error), data_dir)) from None
         raise_if_stopped()
         kernel_server.close()  # its work is done: its memory is the PDF's
-        render = functools.partial(_render, scratch, year, meta_file, pdf=pdf, timeout=timeout, data_dir=data_dir)
+        render = functools.partial(
+            _render, scratch, year, meta_file, pdf=pdf, timeout=timeout, data_dir=data_dir, on_event=on_event
+        )
         # `itud report --check` lists the files that differ, so it renders every one of them.
         verdict = _compare(render, scratch, year_dir, number, manifest, pdf, complete=not publish) if newest else None
         if verdict and verdict.same:
@@ -347,7 +354,9 @@ def _printer(enabled: bool):
     return (lambda text: print(text, file=sys.stderr)) if enabled else (lambda text: None)
 
 
-def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float, server) -> None:
+def _build_into(
+    folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float, server, on_event=None
+) -> None:
     """Execute the snapshot's notebooks in `folder`, reading the snapshot's data."""
     from tqdm import tqdm
 
@@ -363,9 +372,15 @@ def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, ti
     # Paths relative to the build folder: the same from .tmp-*/ and from the published v<N>/.
     parameters = {"year": year, "data_dir": f"{INPUTS_DIR}/data", "output_dir": "."}
     jobs = [(sources / name, folder / "notebooks" / name) for name in names]
+
+    def done(source) -> None:
+        bar.update()
+        if on_event:
+            on_event("notebook", Path(source).name)
+
     try:
         execute_all(
-            jobs, parameters, cwd=folder, on_done=lambda source: bar.update(), kernels=kernels, timeout=timeout,
+            jobs, parameters, cwd=folder, on_done=done, kernels=kernels, timeout=timeout,
             server=server,
         )  # fmt: skip
     finally:
@@ -375,7 +390,7 @@ def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, ti
 
 def _render(
     folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float, note: str = "",
-    data_dir: Path = paths.DATA_DIR,
+    data_dir: Path = paths.DATA_DIR, on_event=None,
 ) -> None:
     """Render the documents and tables into `folder` as the version after `previous` (None: the first).
 
@@ -422,7 +437,10 @@ def _render(
         for warning in caught if final else []:
             if str(warning.message) not in _WARNED:  # a build may render twice (as the newest, then as the next)
                 _WARNED.add(str(warning.message))
-                print(f"warning: {warning.message}", file=sys.stderr)
+                if on_event:
+                    on_event("warning", str(warning.message))
+                else:
+                    print(f"warning: {warning.message}", file=sys.stderr)
         return built
 
     writers = {"html": render.write_html, "docx": render.write_docx}
