@@ -138,3 +138,39 @@ def test_papermill_command_line_from_the_repository_root(tmp_path):
     result = json.loads((tmp_path / "results" / "03-coverage-by-study-group.json").read_text())
     assert result["numbers"]["by_group"] == {"not_published": True}
     assert result["numbers"]["questions_per_study_group"] == {"SG1": 7, "SG2": 7}
+
+
+@pytest.mark.slow
+def test_the_publish_notebook_builds_publishes_and_links_the_report_as_the_command_line_does(tmp_path):
+    """notebooks/00-publish.ipynb, executed as JupyterLab's Run All does (papermill), on a SYNTHETIC
+    edition: it publishes v1 with the command line's messages, links the documents, and says "up to date"
+    the second time. (Its action cells are NBVAL_SKIP: nbval runs only its parameters and imports.)"""
+    data = tmp_path / "data"
+    shutil.copytree(Path(__file__).parent / "synthetic" / "2090", data / "2090")
+    parameters = {"year": 2090, "data_dir": str(data), "reports_dir": str(tmp_path / "reports"),
+                  "refresh_notebooks": False}  # fmt: skip (refreshing would rewrite the committed notebooks)
+
+    def run_all(out: Path) -> str:
+        papermill.execute_notebook(
+            str(paths.NOTEBOOKS_DIR / "00-publish.ipynb"), str(out), parameters=parameters, progress_bar=False,
+            cwd=str(paths.NOTEBOOKS_DIR), kernel_name="python3",
+        )  # fmt: skip
+        cells = nbformat.read(out, as_version=4).cells
+        return "\n".join(
+            "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
+            for cell in cells if cell.cell_type == "code" for o in cell.get("outputs", [])
+        )  # fmt: skip
+
+    first = run_all(tmp_path / "first.ipynb")
+    assert f"2090: built {tmp_path / 'reports' / '2090' / 'v1'} in " in first
+    assert "**2090, v1:** [HTML](" in first and "/reports/2090/v1/report-2090.html)" in first
+    assert (tmp_path / "reports" / "2090" / "v1" / "report-2090.pdf").is_file()
+    assert "2090: up to date (" in run_all(tmp_path / "second.ipynb")
+
+
+def test_a_refused_command_stops_the_publish_notebook_with_its_message(capsys):
+    from itud import jupyter
+
+    with pytest.raises(jupyter.CommandFailed, match=r"^itud report ended with exit status 2: its message is"):
+        jupyter.run("report", "--year", "19")
+    assert "not a year (expected four digits such as 2019): '19'" in capsys.readouterr().err

@@ -53,9 +53,13 @@ def remove_stale_sockets() -> list[Path]:
     return remove_folders_of_dead_runs(SOCKETS_PARENT, SOCKETS_PREFIX)
 
 
+TOOLS = "00-"  # notebooks numbered 00 are the analyst's tools (00-publish.ipynb), not parts of the report
+
+
 def notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
-    """The report's notebooks, in reading order (`01-...`, `02-...`)."""
-    return sorted(folder.glob("[0-9][0-9]-*.ipynb"))
+    """The report's notebooks, in reading order (`01-...`, `02-...`): not the tools numbered 00, which a
+    build and `itud notebooks` never run (00-publish runs them)."""
+    return sorted(p for p in folder.glob("[0-9][0-9]-*.ipynb") if not p.name.startswith(TOOLS))
 
 
 def strip_volatile(path: Path) -> None:
