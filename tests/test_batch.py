@@ -85,7 +85,9 @@ def test_year_over_year_section_on_the_synthetic_pair(batch):
     number = {label: n for label, n in re.findall(r'<caption id="caption-([^"]+)">Table (\d+):', html)}
     tables = f"Tables {number['coverage-before-after']} and {number['links-gained-and-lost']}"
     assert f"5 links were gained and 7 links lost ({tables})." in html
-    assert (reports / "2091/v1/tables/links-gained-and-lost.csv").read_text(encoding="utf-8-sig").startswith("Link,")
+    shown = (reports / "2091/v1/tables/links-gained-and-lost.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert shown[0] == "Outcome or question,Linked to,Change,Through"  # reader words, not `outcome -> sdg`
+    assert "P.1-2,SDG 4,lost,the source" in shown and "Q1/1,Action Line C6,lost,the source" in shown
 
 
 def test_batch_progress_in_a_pipe_is_a_line_a_notebook_and_a_year_and_warnings_once_with_their_year(capsys):
