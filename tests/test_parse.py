@@ -186,3 +186,23 @@ def test_parse_command_refuses_a_bad_year(capsys):
     with pytest.raises(SystemExit) as error:
         main(["parse", "x.txt", "--year", "../../etc"])
     assert "not a year: '../../etc'" in str(error.value)
+
+
+def test_a_failed_parse_names_no_staging_folder(tmp_path, monkeypatch):
+    """The tables are checked in a staging folder that is removed before the message is read: a message
+    that named a file there names the table alone."""
+    from itud import load, parse
+    from itud.errors import EditionError, Problem
+
+    real = load.load_tables
+
+    def naming_the_staging_file(folder, tables, known, problems):
+        real(folder, tables, known, problems)
+        if any(t.name == "outcomes" for t in tables):
+            problems.append(Problem(str(folder / "outcomes.csv"), f"could not be read ({folder}/outcomes.csv: x)"))
+
+    monkeypatch.setattr(load, "load_tables", naming_the_staging_file)
+    with pytest.raises(EditionError) as error:
+        parse.write_tables(parse_annexes(TYPO_ANNEX.splitlines(), "typos.txt"), tmp_path / "2090")
+    assert parse.STAGING_PREFIX not in str(error.value) and "could not be read (outcomes.csv: x)" in str(error.value)
+    assert not (tmp_path / "2090").exists()
