@@ -547,3 +547,31 @@ def test_a_renumbering_is_not_a_rewording_and_tables_are_named_by_number_and_tit
         "tables or figures renumbered: 1 paragraph names them by their new numbers, in unchanged words",
     ]
     assert table_changes(old, new, 2090) == ["table added: Table 1: New & first"]
+
+
+@pytest.mark.parametrize("writer", ["write_docx", "write_html", "write_xlsx"])
+def test_a_document_writer_that_hangs_is_stopped_by_the_time_limit_naming_its_file(published_2090, monkeypatch, writer):
+    import time
+
+    from itud import render
+
+    data, reports, first = published_2090
+    before = tree(reports)
+
+    def notebooks_changed(folder, *args):
+        for part in ("notebooks", "figures", "results"):
+            shutil.copytree(first.version / part, folder / part)
+        (folder / "results/01-mapping-tables.json").write_text(
+            (folder / "results/01-mapping-tables.json").read_text().replace("SYNTHETIC", "SYNTHETIC (changed)", 1)
+        )
+
+    monkeypatch.setattr(build, "_build_into", notebooks_changed)
+    monkeypatch.setattr(render, "write_docx", lambda document, path: path)  # v1 keeps no PNG for Word pictures
+    monkeypatch.setattr(printer, "PdfPrinter", lambda: _Printer(lambda document, path: path))
+    monkeypatch.setattr(render, writer, lambda *args: time.sleep(30))
+    name = {"write_docx": r"report-2090\.docx", "write_html": r"report-2090\.html", "write_xlsx": r"tables-2090\.xlsx"}
+    started = time.monotonic()
+    with pytest.raises(BuildError, match=rf"^writing {name[writer]} did not finish within its time limit of 1 s; give"):
+        build.build_report(2090, data, reports, force=True, progress=False, timeout=1)
+    assert time.monotonic() - started < 20
+    assert tree(reports) == before and not [p for p in (reports / "2090").iterdir() if p.name.startswith(".tmp-")]
