@@ -43,6 +43,20 @@ def published_2090(tmp_path_factory):
     return data, reports, first
 
 
+def _outputs_of(version: Path, *, changed: bool = False):
+    """A stand-in for the notebooks (`build._build_into`): `version`'s outputs, without running kernels; with
+    one result `changed`, so that a new version is due."""
+
+    def run(folder, *args):
+        for part in ("notebooks", "figures", "results"):
+            shutil.copytree(version / part, folder / part)
+        if changed:
+            result = folder / "results/01-mapping-tables.json"
+            result.write_text(result.read_text().replace("SYNTHETIC", "SYNTHETIC (changed)", 1))
+
+    return run
+
+
 def test_first_build_publishes_a_readable_version_with_a_true_manifest(published_2090):
     data, reports, first = published_2090
     assert first.status == "built" and first.version == reports / "2090" / "v1"
@@ -170,11 +184,8 @@ def test_a_pdf_laid_out_by_other_system_libraries_reproduces_the_content_and_say
     (v1 / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     arguments = ["report", "--year", "2090", "--data-dir", str(data), "--reports-dir", str(copy), "--quiet"]
 
-    def notebooks_as_before(folder, *args):
-        for part in ("notebooks", "figures", "results"):
-            shutil.copytree(v1 / part, folder / part)
 
-    monkeypatch.setattr(build, "_build_into", notebooks_as_before)
+    monkeypatch.setattr(build, "_build_into", _outputs_of(v1))
     # The Word document embeds the figures' PNGs, which a version does not keep: v1's stands in for it.
     monkeypatch.setattr(render, "write_docx", lambda document, path: shutil.copy(v1 / "report-2090.docx", path))
     assert main([*arguments, "--force"]) == 0
@@ -298,14 +309,11 @@ def test_failure_while_rendering_leaves_no_partial_version(published_2090, monke
     data, reports, first = published_2090
     before = tree(reports)
 
-    def notebooks_as_before(folder, *args):  # the notebooks' outputs of v1, without running kernels again
-        for part in ("notebooks", "figures", "results"):
-            shutil.copytree(first.version / part, folder / part)
 
     def broken(document, path):
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(build, "_build_into", notebooks_as_before)
+    monkeypatch.setattr(build, "_build_into", _outputs_of(first.version))
     monkeypatch.setattr(render, "write_html", broken)
     with pytest.raises(BuildError, match=r"rendering report-2090\.html failed: OSError: disk full \(simulated\)"):
         build.build_report(2090, data, reports, force=True, progress=False)
@@ -351,14 +359,8 @@ def test_a_pdf_that_fails_or_hangs_stops_the_build_and_leaves_nothing(published_
     data, reports, first = published_2090
     before = tree(reports)
 
-    def notebooks_changed(folder, *args):  # v1's outputs with one result changed: a new version is due
-        for part in ("notebooks", "figures", "results"):
-            shutil.copytree(first.version / part, folder / part)
-        (folder / "results/01-mapping-tables.json").write_text(
-            (folder / "results/01-mapping-tables.json").read_text().replace("SYNTHETIC", "SYNTHETIC (changed)", 1)
-        )
 
-    monkeypatch.setattr(build, "_build_into", notebooks_changed)
+    monkeypatch.setattr(build, "_build_into", _outputs_of(first.version, changed=True))
     monkeypatch.setattr(render, "write_docx", lambda document, path: path)  # v1 keeps no PNG for Word pictures
     monkeypatch.setattr(printer, "PdfPrinter", lambda: _Printer(write))
     with pytest.raises(BuildError, match=message):
@@ -426,11 +428,8 @@ def test_an_edition_template_that_tries_to_run_code_fails_the_build_naming_the_a
     data, reports, first = published_2090
     before = tree(reports)
 
-    def notebooks_as_before(folder, *args):
-        for part in ("notebooks", "figures", "results"):
-            shutil.copytree(first.version / part, folder / part)
 
-    monkeypatch.setattr(build, "_build_into", notebooks_as_before)
+    monkeypatch.setattr(build, "_build_into", _outputs_of(first.version))
     override = data / "2090" / "report" / "15-extra.md.j2"
     override.parent.mkdir()
     override.write_text('# Extra\n\n{{ cycler.__init__.__globals__.os.system("touch PWNED") }}\n', encoding="utf-8")
@@ -558,14 +557,8 @@ def test_a_document_writer_that_hangs_is_stopped_by_the_time_limit_naming_its_fi
     data, reports, first = published_2090
     before = tree(reports)
 
-    def notebooks_changed(folder, *args):
-        for part in ("notebooks", "figures", "results"):
-            shutil.copytree(first.version / part, folder / part)
-        (folder / "results/01-mapping-tables.json").write_text(
-            (folder / "results/01-mapping-tables.json").read_text().replace("SYNTHETIC", "SYNTHETIC (changed)", 1)
-        )
 
-    monkeypatch.setattr(build, "_build_into", notebooks_changed)
+    monkeypatch.setattr(build, "_build_into", _outputs_of(first.version, changed=True))
     monkeypatch.setattr(render, "write_docx", lambda document, path: path)  # v1 keeps no PNG for Word pictures
     monkeypatch.setattr(printer, "PdfPrinter", lambda: _Printer(lambda document, path: path))
     monkeypatch.setattr(render, writer, lambda *args: time.sleep(30))

@@ -61,8 +61,14 @@ def revision_number(previous: Path | None, content_changed: bool = True) -> int:
     return revision_of(previous) + (1 if content_changed else 0)
 
 
-class _Text(HTMLParser):
-    """All the text of a document but its revision label and block, its contents list and its styles."""
+_VOID = {"br", "img", "meta", "link", "hr", "input", "col", "wbr"}  # HTML elements without an end tag
+
+
+class _Reader(HTMLParser):
+    """Reads a document's HTML, skipping its revision label and block and the elements named `skipped`:
+    `self._skip` is how deep the parser is inside skipped elements."""
+
+    skipped: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         super().__init__()
@@ -71,20 +77,34 @@ class _Text(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in {"br", "img", "meta", "link", "hr", "input", "col", "wbr"}:
+        if tag in _VOID:
             return
         attributes = dict(attrs)
         skipping = (
             "revision" in (attributes.get("class") or "").split()
             or attributes.get("id") == REVISION_SECTION
-            or tag in {"nav", "style", "script"}
+            or tag in self.skipped
         )
         self._stack.append(skipping)
         self._skip += skipping
+        self.started(tag)
+
+    def started(self, tag: str) -> None:
+        """After a start tag that is not skipped."""
 
     def handle_endtag(self, tag: str) -> None:
-        if tag not in {"br", "img", "meta", "link", "hr", "input", "col", "wbr"} and self._stack:
+        if tag not in _VOID and self._stack:
+            self.ended(tag)
             self._skip -= self._stack.pop()
+
+    def ended(self, tag: str) -> None:
+        """Before an end tag is counted."""
+
+
+class _Text(_Reader):
+    """All the text of a document but its revision label and block, its contents list and its styles."""
+
+    skipped = frozenset({"nav", "style", "script"})
 
     def handle_data(self, data: str) -> None:
         if not self._skip and data.strip():
@@ -241,38 +261,22 @@ def link_changes(old: Path, new: Path, year: int) -> list[str]:
     return _capped(lines, "link changes")
 
 
-class _Paragraphs(HTMLParser):
+class _Paragraphs(_Reader):
     """The text of each <p> of a document, leaving out the revision block (it describes the change itself)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-        self._text: list[str] | None = None
-        self._skip = 0  # depth inside an element of class "revision"
-        self._stack: list[bool] = []
+    skipped = frozenset({"header", "nav", "footer"})  # the header block, contents and colophon are not paragraphs
+    _text: list[str] | None = None
 
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in {"br", "img", "meta", "link", "hr", "input", "col", "wbr"}:
-            return
-        attributes = dict(attrs)
-        skipping = (
-            "revision" in (attributes.get("class") or "").split()
-            or attributes.get("id") == REVISION_SECTION
-            or tag in {"header", "nav", "footer"}  # the header block, contents and colophon are not paragraphs
-        )
-        self._stack.append(skipping)
-        self._skip += skipping
+    def started(self, tag: str) -> None:
         if tag == "p" and not self._skip:
             self._text = []
 
-    def handle_endtag(self, tag: str) -> None:
+    def ended(self, tag: str) -> None:
         if tag == "p" and self._text is not None:
             text = " ".join(" ".join(self._text).split())
             if text:
                 self.found.append(text)
             self._text = None
-        if self._stack:
-            self._skip -= self._stack.pop()
 
     def handle_data(self, data: str) -> None:
         if self._text is not None and not self._skip:
