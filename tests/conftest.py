@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def synthetic_data(tmp_path: Path) -> Path:
 # the fast tier (`python3 tasks.py test --fast`) leaves them out. A test is in the kernel tier when it is
 # a notebook cell checked by nbval, uses one of these shared builds, or is marked `@pytest.mark.slow`.
 KERNEL_FIXTURES = {"published_2090", "batch"}
+GOLDEN_2019 = json.loads((Path(__file__).parent / "golden" / "2019.json").read_text(encoding="utf-8"))
+"""The 2019 edition's totals: the one place the tests hold them (tests/golden/2019.json)."""
 
 
 def pytest_collection_modifyitems(items):
