@@ -39,7 +39,7 @@ def test_a_correction_adds_and_removes_links_and_keeps_the_source_tables(synthet
     added = edition.outcome_sdg[(edition.outcome_sdg["outcome"] == "P.1-1") & (edition.outcome_sdg["sdg"] == 5)]
     assert added[["source_document", "annex", "source_line"]].values.tolist() == [["corrections.csv", "correction", 2]]
     assert edition.as_published["outcome_sdg"].equals(plain.outcome_sdg)  # what the source says, unchanged
-    assert [c.describe() for c in edition.corrections] == ["added: P.1-1 -> SDG 5", "removed: P.1-2 -> C2"]
+    assert [c.describe() for c in edition.corrections] == ["added: P.1-1 -> SDG 5", "removed: P.1-2 -> Action Line C2"]
 
 
 def test_corrections_that_do_not_apply_are_errors_naming_the_row(synthetic_data):

@@ -574,6 +574,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_new_edition(args: argparse.Namespace) -> int:
     from itud.editions import new_edition
 
+    made = paths.edition_dir(args.data_dir, args.previous) / "corrections.csv"
+    if args.corrections is None and made.is_file():  # a choice the command needs: a usage error, not bad data
+        raise UsageError(
+            f"{made}: the {args.previous} edition has corrections: say whether they carry over to {args.year} "
+            "with --corrections carry (each row kept, saying where it was first made) or --corrections leave"
+        )
     folder = new_edition(args.year, args.previous, args.data_dir, args.corrections)
     print(f"wrote {folder / 'edition.toml'}: the facts of {args.previous} with every edition-specific value 'TO ENTER'")
     if (folder / "corrections.csv").exists():

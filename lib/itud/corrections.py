@@ -51,8 +51,8 @@ class Correction:
         return LINK_TABLES[self.table][1]
 
     def describe(self) -> str:
-        """`added: D.2-1 -> SDG 4` / `removed: D.1-2 -> C7`."""
-        target = f"SDG {self.target}" if self.dimension == "sdg" else str(self.target)
+        """`added: D.2-1 -> SDG 4` / `removed: D.1-2 -> Action Line C7`."""
+        target = f"SDG {self.target}" if self.dimension == "sdg" else f"Action Line {self.target}"
         verb = "added" if self.action == "add" else "removed"
         return f"{verb}: {self.unit} -> {target}"
 

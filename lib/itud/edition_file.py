@@ -18,7 +18,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    Field,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -98,7 +97,17 @@ class SourceDocument(_Table):
     file: Text
     title: Text
     description: Text
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    sha256: str | None = None  # the source file's SHA-256 (`sha256sum FILE`), or "not given"
+
+    @field_validator("sha256")
+    @classmethod
+    def _a_checksum_or_not_given(cls, value: str | None) -> str | None:
+        if value is not None and value != NOT_GIVEN and not re.fullmatch(r"[0-9a-f]{64}", value):
+            raise ValueError(
+                "must be the source file's SHA-256, 64 characters 0-9 and a-f (`sha256sum FILE` prints it), "
+                f'or "{NOT_GIVEN}"'
+            )
+        return value
 
 
 class QuestionLinks(_Table):

@@ -577,7 +577,7 @@ def source_checksum(edition: Edition, seeds_dir: Path = paths.SEEDS_DIR) -> str:
 
     document = edition.meta.get("source_document", {})
     given, name = document.get("sha256"), document.get("file", "")
-    if not given:
+    if not given or given == "not given":
         return "no SHA-256 given in edition.toml"
     path = Path(seeds_dir) / name
     if not name or not path.is_file():

@@ -238,7 +238,7 @@ def _links(edition) -> set[tuple[str, str, str]]:
 
 def _link_text(link: tuple[str, str, str]) -> str:
     table, unit, target = link
-    return f"{unit} -> SDG {target}" if table.endswith("_sdg") else f"{unit} -> {target}"
+    return f"{unit} -> SDG {target}" if table.endswith("_sdg") else f"{unit} -> Action Line {target}"
 
 
 def link_changes(old: Path, new: Path, year: int) -> list[str]:
@@ -341,14 +341,16 @@ def _short(text: str, width: int = 90) -> str:
 
 
 _FIGURE_NUMBER = re.compile(r'<figure id="([^"]+)">.*?<figcaption><strong>Figure (\d+):', re.S)
+_FIGURE_TITLE = re.compile(r'<figure id="([^"]+)">.*?<figcaption><strong>(Figure \d+: [^<]*?)\.?</strong>', re.S)
 
 
 def figure_changes(old: Path, new: Path, year: int) -> list[str]:
     """The figures whose files differ, named as the new document numbers them."""
     before = {p.stem: sha256(p) for p in sorted((old / "figures").glob("*.svg"))}
     after = {p.stem: sha256(p) for p in sorted((new / "figures").glob("*.svg"))}
-    html = new / f"report-{year}.html"
-    number = dict(_FIGURE_NUMBER.findall(html.read_text(encoding="utf-8"))) if html.exists() else {}
+    document = new / f"report-{year}.html"
+    page = document.read_text(encoding="utf-8") if document.exists() else ""
+    number = dict(_FIGURE_NUMBER.findall(page))
     redrawn = [label for label in after if label in before and after[label] != before[label]]
     redrawn.sort(key=lambda label: (int(number[label]) if label in number else 10**6, label))
     numbers = [number[label] for label in redrawn if label in number]
@@ -358,9 +360,9 @@ def figure_changes(old: Path, new: Path, year: int) -> list[str]:
         if label not in number  # made by a notebook, placed by no template
     ]
     added = sorted(set(after) - set(before), key=lambda label: (int(number.get(label, 10**6)), label))
-    lines = [
-        f"figure added: Figure {number[label]}" if label in number else f"figure added: {label}" for label in added
-    ]
+    titled = {label: html.unescape(title) for label, title in _FIGURE_TITLE.findall(page)} if page else {}
+    lines = [f"figure added: {titled.get(label) or f'Figure {number[label]}' if label in number else label}"
+             for label in added]  # fmt: skip
     lines += [f"figure removed: {label}" for label in sorted(set(before) - set(after))]
     word = "figure" if len(redrawn) == 1 else plural_form("figure")
     return ([f"{word} redrawn: {listing(named)}"] if named else []) + lines
