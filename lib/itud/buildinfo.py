@@ -193,15 +193,22 @@ def _fonts_conf(folder: Path) -> Path:
     return conf
 
 
+@cache
 def _config_folder() -> Path:
-    """The user's own cache folder for the fontconfig file (`~/.cache/itud`), or a private temporary one."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "itud" / "fontconfig"
-    try:
-        base.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if base.stat().st_uid == os.getuid() and os.access(base, os.W_OK):
-            return base
-    except OSError:
-        pass
+    """A folder of the user's own for the fontconfig file and its cache: `~/.cache/itud/fontconfig`, else
+    `<tmp>/itud-fontconfig-<uid>` (made 0700, refused if it is a link or another user's), else a new private
+    one (once a process)."""
+    candidates = [
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "itud" / "fontconfig",
+        Path(tempfile.gettempdir()) / f"itud-fontconfig-{os.getuid()}",
+    ]
+    for folder in candidates:
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not folder.is_symlink() and folder.stat().st_uid == os.getuid() and os.access(folder, os.W_OK):
+                return folder
+        except OSError:
+            continue
     return Path(tempfile.mkdtemp(prefix="itud-fontconfig-"))
 
 
