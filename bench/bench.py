@@ -34,10 +34,19 @@ years for two cores. Everything is written under a temporary folder.
     .venv/bin/python bench/bench.py --kernels [--runs 5]
 
 runs only `kernel_benchmark`: (a) against (b') in paired runs (one of each, in
-alternating order, so a busy spell of a shared machine weighs on both); goal: the
-median of the ratios <= 1.0 (issue 8, one fresh kernel per notebook). It also gives
-the CPU time (user + system, all processes) of each, which other work on the
-machine does not inflate.
+alternating order, so a busy spell of a shared machine weighs on both), for
+information: its goal (median ratio <= 1.0, issue 8) is withdrawn (issue 22: it
+cannot be met on two cores without giving up vector figures). It also gives the CPU
+time (user + system, all processes) of each, which other work on the machine does
+not inflate.
+
+    .venv/bin/python bench/bench.py --fresh-clone [--suite]
+
+(f) a fresh clone of HEAD in a scratch folder: `python3 tasks.py setup` and the first
+    `itud report` timed separately; goal: both together <= 30 s. With --suite, also
+    the whole `python3 tasks.py test` there, its wall and CPU time (user + system of
+    every process); goal: CPU <= 171 s (40% below the 285 s the suite took at commit
+    9221dc6 on the machine issue 22 was measured on).
 """
 
 from __future__ import annotations
@@ -160,7 +169,7 @@ def kernel_benchmark(runs: int) -> int:
         print(f"(a) median {full:.2f} s, (b') median {api:.2f} s")
         print(f"CPU time: (a) median {full_cpu:.2f} s, (b') median {floor_cpu:.2f} s, ratio {full_cpu / floor_cpu:.2f}")
         print(f"(a) / (b') median of {runs} paired ratios: {ratio:.2f} (spread {min(ratios):.2f} to {max(ratios):.2f})")
-        print(f"goal <= 1.0: {'met' if ratio <= 1.0 else 'NOT met'}")
+        print(f"ratio {ratio:.2f} (information only: the goal of 1.0 is withdrawn, issue 22)")
         fastest = min(b for _, b in pairs)
         print(
             f"(a) median / fastest (b') run: {full / fastest:.2f} (the floor in which no kernel was waited for; "
@@ -172,13 +181,57 @@ def kernel_benchmark(runs: int) -> int:
     return 0
 
 
+FIRST_REPORT_GOAL_S = 30.0
+SUITE_CPU_GOAL_S = 171.0
+
+
+def _whole(command: list[str], cwd: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds (user + system of the command and every process it waited for), exit status."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.returncode
+
+
+def fresh_clone(suite: bool) -> int:
+    """(f): set-up and the first report on a fresh clone of HEAD, and optionally the whole suite."""
+    scratch = Path(tempfile.mkdtemp(prefix="itud-bench-clone-"))
+    try:
+        clone = scratch / "main"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        if (ROOT.parent / "shared").is_dir():
+            (scratch / "shared").symlink_to(ROOT.parent / "shared")
+        setup = _whole(["python3", "tasks.py", "setup"], clone)
+        report = _whole([str(clone / ".venv" / "bin" / "itud"), "report", "--quiet"], clone)
+        total = setup[0] + report[0]
+        print(f"(f) set-up {setup[0]:.1f} s ({setup[1]:.1f} s CPU), first report {report[0]:.1f} s "
+              f"({report[1]:.1f} s CPU): {total:.1f} s   goal <= {FIRST_REPORT_GOAL_S:g} s "
+              f"{'met' if total <= FIRST_REPORT_GOAL_S else 'NOT met'}")  # fmt: skip
+        if suite:
+            wall, cpu, status = _whole(["python3", "tasks.py", "test"], clone)
+            print(f"    suite {wall:.1f} s, {cpu:.1f} s CPU, exit {status}   goal CPU <= {SUITE_CPU_GOAL_S:g} s "
+                  f"{'met' if cpu <= SUITE_CPU_GOAL_S else 'NOT met'}")  # fmt: skip
+        return 0
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median is reported)")
     parser.add_argument("--size-curve", action="store_true", help="measure (e), the size curve, instead")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="outcomes per edition for (e)")
     parser.add_argument("--kernels", action="store_true", help="only the paired (a) / (b') kernel benchmark")
+    parser.add_argument("--fresh-clone", action="store_true", help="only (f): set-up and first report on a clone")
+    parser.add_argument("--suite", action="store_true", help="with --fresh-clone: also the whole test suite there")
     args = parser.parse_args()
+    if args.fresh_clone:
+        return fresh_clone(args.suite)
     if args.size_curve:
         return size_curve(args.sizes, args.runs)
     if args.kernels:
