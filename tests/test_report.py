@@ -17,6 +17,7 @@ from itud import build, paths, printer, render, versions
 from itud.cli import main
 from itud.document import Document, Paragraph, Section, TableBlock
 from itud.errors import BuildError
+from itud.revisions import Revision
 from tests.conftest import GOLDEN_2019
 
 
@@ -153,6 +154,7 @@ def test_a_stop_python_dropped_during_rendering_still_publishes_nothing(syntheti
 
     def render_after_a_lost_stop(*args, **kwargs):  # the documents are not needed to see what follows
         Finalised()
+        return Revision(0)
 
     monkeypatch.setattr(build, "_build_into", lambda *args: None)  # no notebooks needed either
     monkeypatch.setattr(build, "_render", render_after_a_lost_stop)
@@ -178,7 +180,7 @@ def test_a_stop_that_comes_as_the_version_is_renamed_into_place_ends_the_build_a
         errors.stop(Stopped(2))  # what the signal handler does, a moment after the rename
 
     monkeypatch.setattr(build, "_build_into", lambda *args: None)  # neither notebooks nor documents are needed
-    monkeypatch.setattr(build, "_render", lambda *args, **kwargs: None)
+    monkeypatch.setattr(build, "_render", lambda *args, **kwargs: Revision(0))
     monkeypatch.setattr(build.os, "rename", rename_then_ctrl_c)
     result = build.build_report(2090, synthetic_data, tmp_path, progress=False)  # conftest forgets the stop
     assert result.status == "built" and result.version == tmp_path / "2090" / "v1"

@@ -189,7 +189,7 @@ def build_report(
                 return BuildResult(
                     year, verdict.status, newest, time.perf_counter() - started, taken.ignored, verdict.why, pdf.record
                 )
-            render(newest, note=note)
+            revision = render(newest, note=note)
             for name in list(output_hashes(scratch)):
                 if is_intermediate(name):
                     (scratch / name).unlink()
@@ -206,14 +206,12 @@ def build_report(
                 **state,
                 "corrections": _count_corrections(scratch / INPUTS_DIR / "data" / str(year)),
                 "outputs": output_hashes(scratch),
-                "revision": _revision_said(scratch, year),
-                "content": content(scratch, year),
+                "revision": revision.number,
                 "build_record": {k: v for k, v in pdf.record.items() if k != "page"},
                 "printed_from": {f"report-{year}.pdf": pdf.record.get("page")},
                 **({"note": note} if note else {}),
             }
-            before = {"content": content(newest, year), **manifest} if newest else manifest  # older: no content
-            record["reason"] = reason(before, record)
+            record["reason"] = reason(manifest, record, form_only=revision.form_only)
             (scratch / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             make_readable(scratch)
             target = year_dir / f"v{number + 1}"
@@ -300,15 +298,6 @@ def _compare(render, scratch: Path, year_dir: Path, number: int, manifest: dict,
     return Verdict("differs")
 
 
-def _revision_said(folder: Path, year: int) -> int:
-    """The revision number the documents in `folder` print (0: the original document)."""
-    import re
-
-    page = folder / f"report-{year}.html"
-    found = re.search(r'<p class="revision"><strong>Revision (\d+) ', page.read_text("utf-8") if page.exists() else "")
-    return int(found[1]) if found else 0
-
-
 def _reproduced(year_dir: Path, newest: Path) -> str | None:
     """The fingerprint with which `newest` was last reproduced here (a local note, not part of any version)."""
     try:
@@ -391,8 +380,9 @@ def _build_into(
 def _render(
     folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float, note: str = "",
     data_dir: Path = paths.DATA_DIR, on_event=None,
-) -> None:
-    """Render the documents and tables into `folder` as the version after `previous` (None: the first).
+) -> Revision:
+    """Render the documents and tables into `folder` as the version after `previous` (None: the first);
+    returns the revision they are.
 
     `pdf` (a `printer.PdfPrinter`) prints the PDF while this process writes the other files; it may take
     `timeout` seconds.
@@ -410,7 +400,6 @@ def _render(
     meta = document.read_prose(meta_file)
     edition_dir = meta_file.parent
     revision = Revision(revision_number(previous), previous.name if previous else None)
-    form_only = False
 
     def assemble(changes_so_far: list[str], final: bool) -> document.Document:
         header = None
@@ -422,7 +411,7 @@ def _render(
                 "version": f"v{int(previous.name.removeprefix('v')) + 1}",
                 "previous_version": previous.name,
                 "compared_with": document_name(previous),
-                "form_only": form_only,
+                "form_only": revision.form_only,
                 "note": note,
             }
         with warnings.catch_warnings(record=True) as caught:
@@ -475,8 +464,8 @@ def _render(
 
     if previous is not None:  # the document's own paragraphs and tables first, then what changed in them
         write(assemble([], final=False), ("html",))
-        form_only = content(previous, year) == content(folder, year)
-        revision.number = revision_number(previous, content_changed=not form_only)
+        revision.form_only = content(previous, year) == content(folder, year)
+        revision.number = revision_number(previous, content_changed=not revision.form_only)
         revision.changes = changes(previous, folder, year)
     report = assemble(revision.changes, final=True)
     write(report, _DOCUMENTS)
@@ -485,3 +474,4 @@ def _render(
             render.write_xlsx(report, folder / f"tables-{year}.xlsx")
     except TimeLimit as error:
         raise BuildError(f"writing tables-{year}.xlsx {error}; give more time with --timeout SECONDS") from None
+    return revision

@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from itud.grammar import listing, plural, plural_form
-from itud.versions import INPUTS_DIR, read_manifest, reader_outputs, sha256, versions
+from itud.versions import INPUTS_DIR, output_hashes, read_manifest, reader_outputs, sha256, versions
 
 MAX_LINES = 8  # per kind of change; the rest is counted
 REVISION_SECTION = "changes-in-this-revision"  # report/sections/05-changes-in-this-revision.md.j2: left out
@@ -32,6 +32,7 @@ class Revision:
     number: int  # 0 for the first version (the original document), 1 for the next (Revision 1), ...
     previous: str | None = None  # the version it revises, e.g. "v4"
     changes: list[str] = field(default_factory=list)
+    form_only: bool = False  # its text, tables, numbers and figures are those of `previous` (`content`)
 
 
 def _distinct_documents(version: Path) -> int:
@@ -119,9 +120,7 @@ def content(folder: Path, year: int) -> dict[str, str]:
 
     found = {
         name: digest
-        for name, digest in reader_outputs(
-            {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
-        ).items()
+        for name, digest in reader_outputs(output_hashes(folder)).items()
         if name.startswith(("tables/", "figures/", "results/")) and name.endswith((".csv", ".svg", ".json"))
     }
     page = folder / f"report-{year}.html"
@@ -390,11 +389,12 @@ def changes(old: Path, new: Path, year: int, *, numbers: bool = False) -> list[s
     return lines + figures
 
 
-def reason(previous: dict, manifest: dict) -> str:
+def reason(previous: dict, manifest: dict, form_only: bool = False) -> str:
     """Why a version was published, in words for readers of `reports/index.html`, from two manifests: its
     first version, a correction, a change of the data, or a change of the notebooks, the report's wording,
     its code or the software it is built with; and whether that changed what the documents say or only
-    their form. A note given with `itud report --note` follows."""
+    their form (`form_only`, as the build found it comparing the two versions' `content`). A note given
+    with `itud report --note` follows."""
     note = f": {manifest['note']}" if manifest.get("note") else ""
     if not previous:
         return "first version" + note
@@ -419,7 +419,7 @@ def reason(previous: dict, manifest: dict) -> str:
     cause = f"a change to {listing(causes)}" if causes else "a rebuild"
     if reader_outputs(previous.get("outputs", {})) == reader_outputs(manifest.get("outputs", {})):
         return f"{cause}; the documents are those of the previous version" + note
-    if previous.get("content") and previous.get("content") == manifest.get("content"):
+    if form_only:
         return f"{cause}; only the form changed, not the text, tables, numbers or figures" + note
     return f"{cause} changed what the documents say" + note
 
