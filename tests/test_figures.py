@@ -149,8 +149,41 @@ def test_axis_labels_are_words(built):
     labels = [t.get_text() for t in sdg_bars.get_yticklabels()]
     assert labels[0] == "17 Partnerships for the goals" and labels[-1] == "1 No poverty"
     assert sdg_bars.get_xlabel() == "number of outcomes linked to the goal"
-    heat = figures.unit_by_target(*built, "action_line").figure.axes[0]
-    assert [t.get_text() for t in heat.get_xticklabels()][1] == "C2 Information and\ncommunication infrastructure"
+    heat = figures.unit_by_target(*built, "action_line")
+    assert [t.get_text() for t in heat.figure.axes[0].get_xticklabels()][1] == "C2"  # the code, the name in the key
+    assert "C2 Information and communication infrastructure;" in heat.caption
+    lines = figures.per_action_line(*built).figure.axes[0]
+    assert [t.get_text() for t in lines.get_yticklabels()][-1].replace("\n", " ") == (
+        "C1 The role of public governance authorities and all stakeholders in the promotion of ICTs for development "
+        "[co-facilitator]"
+    )  # the whole name, wrapped, never cut with "…"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("edition_fixture", ["built", "large", "many"])
+def test_every_text_prints_at_8_pt_or_more_and_no_label_is_cut(drawn, edition_fixture):
+    printed = 17 / (figures.A4_TEXT_WIDTH * 2.54)  # figures are drawn 6.3 in wide, printed 17 cm wide
+    assert printed >= 1 and figures.A4_TEXT_HEIGHT * 2.54 * printed <= 23.3  # the print CSS's max-height
+    for figure in drawn(edition_fixture):
+        for text in _drawn_texts(figure.figure):
+            assert text.get_fontsize() * printed >= 8, (figure.name, text.get_text(), text.get_fontsize())
+            assert "\u2026" not in text.get_text(), (figure.name, text.get_text())
+
+
+def test_each_figure_says_what_it_shows_and_carries_its_numbers(built):
+    for figure in _all(*built):
+        assert figure.alt and figure.alt != figure.caption, figure.name
+        assert figure.data is not None and len(figure.data), figure.name
+    bars = figures.per_sdg(*built)
+    assert "most: SDG 17 Partnerships for the goals" in bars.alt
+    assert list(bars.data.columns) == ["SDG", "name", "outcomes linked", "specific outcomes", "blanket outcomes"]
+    assert bars.data["outcomes linked"].tolist() == bars.data["specific outcomes"].add(
+        bars.data["blanket outcomes"]).tolist()  # fmt: skip
+    matrix = figures.sdg_by_action_line(*built)
+    assert matrix.values.shape == (17 * 11, 3)  # one row per value: SDG, Action Line, count
+    counts = coverage.sdg_action_line_matrix(built[1])
+    again = matrix.values.set_index(["SDG", "Action Line"]).iloc[:, 0].unstack()[list(counts.columns)]
+    assert again.equals(counts.rename_axis(index="SDG", columns="Action Line"))
 
 
 def test_values_are_written_on_the_marks(built):

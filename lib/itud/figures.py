@@ -33,34 +33,38 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from itud import coverage, paths
 from itud.coverage import Mapping
-from itud.grammar import plural_form
+from itud.grammar import listing, plural_form
 from itud.load import Edition
 
 A4_TEXT_WIDTH = 6.3  # inches: A4 (8.27 in) less 2 cm margins each side
-A4_TEXT_HEIGHT = 9.5  # inches: A4 (11.69 in) less 2 cm margins and room for the caption
+A4_TEXT_HEIGHT = 8.6  # inches: the tallest figure; printed 1.06 x (17 cm wide), it leaves room for its caption
 DPI = 200  # the files saved for the report
 DISPLAY_DPI = 100  # what a notebook shows (630 px wide): readable, and light enough for executed notebooks
 assert DPI % DISPLAY_DPI == 0, "the notebook's picture is the print one reduced by a whole factor"
 HEADER = 2.0  # inches above and below the rows of a heatmap: title, column labels, legend
 ROW_HEIGHT = 0.24  # inches per heatmap row when there is room
-MIN_ROW_HEIGHT = 0.18  # inches per row at the smallest legible size (7 pt labels)
+MIN_ROW_HEIGHT = 0.18  # inches per row at the smallest legible size (8 pt labels, 13 pt apart)
 MAX_ROWS = int((A4_TEXT_HEIGHT - HEADER) / MIN_ROW_HEIGHT) - 1  # rows one A4 page holds legibly
+SMALL = 8  # points: the smallest text of any figure. Figures are drawn 6.3 in wide and printed 17 cm (PDF, Word)
+# wide, so every label prints at 8 pt or more (issue: labels of 6.5 pt printed at 6.9 pt were too small).
 FONTS = ["DejaVu Sans", "Bitstream Vera Sans", "Arial", "Helvetica", "Liberation Sans"]
 STYLE = {
     # DejaVu Sans ships with matplotlib, so PNGs are the same everywhere; SVGs keep their text as text and
     # name fallbacks of equal or smaller width, then the generic family, for viewers without DejaVu.
     "font.family": "sans-serif",
     "font.sans-serif": FONTS,
-    "font.size": 7.5,
-    "axes.titlesize": 9,
-    "axes.labelsize": 8,
-    "figure.titlesize": 10,
+    "font.size": SMALL,
+    "axes.titlesize": 10,
+    "axes.labelsize": 8.5,
+    "figure.titlesize": 10.5,
+    "legend.fontsize": SMALL,
     "svg.hashsalt": "itud-report",
     "svg.fonttype": "none",
     "figure.dpi": DPI,  # lay out at print resolution: hinted text is a little wider than at screen dpi
@@ -94,6 +98,9 @@ class Figure:
     png: bytes | None = None  # the light PNG Jupyter shows, drawn once
     layout: str = "full"  # one of LAYOUTS: every unit drawn, a summary, or one page of several
     note: str = ""  # how the figure was summarised or split (empty when "full"); also ends the caption
+    alt: str = ""  # what the figure shows, in words: its largest and smallest values and its pattern
+    data: pd.DataFrame | None = None  # the numbers it draws, as the report's appendix prints them
+    values: pd.DataFrame | None = None  # the same numbers one row per value (the workbook's sheet); `data` if None
 
     def __repr__(self) -> str:  # stable text, so notebook outputs hold no memory addresses
         return f"<Figure {self.name}: {self.title}>"
@@ -186,18 +193,28 @@ def literal(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _wrap(text: str, width: int, lines: int = 2) -> str:
-    return literal("\n".join(textwrap.wrap(str(text), width, max_lines=lines, placeholder="…")))
+def _wrap(text: str, width: int) -> str:
+    """Text wrapped at `width` characters onto as many lines as it needs: a label is never cut short."""
+    return literal("\n".join(textwrap.wrap(str(text), width, break_on_hyphens=False)))
 
 
-def sdg_labels(sdgs: pd.DataFrame, width: int = 34, lines: int = 2) -> dict[int, str]:
-    """`{1: '1 No poverty', ...}` from the SDG reference table."""
-    return {int(r.sdg): _wrap(f"{int(r.sdg)} {r.short_name}", width, lines) for r in sdgs.itertuples()}
+def sdg_labels(sdgs: pd.DataFrame, width: int = 34) -> dict[int, str]:
+    """`{1: '1 No poverty', ...}` from the SDG reference table (the goals' short names: 41 characters at most)."""
+    return {int(r.sdg): _wrap(f"{int(r.sdg)} {r.short_name}", width) for r in sdgs.itertuples()}
 
 
-def action_line_labels(action_lines: pd.DataFrame, width: int = 34, lines: int = 2) -> dict[str, str]:
-    """`{'C1': 'C1 The role of public…', ...}` from the Action Line reference table."""
-    return {r.action_line: _wrap(f"{r.action_line} {r.name}", width, lines) for r in action_lines.itertuples()}
+def action_line_labels(action_lines: pd.DataFrame, width: int = 34, codes: bool = False) -> dict[str, str]:
+    """`{'C1': 'C1 The role of public governance\\nauthorities and ...', ...}` from the Action Line reference
+    table; `codes`: the defined short names alone (`{'C1': 'C1'}`), for columns too narrow for the names,
+    whose figure then carries `action_line_key` in its caption."""
+    if codes:
+        return {r.action_line: r.action_line for r in action_lines.itertuples()}
+    return {r.action_line: _wrap(f"{r.action_line} {r.name}", width) for r in action_lines.itertuples()}
+
+
+def action_line_key(action_lines: pd.DataFrame) -> str:
+    """The key to a figure whose columns are named by Action Line codes: every code with its full name."""
+    return "Action Lines: " + "; ".join(f"{r.action_line} {r.name}" for r in action_lines.itertuples()) + "."
 
 
 def relative_luminance(colour) -> float:
@@ -245,6 +262,57 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word if n == 1 else plural_form(word)}"
 
 
+def _extremes(values: pd.Series, name, unit: str = "", most: str = "most", fewest: str = "fewest") -> str:
+    """'most: SDG 17 (13 outcomes); fewest: SDG 2 and SDG 6 (1 outcome each)' for a series of counts
+    (`unit` empty: the bare numbers)."""
+    if values.empty:
+        return "nothing"
+    top, bottom = values.max(), values.min()
+
+    def amount(v) -> str:
+        return _plural(int(v), unit) if unit else f"{v:g}"
+
+    def named(v):
+        keys = [name(k) for k, x in values.items() if x == v]
+        return f"{listing(keys)} ({amount(v)}{' each' if len(keys) > 1 else ''})"
+
+    if top == bottom:
+        return f"all the same: {amount(top)} each"
+    return f"{most}: {named(top)}; {fewest}: {named(bottom)}"
+
+
+def _matrix_values(matrix: pd.DataFrame, row: str, column: str, value: str) -> pd.DataFrame:
+    """A matrix as one row per cell: (row, column, value), rows in the matrix's order."""
+    long = matrix.rename_axis(index=row, columns=column).stack(future_stack=True).rename(value).reset_index()
+    return long
+
+
+def _matrix_data(matrix: pd.DataFrame, row: str, row_names: dict) -> pd.DataFrame:
+    """A matrix as the appendix prints it: the row's id and name first, then one column per matrix column."""
+    shown = matrix.copy()
+    shown.columns = [str(c) for c in shown.columns]
+    shown.insert(0, row, [f"{k} {row_names[k]}" if k in row_names else str(k) for k in matrix.index])
+    return shown.reset_index(drop=True)
+
+
+def _matrix_alt(matrix: pd.DataFrame, what: str, row_name, column_name, value: str, total: str = "total") -> str:
+    """Alt text of a count grid: its size, the largest cells, how many are 0, and the fullest row."""
+    data = matrix.to_numpy(dtype=float)
+    if data.size == 0:
+        return f"{what}: empty."
+    top = np.nanmax(data)
+    cells = [f"{row_name(r)} with {column_name(c)}" for r in matrix.index for c in matrix.columns
+             if matrix.loc[r, c] == top]  # fmt: skip
+    shown = listing(cells[:3]) + (f" and {len(cells) - 3} more" if len(cells) > 3 else "")
+    zeros = int((data == 0).sum())
+    totals = matrix.sum(axis=1)
+    return (
+        f"{what}, the number of {plural_form(value)} in each cell. The largest, {top:g}, is {shown}; "
+        + (f"{zeros} of {data.size} cells are 0. " if zeros else "no cell is 0. ")
+        + f"By row, {_extremes(totals, row_name, '', f'the largest {total}', 'the smallest')}."
+    )
+
+
 def _fit_xlim(figure: MplFigure, ax: Axes, totals: list[float], labels: list) -> None:
     """Right axis limit just wide enough for the longest bar and its value label (fitted to the data)."""
     figure.draw_without_rendering()
@@ -265,8 +333,9 @@ def _finish_bars(
     specific: pd.Series,
     ticks: list[str],
     xlabel: str,
-    handles: list[Patch],
+    handles: list,
     title: str,
+    words: list[str],
     small: bool = False,
 ) -> None:
     """Value labels at the bar ends ('total (specific + blanket)'), axis words, legend below, title."""
@@ -275,24 +344,57 @@ def _finish_bars(
         extra = total[key] - specific[key]
         text = f"{total[key]}" + (f"  ({specific[key]} + {extra} blanket)" if extra else "")
         labels.append(
-            ax.annotate(text, (total[key], i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
+            ax.annotate(text, (total[key], i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=SMALL)
         )
-    ax.set_yticks(range(len(ticks)), ticks, fontsize=6.5 if small else None)
+    ax.set_yticks(range(len(ticks)), ticks, fontsize=None)
     ax.set_ylim(-0.6, len(ticks) - 0.4)
     ax.set_xlabel(xlabel)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     # Swatches taller than the default (0.7 of the font size), so that their hatching shows several lines.
-    figure.legend(handles=handles, loc="outside lower center", ncol=3 if small else 2, frameon=False,
-                  fontsize=6.5 if small else None, handlelength=2.6, handleheight=1.6)  # fmt: skip
+    figure.legend(
+        handles=handles,
+        labels=words,
+        loc="outside lower center",
+        ncol=3 if small else 2,
+        frameon=False,
+        handlelength=2.6,
+        handleheight=1.6,
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0)},
+    )
     figure.suptitle(title)
     _fit_xlim(figure, ax, [float(v) for v in total], labels)
+
+
+def _bar_data(total: pd.Series, specific: pd.Series, key: str, names: dict, unit: str, extra: dict | None = None):
+    """The numbers a bar chart draws, one row per bar in the reference order: linked, specific, blanket."""
+    order = sorted(total.index, key=lambda k: list(names).index(k))
+    frame = pd.DataFrame({key: [str(k) for k in order], "name": [names[k] for k in order]})
+    for column, values in (extra or {}).items():
+        frame[column] = [values.get(k, "") for k in order]
+    frame[f"{plural_form(unit)} linked"] = [int(total[k]) for k in order]
+    frame[f"specific {plural_form(unit)}"] = [int(specific[k]) for k in order]
+    frame[f"blanket {plural_form(unit)}"] = [int(total[k] - specific[k]) for k in order]
+    return frame
+
+
+def _bars_alt(kind: str, total: pd.Series, specific: pd.Series, name, unit: str, targets: str) -> str:
+    """Alt text of a bar chart: what it counts, the most and fewest linked, and the blanket share."""
+    only_blanket = [name(k) for k in total.index if total[k] > 0 and specific[k] == 0]
+    unreached = [name(k) for k in total.index if total[k] == 0]
+    words = f"{kind}: the number of {plural_form(unit)} linked to each of the {targets}; "
+    words += f"{_extremes(total, name, unit)}."
+    if only_blanket:
+        words += f" Reached only through blanket {plural_form(unit)}: {listing(only_blanket)}."
+    if unreached:
+        words += f" Reached by no {unit}: {listing(unreached)}."
+    return words
 
 
 def sdg_bars(by_sdg: pd.DataFrame, by_sdg_specific: pd.DataFrame, sdgs: pd.DataFrame, unit: str = "outcome") -> Figure:
     """Outcomes per SDG, in SDG colours; the part owed to blanket outcomes is hatched."""
     with rc_context(STYLE):
-        figure, ax = _new(A4_TEXT_WIDTH, 5.0)
+        figure, ax = _new(A4_TEXT_WIDTH, 5.4)
         labels = sdg_labels(sdgs)
         colours = dict(zip(sdgs["sdg"].astype(int), sdgs["colour"], strict=True))
         order = list(by_sdg.index)[::-1]
@@ -302,21 +404,34 @@ def sdg_bars(by_sdg: pd.DataFrame, by_sdg_specific: pd.DataFrame, sdgs: pd.DataF
         ax.barh(y, specific, color=[colours[s] for s in order], edgecolor="black", linewidth=0.5)
         ax.barh(y, total - specific, left=specific, color="white", edgecolor="black", hatch="////", linewidth=0.5)
         title = f"How many {unit}s contribute to each SDG"
-        handles = [
-            Patch(facecolor="#777777", edgecolor="black", label=f"specific {unit}s (bar in the goal's colour)"),
-            Patch(
-                facecolor="white", edgecolor="black", hatch="////", label=f"blanket {unit}s (linked to all {len(sdgs)})"
-            ),
-        ]
-        _finish_bars(figure, ax, total, specific, [labels[s] for s in order], f"number of {unit}s linked to the goal",
-                     handles, title)  # fmt: skip
+        # The swatch of the specific part shows the goals' colours (four of them side by side), as the bars do.
+        swatch = tuple(Patch(facecolor=colours[s], edgecolor="black", linewidth=0.5) for s in list(colours)[:4])
+        blanket = Patch(facecolor="white", edgecolor="black", hatch="////")
+        _finish_bars(
+            figure,
+            ax,
+            total,
+            specific,
+            [labels[s] for s in order],
+            f"number of {unit}s linked to the goal",
+            [swatch, blanket],
+            title,
+            [f"specific {unit}s (in the goal's colour)", f"blanket {unit}s (linked to all {len(sdgs)})"],
+        )
+    names = dict(zip(sdgs["sdg"].astype(int), sdgs["short_name"], strict=True))
     return Figure(
         f"{unit}s-per-sdg",
         title,
         f"Number of {unit}s linked to each Sustainable Development Goal. The hatched part is owed to blanket "
         f"{unit}s, which are linked to all {len(sdgs)} goals; the coloured part is what specific {unit}s reach.",
         figure,
+        alt=_bars_alt("Bar chart", total, specific, lambda s: f"SDG {s} {names[s]}", unit, f"{len(sdgs)} SDGs"),
+        data=_bar_data(total, specific, "SDG", names, unit),
     )
+
+
+ROLE_WORDS = {"facilitator": "ITU is facilitator", "co-facilitator": "ITU is co-facilitator",
+              "partner": "ITU is partner", "none": "no role for ITU"}  # fmt: skip
 
 
 def action_line_bars(
@@ -327,11 +442,17 @@ def action_line_bars(
     unit: str = "outcome",
 ) -> Figure:
     """Outcomes per Action Line, shaded and hatched by ITU's role; blanket part outlined."""
+    role = dict(zip(roles["action_line"], roles["role"], strict=True)) if len(roles) else {}
+    order = list(by_line.index)[::-1]
+    # The full name of each Action Line, wrapped (never cut), and ITU's role for it after the name.
+    ticks = [
+        _wrap(f"{line} {name} [{role.get(line, 'role not known')}]", 50)
+        for line, name in (zip(action_lines["action_line"], action_lines["name"], strict=True))
+    ]
+    ticks = dict(zip(action_lines["action_line"], ticks, strict=True))
+    lines = sum(ticks[line].count("\n") + 1 for line in order)
     with rc_context(STYLE):
-        figure, ax = _new(A4_TEXT_WIDTH, 5.6)
-        labels = action_line_labels(action_lines, width=46)
-        role = dict(zip(roles["action_line"], roles["role"], strict=True)) if len(roles) else {}
-        order = list(by_line.index)[::-1]
+        figure, ax = _new(A4_TEXT_WIDTH, 1.8 + 0.16 * lines + 0.1 * len(order))
         total = by_line.loc[order, f"{unit}s"]
         specific = by_line_specific.loc[order, f"{unit}s"]
         for i, line in enumerate(order):
@@ -346,17 +467,14 @@ def action_line_bars(
                 linewidth=0.5,
                 linestyle="--",
             )
-        handles = [
-            Patch(facecolor=ROLE_GREY[r], hatch=ROLE_HATCH[r], edgecolor="black", linewidth=0.5, label=f"ITU is {r}")
-            for r in ROLE_GREY
-        ]
-        handles.append(
-            Patch(facecolor="white", edgecolor="black", linewidth=0.5, linestyle="--", label=f"blanket {unit}s")
-        )
+        shown = [r for r in ROLE_GREY if r in set(role.get(line, "none") for line in order)]
+        handles = [Patch(facecolor=ROLE_GREY[r], hatch=ROLE_HATCH[r], edgecolor="black", linewidth=0.5) for r in shown]
+        handles.append(Patch(facecolor="white", edgecolor="black", linewidth=0.5, linestyle="--"))
+        words = [ROLE_WORDS[r] for r in shown] + [f"blanket {unit}s"]
         title = f"How many {unit}s help implement each WSIS Action Line, by ITU's role"
-        ticks = [f"{labels[line]}\n[{role.get(line, 'role not known')}]" for line in order]
-        _finish_bars(figure, ax, total, specific, ticks, f"number of {unit}s linked to the Action Line", handles,
-                     title, small=True)  # fmt: skip
+        _finish_bars(figure, ax, total, specific, [ticks[line] for line in order],
+                     f"number of {unit}s linked to the Action Line", handles, title, words, small=True)  # fmt: skip
+    names = dict(zip(action_lines["action_line"], action_lines["name"], strict=True))
     return Figure(
         f"{unit}s-per-action-line",
         title,
@@ -364,6 +482,12 @@ def action_line_bars(
         "Line (facilitator, co-facilitator, partner, none); the dashed part is owed to blanket "
         f"{unit}s linked to all {len(action_lines)} Action Lines.",
         figure,
+        alt=_bars_alt(
+            "Bar chart", total, specific, lambda a: f"{a} {names[a]}", unit, f"{len(action_lines)} WSIS Action Lines"
+        ),
+        data=_bar_data(
+            total, specific, "Action Line", names, unit, {"ITU's role": {a: role.get(a, "not known") for a in names}}
+        ),
     )
 
 
@@ -378,7 +502,7 @@ def _unit_rows(matrix: pd.DataFrame, units: pd.DataFrame, group: str, groups: li
 
 def _empty_row(ax: Axes, row: int, cols: int, text: str) -> None:
     ax.add_patch(Rectangle((0, row), cols, 1, facecolor=EMPTY_CELL, edgecolor="none", zorder=0.5))
-    ax.text(cols / 2, row + 0.5, literal(text), ha="center", va="center", fontsize=6.5, style="italic")
+    ax.text(cols / 2, row + 0.5, literal(text), ha="center", va="center", fontsize=SMALL, style="italic")
 
 
 def unit_heatmap(
@@ -396,8 +520,14 @@ def unit_heatmap(
     layout: str = "full",
     note: str = "",
     group_words: str = "",
+    column_names: dict | None = None,
+    column_word: str = "",
+    key: str = "",
 ) -> Figure:
     """Units (rows, grouped) x SDGs or Action Lines (columns): a filled cell with a dot where linked.
+
+    `column_names` (plain names, for the alt text) and `column_word` ("SDG") name the columns in words;
+    `key` (the full names of coded columns) ends the caption.
 
     `groups` (all groups, in order) adds a labelled empty row for each group with no units in `matrix`.
     Draw at most `MAX_ROWS` rows per figure: `unit_by_target` and `unit_by_target_pages` choose.
@@ -427,11 +557,11 @@ def unit_heatmap(
         ax.set_xlim(0, cols)
         ax.set_ylim(n_rows, 0)
         ax.set_xticks(
-            [j + 0.5 for j in range(cols)], [column_labels[c] for c in matrix.columns], rotation=90, fontsize=6.5
+            [j + 0.5 for j in range(cols)], [column_labels[c] for c in matrix.columns], rotation=90, fontsize=SMALL
         )
         ax.xaxis.tick_top()
         ticks = [literal(parent if u is None else (f"{u}  (blanket)" if u in blanket else u)) for parent, u in rows]
-        ax.set_yticks([i + 0.5 for i in range(n_rows)], ticks, fontsize=7 if n_rows > 30 else None)
+        ax.set_yticks([i + 0.5 for i in range(n_rows)], ticks, fontsize=None)
         ax.tick_params(length=0)
         ax.set_ylabel(f"{plural_form(unit_word)} by {group_words}")
         title = f"{unit_word.capitalize()}s and the {dimension_words} they contribute to{title_suffix}"
@@ -441,11 +571,34 @@ def unit_heatmap(
         f"means the source links the {unit_word} to it. Black lines separate the {plural_form(group_words)}"
         + (f"; a grey row marks {_a(group_words)} with no {unit_word}s." if len(rows) > len(members) else ".")
     )
-    return Figure(name, title, caption + (f" {note}" if note else ""), figure, layout=layout, note=note)
+    column_word = column_word or "column"
+    linked_frame = matrix.loc[members] > 0
+    per_unit = linked_frame.sum(axis=1)
+    per_column = linked_frame.sum(axis=0)
+    column_name = (lambda c: f"{column_word} {c} {column_names[c]}") if column_names else str
+    alt = (
+        f"Grid of {_plural(len(members), unit_word)} (rows, by {group_words}) against the {dimension_words} "
+        f"(columns), {_plural(int(per_unit.sum()), 'link')} in all. Per {unit_word}, "
+        f"{_extremes(per_unit, str, column_word, 'most links', 'fewest')}. Per {column_word}, "
+        f"{_extremes(per_column, column_name, unit_word, 'linked by most', 'by fewest')}."
+    )
+    parent = dict(zip(units[unit_word], units[group], strict=True))
+    data = pd.DataFrame({
+        unit_word: members,
+        group_words: [parent[u] for u in members],
+        f"{plural_form(column_word)} linked": [int(per_unit[u]) for u in members],
+        plural_form(column_word): [[c for c in matrix.columns if linked_frame.loc[u, c]] for u in members],
+    })  # fmt: skip
+    values = pd.DataFrame(
+        [(u, parent[u], c) for u in members for c in matrix.columns if linked_frame.loc[u, c]],
+        columns=[unit_word, group_words, column_word],
+    )
+    caption = caption + (f" {key}" if key else "") + (f" {note}" if note else "")
+    return Figure(name, title, caption, figure, layout=layout, note=note, alt=alt, data=data, values=values)
 
 
 def _grid_labels(ax: Axes, rows: list[str], columns: list[str], x_top: bool = False) -> None:
-    ax.set_xticks([j + 0.5 for j in range(len(columns))], columns, rotation=90, fontsize=6.5)
+    ax.set_xticks([j + 0.5 for j in range(len(columns))], columns, rotation=90, fontsize=SMALL)
     ax.set_yticks([i + 0.5 for i in range(len(rows))], rows)
     if x_top:
         ax.xaxis.tick_top()
@@ -486,7 +639,7 @@ def _annotated_heatmap(
     for i, row in enumerate(texts):
         for j, text in enumerate(row):
             if text:
-                ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=6.5,
+                ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=SMALL,
                         color=ink(mesh.to_rgba(data[i, j])))  # fmt: skip
     for i, key in enumerate(values.index):
         if empty_rows and key in empty_rows:
@@ -510,8 +663,13 @@ def count_heatmap(
     height: float,
     colorbar_label: str = "number of outcomes",
     empty_rows: dict | None = None,
+    words: tuple[str, str, str] = ("row", "column", "outcome"),
+    row_names: dict | None = None,
 ) -> Figure:
-    """A count matrix with every non-zero count written in its cell (greys, so print keeps the order); 0 is blank."""
+    """A count matrix with every non-zero count written in its cell (greys, so print keeps the order); 0 is blank.
+
+    `words`: what a row, a column and a counted unit are called ("SDG", "Action Line", "outcome"), and
+    `row_names` the rows' names, for the alt text and the figure's numbers."""
     with rc_context(STYLE):
         figure, ax = _new(A4_TEXT_WIDTH, height)
         texts = [[f"{int(v)}" if v else "" for v in row] for row in matrix.to_numpy()]
@@ -520,7 +678,14 @@ def count_heatmap(
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         figure.suptitle("\n".join(textwrap.wrap(title, 72)))
-    return Figure(name, title, caption, figure)
+    row, column, unit = words
+    return Figure(
+        name, title, caption, figure,
+        alt=_matrix_alt(matrix, f"Grid of {_plural(matrix.shape[0], row)} by {_plural(matrix.shape[1], column)}",
+                        lambda r: f"{row} {r}", lambda c: f"{column} {c}", unit, f"number of {unit}-{column} links"),
+        data=_matrix_data(matrix, row, row_names or {}),
+        values=_matrix_values(matrix, row, column, f"{plural_form(unit)} linked to both"),
+    )  # fmt: skip
 
 
 def spread_chart(
@@ -551,7 +716,18 @@ def spread_chart(
         ax.set_xlabel(xlabel)
         ax.spines[["top", "right"]].set_visible(False)
         figure.suptitle("\n".join(textwrap.wrap(title, 72)))
-    return Figure(name, title, f"{caption} {note}", figure, layout="summary", note=note)
+    spread = values.describe().T[["min", "25%", "50%", "75%", "max"]].round(1)
+    spread.columns = ["smallest", "first quartile", "median", "third quartile", "largest"]
+    spread.insert(0, "column", [str(column_labels[c]).replace("\n", " ") for c in columns])
+    widest, highest = spread["largest"] - spread["smallest"], spread["median"].max()
+    alt = (
+        f"Box plots, one per row of the chart: {xlabel}. The highest median is {highest:g} "
+        f"({listing(list(spread['column'][spread['median'] == highest]))}); "
+        f"the widest spread is {listing(list(spread['column'][widest == widest.max()]))}."
+    )
+    return Figure(name, title, f"{caption} {note}", figure, layout="summary", note=note, alt=alt,
+                  data=spread.reset_index(drop=True),
+                  values=_matrix_values(values, values.index.name or "group", "column", "value"))  # fmt: skip
 
 
 def save(figure: Figure, out_dir: Path) -> dict[str, str]:
@@ -569,7 +745,7 @@ def save(figure: Figure, out_dir: Path) -> dict[str, str]:
         svg.write_text(_shared_font_family(_rounded(svg.read_text(encoding="utf-8"))), encoding="utf-8")
         png = out_dir / f"{figure.name}.png"
         png.write_bytes(_palette_png(drawn))
-        if figure.png is None:  # not shown yet: each pixel the mean of 2 x 2 printed ones
+        if figure.png is None and os.environ.get(paths.FIGURE_PREVIEWS) != "off":  # each pixel: 2 x 2 printed ones
             figure.png = _palette_png(drawn.reduce(DPI // DISPLAY_DPI))
     return {"svg": svg.name, "png": png.name}
 
@@ -596,12 +772,12 @@ def per_action_line(edition: Edition, mapping: Mapping) -> Figure:
     )
 
 
-def _target_words(edition: Edition, dimension: str, width: int = 30, lines: int = 2) -> tuple[dict, str, str]:
-    """Column labels, the words for all of them, and the short word for one."""
+def _target_words(edition: Edition, dimension: str, width: int = 30, codes: bool = False) -> tuple[dict, str, str]:
+    """Labels, the words for all of them, and the short word for one; `codes`: Action Lines by code alone."""
     if dimension == "sdg":
-        return sdg_labels(edition.sdgs, width, lines), f"{len(edition.sdgs)} SDGs", "goal"
+        return sdg_labels(edition.sdgs, width), f"{len(edition.sdgs)} SDGs", "goal"
     words = f"{len(edition.action_lines)} WSIS Action Lines"
-    return action_line_labels(edition.action_lines, width, lines), words, "Action Line"
+    return action_line_labels(edition.action_lines, width, codes), words, "Action Line"
 
 
 def _group_labels(edition: Edition, mapping: Mapping, width: int, lines: int, sizes: bool = False) -> dict:
@@ -612,12 +788,12 @@ def _group_labels(edition: Edition, mapping: Mapping, width: int, lines: int, si
     labels = {}
     for key, text in zip(parents[mapping.group], parents[name_column], strict=True):
         size = f" ({_plural(int(counts.get(key, 0)), mapping.unit)})" if sizes else ""
-        if lines == 1:
-            labels[key] = literal(
-                f"{key} {textwrap.shorten(str(text), max(width - len(key) - len(size), 8), placeholder='…')}{size}"
-            )
+        whole = f"{key} {text}{size}"
+        if lines == 1:  # rows too low for a second line: the whole name if it fits, else the id (never cut)
+            labels[key] = literal(whole if len(whole) <= width else f"{key}{size}")
         else:
-            labels[key] = _wrap(f"{key} {text}{size}", width, lines)
+            wrapped = textwrap.wrap(whole, width)
+            labels[key] = literal("\n".join(wrapped) if len(wrapped) <= lines else f"{key}{size}")
     return labels
 
 
@@ -634,6 +810,8 @@ def _unit_heatmap_for(edition: Edition, mapping: Mapping, dimension: str, matrix
                       **kwargs) -> Figure:  # fmt: skip
     sdg = dimension == "sdg"
     labels, words, _ = _target_words(edition, dimension)
+    if not sdg:  # eleven narrow columns: the codes, with the full names in the caption's key
+        labels = action_line_labels(edition.action_lines, codes=True)
     return unit_heatmap(
         matrix,
         mapping.units,
@@ -644,8 +822,18 @@ def _unit_heatmap_for(edition: Edition, mapping: Mapping, dimension: str, matrix
         dimension_words=words,
         groups=groups,
         group_words=_group_words(edition, mapping),
+        column_names=_target_names(edition, dimension),
+        column_word="SDG" if sdg else "Action Line",
+        key="" if sdg else action_line_key(edition.action_lines),
         **kwargs,
     )
+
+
+def _target_names(edition: Edition, dimension: str) -> dict:
+    """Plain names of the SDGs (short names) or Action Lines, by id."""
+    if dimension == "sdg":
+        return dict(zip(edition.sdgs["sdg"].astype(int), edition.sdgs["short_name"], strict=True))
+    return dict(zip(edition.action_lines["action_line"], edition.action_lines["name"], strict=True))
 
 
 def unit_by_target(edition: Edition, mapping: Mapping, dimension: str) -> Figure:
@@ -669,7 +857,7 @@ def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str)
     n_units, n_groups = len(mapping.units), len(mapping.groups)
     too_many = f"The {_plural(n_units, mapping.unit)} are too many to draw one row each on an A4 page"
     shares = coverage.group_target_share(mapping, dimension) * 100
-    labels, words, one = _target_words(edition, dimension, 44, 1)  # one line each: the columns are narrow
+    labels, words, one = _target_words(edition, dimension, 44, codes=True)  # the columns are narrow
     if n_groups > MAX_ROWS:
         note = (
             f"{too_many}, and their {_plural(n_groups, group_words)} too many for one row each, so this figure "
@@ -707,8 +895,17 @@ def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str)
     caption = (
         f"Each row is {_a(group_words)} (with its number of {mapping.unit}s), each column one of the {words}; the "
         f"number in a cell is the percentage of the {group_words}'s {mapping.unit}s the source links to it."
+        + ("" if dimension == "sdg" else f" {action_line_key(edition.action_lines)}")
     )
-    return Figure(name, title, f"{caption} {note}", figure, layout="summary", note=note)
+    column = "SDG" if dimension == "sdg" else "Action Line"
+    rounded = shares.round(1)
+    return Figure(
+        name, title, f"{caption} {note}", figure, layout="summary", note=note,
+        alt=_matrix_alt(rounded, f"Grid of {_plural(n_groups, group_words)} by the {words}",
+                        lambda g: f"{group_words} {g}", lambda c: f"{column} {c}", "percentage point", "sum of shares"),
+        data=_matrix_data(rounded, group_words, _group_names(edition, mapping)),
+        values=_matrix_values(rounded, group_words, column, f"% of the {group_words}'s {mapping.unit}s linked"),
+    )  # fmt: skip
 
 
 def unit_by_target_pages(edition: Edition, mapping: Mapping, dimension: str) -> list[Figure]:
@@ -803,7 +1000,16 @@ def group_by_sdg(edition: Edition, mapping: Mapping) -> Figure:
         height=HEADER + len(matrix) * (0.35 if len(matrix) <= 16 else _row_height(len(matrix))),
         colorbar_label=f"number of {mapping.unit}s",
         empty_rows={g: f"{g}: no {mapping.unit}s" for g in empty},
+        words=(group_words, "SDG", mapping.unit),
+        row_names=_group_names(edition, mapping),
     )
+
+
+def _group_names(edition: Edition, mapping: Mapping) -> dict:
+    """The groups' names by id: objectives' short names, study groups' names."""
+    parents = edition.objectives if mapping.group == "objective" else edition.study_groups
+    return dict(zip(parents[mapping.group], parents["short_name" if mapping.group == "objective" else "name"],
+                    strict=True))  # fmt: skip
 
 
 def sdg_by_action_line(edition: Edition, mapping: Mapping, exclude_blanket: bool = False) -> Figure:
@@ -812,7 +1018,7 @@ def sdg_by_action_line(edition: Edition, mapping: Mapping, exclude_blanket: bool
     return count_heatmap(
         coverage.sdg_action_line_matrix(mapping, exclude_blanket),
         row_labels=sdg_labels(edition.sdgs, 40),
-        column_labels=action_line_labels(edition.action_lines, 30),
+        column_labels=action_line_labels(edition.action_lines, codes=True),
         name="sdg-by-action-line" + ("-specific" if exclude_blanket else ""),
         title=f"SDG x WSIS Action Line pairs linked by ITU-D {mapping.unit}s{without} (not the UN WSIS-SDG Matrix)",
         caption=f"Number of {mapping.unit}s linked both to the SDG (row) and to the Action Line (column)"
@@ -821,16 +1027,27 @@ def sdg_by_action_line(edition: Edition, mapping: Mapping, exclude_blanket: bool
             if exclude_blanket
             else f"; a blanket {mapping.unit} adds 1 to every cell; blank cells are 0."
         )
-        + " These are ITU-D's own links, not the WSIS-SDG Matrix published by the UN WSIS Action Line facilitators.",
+        + " These are ITU-D's own links, not the WSIS-SDG Matrix published by the UN WSIS Action Line facilitators. "
+        + action_line_key(edition.action_lines),
         xlabel="WSIS Action Line",
         ylabel="Sustainable Development Goal",
         height=6.4,
         colorbar_label=f"number of {mapping.unit}s",
+        words=("SDG", "Action Line", mapping.unit),
+        row_names=_target_names(edition, "sdg"),
     )
 
 
 def gap_heatmap(
-    specific: pd.DataFrame, *, row_labels: dict, column_labels: dict, unit: str, name: str, title: str, caption: str
+    specific: pd.DataFrame,
+    *,
+    row_labels: dict,
+    column_labels: dict,
+    unit: str,
+    name: str,
+    title: str,
+    caption: str,
+    row_names: dict | None = None,
 ) -> Figure:
     """SDG x Action Line by how few specific units link both: gaps (none) dark with '×', 1 and 2 written, 3+ blank."""
     with rc_context(STYLE):
@@ -845,13 +1062,13 @@ def gap_heatmap(
             for j in range(cols):
                 _, colour, symbol = GAP_LEVELS[level[i, j]]
                 if symbol:
-                    ax.text(j + 0.5, i + 0.5, symbol, ha="center", va="center", fontsize=7, color=ink(colour))
+                    ax.text(j + 0.5, i + 0.5, symbol, ha="center", va="center", fontsize=SMALL, color=ink(colour))
         gaps = (data == 0).sum(axis=1)
         for i, n in enumerate(gaps):
             ax.annotate(f"{n}", (cols, i + 0.5), xytext=(6, 0), textcoords="offset points", ha="left", va="center",
-                        fontsize=7, annotation_clip=False)  # fmt: skip
+                        fontsize=SMALL, annotation_clip=False)  # fmt: skip
         ax.annotate("gaps", (cols, 0), xytext=(6, 3), textcoords="offset points", ha="left", va="bottom",
-                    fontsize=7, style="italic", annotation_clip=False)  # fmt: skip
+                    fontsize=SMALL, style="italic", annotation_clip=False)  # fmt: skip
         _grid_labels(ax, [row_labels[r] for r in specific.index], [column_labels[c] for c in specific.columns])
         ax.set_xlabel("WSIS Action Line")
         ax.set_ylabel("Sustainable Development Goal")
@@ -859,9 +1076,23 @@ def gap_heatmap(
             Patch(facecolor=colour, edgecolor="#999999", label=label.format(unit=unit))
             for label, colour, _ in GAP_LEVELS
         ]
-        figure.legend(handles=handles, loc="outside lower center", ncol=4, frameon=False, fontsize=6.5)
+        figure.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
         figure.suptitle("\n".join(textwrap.wrap(title, 72)))
-    return Figure(name, title, caption, figure)
+    gaps = pd.Series((specific == 0).sum(axis=1).to_numpy(), index=specific.index)
+    alt = (
+        f"Grid of {specific.shape[0]} SDGs by {specific.shape[1]} Action Lines: {int(gaps.sum())} of {specific.size} "
+        f"pairs have no specific {unit} (gaps). Gaps per SDG, "
+        f"{_extremes(gaps, lambda r: f'SDG {r}', 'gap', 'most', 'fewest')}."
+    )
+    return Figure(
+        name,
+        title,
+        caption,
+        figure,
+        alt=alt,
+        data=_matrix_data(specific, "SDG", row_names or {}),
+        values=_matrix_values(specific, "SDG", "Action Line", f"specific {plural_form(unit)} linked to both"),
+    )
 
 
 def sdg_action_line_gaps(edition: Edition, mapping: Mapping) -> Figure:
@@ -872,14 +1103,16 @@ def sdg_action_line_gaps(edition: Edition, mapping: Mapping) -> Figure:
     return gap_heatmap(
         specific,
         row_labels=sdg_labels(edition.sdgs, 40),
-        column_labels=action_line_labels(edition.action_lines, 30),
+        column_labels=action_line_labels(edition.action_lines, codes=True),
+        row_names=_target_names(edition, "sdg"),
         unit=unit,
         name="sdg-by-action-line-gaps",
         title=f"Gaps: SDG x WSIS Action Line pairs that specific {unit}s reach least or not at all",
         caption=f"For each pair of an SDG (row) and a WSIS Action Line (column), how many specific {unit}s (not "
         f"blanket ones, which link everything) are linked to both: '×' marks a pair no specific {unit} links "
         f"({_plural(n_gaps, 'pair')} of {specific.size}), 1 or 2 are written, and blank cells are reached by 3 or "
-        "more. The number right of each row counts its gaps. These are ITU-D's own links, not the UN WSIS-SDG Matrix.",
+        "more. The number right of each row counts its gaps. These are ITU-D's own links, not the UN WSIS-SDG Matrix. "
+        + action_line_key(edition.action_lines),
     )
 
 
