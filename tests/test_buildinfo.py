@@ -96,3 +96,17 @@ def test_the_pdf_finds_only_the_pinned_fonts_and_dates_them_from_their_files(mon
     assert f"<dir>{buildinfo.font_dir()}</dir>" in conf and conf.count("<dir>") == 1
     assert epoch == buildinfo.font_epoch() and 0 < epoch < time.time()
     assert os.environ["SOURCE_DATE_EPOCH"] == "12" and "FONTCONFIG_FILE" not in os.environ  # restored after it
+
+
+def write_expectation() -> None:
+    """Print the tiny document again as the committed expectation (after a change to the report's template or
+    to the pinned fonts): `.venv/bin/python -m tests.test_buildinfo`. Commit both files it writes."""
+    page = render.html(_tiny_document("T <x>"), for_print=True)
+    record = render.print_pdf(page, EXPECTED / "tiny-document.pdf", render.figures_url(_tiny_document("T <x>")))
+    fields = {k: record[k] for k in ("fonts", "machine", "page", "pdf_renderer", "python")}
+    (EXPECTED / "tiny-document.json").write_text(json.dumps(fields, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {EXPECTED / 'tiny-document.pdf'} and {EXPECTED / 'tiny-document.json'}")
+
+
+if __name__ == "__main__":
+    write_expectation()

@@ -269,30 +269,69 @@ def test_no_count_of_sdgs_or_action_lines_is_typed_in_the_report_code():
 # --- exports -------------------------------------------------------------------------------------
 
 
-def test_workbook_has_one_named_sheet_per_table_with_numbers_and_fixed_bytes(tmp_path):
-    doc = _build(tmp_path, {"20_coverage": "# C\n\n{{ table('tab') }}\n{{ table('tab-2') }}\n"},
-                 tables=[_table("tab"), _table("tab-2")])  # fmt: skip
+def _sheet(label: str, **extra) -> dict:
+    return {"label": label, "title": f"Title {label}", "description": "one row per SYNTHETIC link",
+            "data": {"columns": ["outcome", "SDG", "note"],
+                     "rows": [["P.1-1", 3, "=1+1"], ["P.1-2", 17, None], ["P.1-3", 4, "-"]]}, **extra}  # fmt: skip
+
+
+def _with_sheets(tmp_path: Path, sheets: list[dict], figures=()) -> document.Document:
+    out = _results(tmp_path / "out", figures=figures)
+    payload = json.loads((out / "results" / "02-analysis.json").read_text())
+    payload["sheets"] = sheets
+    (out / "results" / "02-analysis.json").write_text(json.dumps(payload))
+    sections = {"20_coverage": "# C\n\n" + "".join(f"{{{{ figure('{f['label']}') }}}}\n" for f in figures)}
+    folder = _sections(tmp_path / "s", **sections)
+    return document.build(results.read_all(out), META, out / "figures", sections_dir=folder)
+
+
+def test_workbook_has_a_notes_sheet_then_one_excel_table_per_tidy_table_with_fixed_bytes(tmp_path):
+    doc = _with_sheets(tmp_path, [_sheet("links"), _sheet("more-links")])
     first = render.write_xlsx(doc, tmp_path / "a.xlsx")
     second = render.write_xlsx(doc, tmp_path / "b.xlsx")
     assert first.read_bytes() == second.read_bytes()
     archive = zipfile.ZipFile(first)
     assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     workbook = archive.read("xl/workbook.xml").decode()
-    assert re.findall(r'<sheet name="([^"]+)"', workbook) == ["tab", "tab-2"]
-    sheet = archive.read("xl/worksheets/sheet1.xml").decode()
-    assert '<c r="B2" s="0"><v>3</v></c>' in sheet or '<c r="B2"><v>3</v></c>' in sheet  # a number, not text
+    assert re.findall(r'<sheet name="([^"]+)"', workbook) == ["notes", "links", "more-links"]
+    notes = archive.read("xl/sharedStrings.xml").decode()
+    for words in ("Source document", "Version", "Licence", "Title links", "SYNTHETIC link"):
+        assert words in notes
+    sheet = archive.read("xl/worksheets/sheet2.xml").decode()
+    assert re.search(r'<c r="B2"( s="\d+")?><v>3</v></c>', sheet)  # a number, not text
+    assert '<c r="A2"' in sheet and 't="s"' in sheet  # the id as text
+    assert '<c r="C3"' not in sheet  # a missing value is an empty cell
+    table = archive.read("xl/tables/table1.xml").decode()
+    assert 'ref="A1:C4"' in table and "<autoFilter" in table  # an Excel table with filters
     core = archive.read("docProps/core.xml").decode()
     assert "dcterms:created" not in core and "dcterms:modified" not in core and "<dc:title>" in core
 
 
-def test_csv_is_tidy_and_named_by_label(tmp_path):
-    doc = _build(tmp_path, {"20_coverage": "# C\n\n{{ table('coverage-by-goal') }}\n"},
-                 tables=[_table("coverage-by-goal")])  # fmt: skip
+def test_csv_is_tidy_named_by_sheet_and_guards_formulas_only(tmp_path):
+    doc = _with_sheets(tmp_path, [_sheet("outcome-sdg-links")])
     [path] = render.write_tables_csv(doc, tmp_path / "tables")
-    assert path.name == "coverage-by-goal.csv"
+    assert path.name == "outcome-sdg-links.csv"
     with path.open(encoding="utf-8-sig") as handle:
-        assert list(csv.reader(handle)) == [["Goal", "Outcomes"], ["SDG 1", "3"], ["SDG 2", "not available"]]
-    assert path.read_text(encoding="utf-8-sig").splitlines()[1] == "SDG 1,3"  # unquoted number
+        rows = list(csv.reader(handle))
+    # numbers as numbers, the empty value empty (not "-"), text starting like a formula quoted
+    assert rows == [["outcome", "SDG", "note"], ["P.1-1", "3", "'=1+1"], ["P.1-2", "17", ""], ["P.1-3", "4", "'-"]]
+    assert path.read_text(encoding="utf-8-sig").splitlines()[2] == "P.1-2,17,"
+
+
+def test_each_figure_s_numbers_are_a_table_of_the_appendix_named_in_both_captions(tmp_path):
+    figure = dict(_figure("one"), data={"columns": ["SDG", "outcomes"], "rows": [["1", 3], ["2", 0]]},
+                  values={"columns": ["SDG", "outcomes"], "rows": [[1, 3], [2, 0]]})  # fmt: skip
+    out = _results(tmp_path / "out", figures=[figure])
+    sections = {"20_coverage": "# C\n\n{{ figure('one') }}\n",
+                "97_appendix_figure_data": "# Appendix: numbers\n\nThe numbers.\n"}  # fmt: skip
+    folder = _sections(tmp_path / "s", **sections)
+    doc = document.build(results.read_all(out), META, out / "figures", sections_dir=folder)
+    [block] = doc.figures()
+    [table] = doc.tables()
+    assert table.caption == "The numbers of Figure 1: Title one" and table.rows == [["1", 3], ["2", 0]]
+    assert block.caption == f"Caption one Its numbers are in Table {table.number}."
+    assert [(s.label, s.title) for s in doc.sheets] == [("figure-1", "Figure 1: Title one")]
+    assert doc.sheets[0].data.rows == [[1, 3], [2, 0]]
 
 
 def test_long_summary_still_lays_out_in_the_pdf(tmp_path):

@@ -81,7 +81,8 @@ def test_sections_are_body_annexes_then_appendices_and_annexes_are_headed_annex_
     assert [s.title for s in doc.sections] == ["Introduction", "Coverage"]
     assert [(s.kind, s.heading) for s in doc.annexes] == [("annex", ("ANNEX 1", "SYNTHETIC objectives and outcomes"))]
     assert [s.kind for s in doc.appendices] == ["appendix"] and doc.parts[-1].name == "appendix-method"
-    assert doc.running_head == "SYNTHETIC short title"  # no document number: the short title
+    # no document number: the header says so, then gives the short title
+    assert doc.running_head == "Document number not given \u2013 SYNTHETIC short title"
     assert doc.source == document.NOT_GIVEN and doc.field("Document") == document.NOT_GIVEN
 
 
@@ -238,7 +239,9 @@ def test_docx_pictures_have_alt_text_and_captions_stay_with_them(docx_file):
 
 def test_docx_layout_header_block_box_and_heading_levels(docx_file):
     body = _part(docx_file, "word/document.xml")
-    assert body.count('<w:pStyle w:val="Box"/>') >= 4 and body.count('<w:pStyle w:val="BoxLabel"/>') == 4
+    # Summary, Action required, References, the key figures' box and the Contact box
+    assert body.count('<w:pStyle w:val="Box"/>') >= 4 and body.count('<w:pStyle w:val="BoxLabel"/>') == 5
+    assert "Name/Organization/Entity: " in body and body.count("not given") >= 5
     assert "Source: not given" in body and "Document: not given" in body
     assert body.count('<w:pStyle w:val="Heading1"/>') == 3 and body.count('<w:pStyle w:val="AnnexHeading"/>') == 1
 
@@ -258,7 +261,7 @@ def test_every_style_the_writer_uses_is_in_the_house_style_template():
     names = {style.name for style in docx.Document(str(render.HOUSE_STYLE)).styles}
     used = {render.BOX, render.BOX_LABEL, render.SOURCE, render.MEETING, render.DOCUMENT_BLOCK, render.ANNEX_HEADING,
             render.TABLE_TEXT, render.TABLE_HEADING, render.NOTE, render.FIGURE, "Title", "Heading 1", "Caption",
-            "List Number", "Table Grid", "Header"}  # fmt: skip
+            "List Number", "Table Grid", "Header", render.BOX_BULLET, "TOC Heading", "TOC 1"}  # fmt: skip
     assert used <= names
 
 
@@ -285,7 +288,7 @@ def test_docx_a_box_stays_on_one_page_when_it_fits(docx_file):
 
     boxes, current = [], []
     for paragraph in docx.Document(str(docx_file)).paragraphs:
-        if paragraph.style.name == render.BOX and paragraph.text.startswith("\u2022"):
+        if paragraph.style.name == render.BOX_BULLET:
             current.append(paragraph.paragraph_format.keep_with_next)
         elif current:
             boxes, current = [*boxes, current], []

@@ -509,7 +509,8 @@ def test_a_table_and_a_figure_declared_at_the_start_renumber_every_item_and_refe
     declared = json.loads((folder / "results" / "01-mapping-tables.json").read_text(encoding="utf-8"))
     figure = json.loads(next((folder / "results").glob("02-*.json")).read_text(encoding="utf-8"))["figures"][0]
     shutil.copy(folder / "figures" / figure["svg"], folder / "figures" / "delegate-question.svg")  # (no PNG kept)
-    declared["figures"].insert(0, {**figure, "label": "delegate-question", "section": "introduction",
+    own = {key: value for key, value in figure.items() if key not in ("data", "values")}  # an analyst's own chart
+    declared["figures"].insert(0, {**own, "label": "delegate-question", "section": "introduction",
                                    "svg": "delegate-question.svg", "png": "delegate-question.png"})  # fmt: skip
     declared["tables"].insert(0, {"label": "delegate-table", "section": "introduction", "caption": "SYNTHETIC",
                                   "columns": ["Goal"], "rows": [["SDG 1"]], "marks": []})  # fmt: skip

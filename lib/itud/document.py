@@ -32,12 +32,15 @@ from pathlib import Path
 from itud import __version__, ids, paths
 from itud.errors import TimeLimit, time_limit
 from itud.grammar import agree, listing, plural, plural_form
-from itud.results import FigureItem, NotebookOutput, ResultsError, TableItem, slug, typed_numbers
+from itud.results import DataTable, FigureItem, NotebookOutput, ResultsError, TableItem, slug, typed_numbers
 
 SECTIONS_DIR = paths.SECTIONS_DIR
 NOT_GIVEN = "not given"
 TEMPLATE_SUFFIX = ".md.j2"
 UNNUMBERED = "<!-- paragraphs: unnumbered -->"
+FIGURE_DATA_SECTION = "appendix-figure-data"  # the template whose section receives every figure's numbers
+FIGURE_DATA_CAPTION = "The numbers of {figure}: {title}"  # the caption of a figure's numbers in that section
+FIGURE_DATA_REFERENCE = "Its numbers are in {table}."  # what ends the figure's caption
 _TOKEN = re.compile(r"\u27e6(figure|table|ref|refs|para):([a-z0-9,-]+)\u27e7")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!])")
 
@@ -67,6 +70,7 @@ class FigureBlock:
     svg: Path
     label: str = ""
     alt: str = ""  # what the figure shows, in words (alt text); the caption when the notebook gave none
+    data_label: str = ""  # the table of its numbers, when the report has the appendix for them
 
     @property
     def description(self) -> str:
@@ -149,6 +153,16 @@ class Section:
         return f"s-{self.name or slug(self.title)}"
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """A tidy table of the workbook (and a CSV): what one row is, its columns, its rows."""
+
+    label: str
+    title: str
+    description: str
+    data: DataTable
+
+
 @dataclass
 class Document:
     year: int
@@ -165,6 +179,9 @@ class Document:
     appendices: list[Section] = field(default_factory=list)  # after the annexes: long method notes
     running_head: str = ""  # "<running_head> – Page n" on every page but the first
     source: str = ""  # who submits it ("Director, ..."); NOT_GIVEN when no source says
+    contact: list[tuple[str, str]] = field(default_factory=list)  # the Contact block: (label, value or NOT_GIVEN)
+    sheets: list[Sheet] = field(default_factory=list)  # the workbook's tidy tables, in notebook order
+    notes: list[tuple[str, str]] = field(default_factory=list)  # the workbook's notes: source, edition, version
 
     @property
     def parts(self) -> list[Section]:
@@ -516,6 +533,7 @@ def build(
         {"annex": annexes, "appendix": appendices}.get(section.kind, sections).append(section)
     for section, template, layout.template in rendered:  # after every template: any may place any item
         _place_leftovers(section, template, layout, figures_dir)
+    _add_figure_data(sections + annexes + appendices, layout)
     numbered = _number(sections + annexes + appendices)
     for label, where in layout.refs_:
         if label not in numbered:
@@ -545,21 +563,50 @@ def build(
         appendices=appendices,
         running_head=_running_head(meta, report),
         source=report.get("source") or NOT_GIVEN,
+        contact=_contact(report),
+        sheets=_sheets(outputs, sections + annexes + appendices),
+        notes=_notes(meta, report, revision, numbers, place),
     )
 
 
-RUNNING_HEAD_LENGTH = 64  # characters that fit the running header's one line at its 9 pt
+def _notes(meta: dict, report: dict, revision: dict | None, numbers: dict, place: str) -> list[tuple[str, str]]:
+    """The workbook's notes sheet: what the tables are, from which source, edition and version, under what licence."""
+    source = numbers["01-mapping-tables"].source_document if "01-mapping-tables" in numbers else {}
+    sha = source.get("sha256") or NOT_GIVEN
+    return [
+        ("Report", report.get("title") or NOT_GIVEN),
+        ("Edition", f"{meta['year']}" + (f": {place}" if place else "")),
+        ("Version", (revision or {}).get("version") or "v1"),
+        ("Revision", _revision_line(revision) or "the original document"),
+        ("Source document", f"“{source.get('title') or NOT_GIVEN}”, file {source.get('file') or NOT_GIVEN}, "
+                            f"SHA-256 {sha}"),
+        ("Licence", report.get("licence") or NOT_GIVEN),
+        ("Empty cells", "a value the source does not give"),
+        ("Made by", f"itud {__version__}, from data/{meta['year']}/ and the notebooks in notebooks/"),
+    ]  # fmt: skip
+
+
+CONTACT_FIELDS = (("name", "Name/Organization/Entity"), ("phone", "Phone number"), ("email", "E-mail"))
+
+
+def _contact(report: dict) -> list[tuple[str, str]]:
+    """The first page's Contact block, as ITU contributions end page 1, from edition.toml's [report.contact]."""
+    contact = report.get("contact") or {}
+    return [(label, str(contact.get(key) or "").strip() or NOT_GIVEN) for key, label in CONTACT_FIELDS]
+
+
+RUNNING_HEAD_LENGTH = 80  # characters that fit the running header on one line with "– Page nn" (PDF and Word)
 
 
 def _running_head(meta: dict, report: dict) -> str:
-    """What the running header names: the document number, or while there is none the title, cut at a
-    word with an ellipsis to fit one line (or `short_title`, if a later edition.toml schema offers it)."""
-    if meta.get("document_number"):
-        return f"Document {meta['document_number']}"
+    """What the running header names: the document number ("Document number not given" while no source
+    gives it), then the title, cut at a word with an ellipsis to fit one line (or `short_title`)."""
+    number = f"Document {meta['document_number']}" if meta.get("document_number") else f"Document number {NOT_GIVEN}"
     title = report.get("short_title") or report.get("title", "")
-    if len(title) <= RUNNING_HEAD_LENGTH:
-        return title
-    return title[: RUNNING_HEAD_LENGTH - 1].rsplit(" ", 1)[0].rstrip(",:;") + "\u2026"
+    room = RUNNING_HEAD_LENGTH - len(number) - 3
+    if len(title) > room:
+        title = title[: room - 1].rsplit(" ", 1)[0].rstrip(",:;") + "\u2026"
+    return f"{number} \u2013 {title}" if title else number
 
 
 def _template_line(error: Exception, path: Path) -> int | None:
@@ -680,6 +727,43 @@ def _block(kind: str, label: str, layout: _Layout, figures_dir: Path):
     return TableBlock(0, item.caption, list(item.columns), [list(r) for r in item.rows], label, marks, notes)
 
 
+def _add_figure_data(parts: list[Section], layout: _Layout) -> None:
+    """Every figure's numbers as a table of the figures' appendix (when a template makes that section), in
+    the figures' order, each caption naming its figure and each figure's caption naming its table."""
+    target = next((part for part in parts if part.name == FIGURE_DATA_SECTION), None)
+    if target is None:
+        return
+    taken = set(layout.figures) | set(layout.tables)
+    for block in [b for part in parts for b in part.blocks if isinstance(b, FigureBlock)]:
+        data = layout.figures[block.label][1].data if block.label in layout.figures else None
+        if data is None:
+            continue
+        label = f"{block.label}-numbers"
+        while label in taken:
+            label += "-1"
+        taken.add(label)
+        caption = FIGURE_DATA_CAPTION.format(figure=f"\u27e6ref:{block.label}\u27e7", title=block.title)
+        target.blocks.append(TableBlock(0, caption, list(data.columns), [list(r) for r in data.rows], label))
+        block.data_label = label
+        reference = FIGURE_DATA_REFERENCE.format(table=f"\u27e6ref:{label}\u27e7")
+        block.caption = f"{block.caption} {reference}"
+
+
+def _sheets(outputs: dict[str, NotebookOutput], parts: list[Section]) -> list[Sheet]:
+    """The workbook's tidy tables: each notebook's sheets, then each figure's numbers (one row per value)."""
+    figures = {b.label: b for part in parts for b in part.blocks if isinstance(b, FigureBlock)}
+    sheets = []
+    for output in outputs.values():
+        sheets += [Sheet(s.label, s.title, s.description, s.data) for s in output.sheets]
+    for output in outputs.values():
+        for item in output.figures:
+            if item.values is not None and item.label in figures:
+                block = figures[item.label]
+                sheets.append(Sheet(f"figure-{block.number}", f"Figure {block.number}: {block.title}",
+                                    "one row per value the figure draws", item.values))  # fmt: skip
+    return sheets
+
+
 def _place_leftovers(section: Section, template: SectionTemplate, layout: _Layout, figures_dir: Path) -> None:
     """Items declared for this section that its template does not place: appended, with a warning."""
     for kind, items in (("figure", layout.figures), ("table", layout.tables)):
@@ -727,4 +811,6 @@ def _number(parts: list[Section]) -> dict[str, str]:
             for paragraph in block.items if isinstance(block, Box) else [block]:
                 if isinstance(paragraph, Paragraph):
                     paragraph.text = _TOKEN.sub(written, paragraph.text)
+                elif isinstance(paragraph, FigureBlock | TableBlock):
+                    paragraph.caption = _TOKEN.sub(written, paragraph.caption)
     return names

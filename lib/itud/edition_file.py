@@ -130,6 +130,15 @@ class OutcomeLinks(_Table):
     note: NonEmptyText  # where the source says so (every hand-entered fact names its source)
 
 
+class Contact(_Table):
+    """[report.contact]: whom to ask about the document (ITU contributions end page 1 with it); "" where no
+    source gives it (printed "not given")."""
+
+    name: Text = ""  # name and organization or entity
+    phone: Text = ""
+    email: Text = ""
+
+
 class Report(_Table):
     """[report]: the report's prose. Header fields no source gives stay "" (printed "not given")."""
 
@@ -141,6 +150,9 @@ class Report(_Table):
     summary: NonEmptyText
     action_required: NonEmptyText
     references: list[Text]
+    licence: Text = ""  # the licence of the tables, when a source gives one (printed "not given" otherwise)
+    annex_1_title: Text = ""  # Annex 1's title as the source gives it (default: built from strategic_plan)
+    contact: Contact = Contact()
     sources: dict[str, Text] = {}
 
     @field_validator("references")

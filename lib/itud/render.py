@@ -27,7 +27,8 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from itud.document import NOT_GIVEN, Box, Document, FigureBlock, Paragraph, Section, TableBlock, cell_text
+from itud import ids
+from itud.document import NOT_GIVEN, Box, Document, FigureBlock, Paragraph, Section, TableBlock
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -142,6 +143,7 @@ HOUSE_STYLE = Path(__file__).parent / "templates" / "house-style.docx"
 TEXT_WIDTH_CM = 17.0  # A4 less 2 cm margins
 # Styles the writer uses, all defined in the house-style template (restyle them there, in Word).
 BOX, BOX_LABEL, SOURCE, MEETING, DOCUMENT_BLOCK = "Box", "Box Label", "Source", "Meeting Block", "Document Block"
+BOX_BULLET = "Box Bullet"  # a bulleted item of a box (Word's own list numbering, not a typed bullet)
 ANNEX_HEADING, TABLE_TEXT, TABLE_HEADING, NOTE, FIGURE = (
     "Annex Heading",
     "Table Text",
@@ -215,6 +217,12 @@ def write_house_style(path: Path = HOUSE_STYLE) -> Path:
     box.paragraph_format.space_after = Pt(3)
     box.paragraph_format.left_indent = box.paragraph_format.right_indent = Cm(0.2)
     _box_border(box)
+    bullet = paragraph_style(BOX_BULLET, "List Bullet")
+    bullet.paragraph_format.space_after = Pt(3)
+    bullet.paragraph_format.right_indent = Cm(0.2)
+    _box_border(bullet)
+    toc = paragraph_style("TOC 1")
+    toc.paragraph_format.space_after = Pt(2)
     label = paragraph_style(BOX_LABEL, BOX)
     label.font.bold = True
     label.paragraph_format.keep_with_next = True
@@ -329,8 +337,15 @@ def write_docx(document: Document, path: Path) -> Path:
         for chunk in (c.strip() for c in text.split("\n\n")):
             if chunk:
                 word.add_paragraph(chunk, style=BOX)
-    for part in document.parts:
-        _docx_section(word, part)
+    word.add_paragraph(style=NOTE)  # the Contact box is a box of its own, as in ITU's layout
+    word.add_paragraph("Contact:", style=BOX_LABEL)
+    for label, value in document.contact:
+        line = word.add_paragraph(style=BOX)
+        line.add_run(f"{label}: ").bold = True
+        line.add_run(value)
+    _docx_contents(word, document)
+    for number, part in enumerate(document.parts):
+        _docx_section(word, part, number)
     word.add_paragraph(document.colophon, style="Caption")
     _docx_properties(word, document)
     buffer = io.BytesIO()
@@ -404,7 +419,80 @@ def _app_properties() -> bytes:
     ).encode()
 
 
-def _docx_section(word, part: Section) -> None:
+def _bookmark_name(part: Section) -> str:
+    """The Word bookmark of a section's heading (the contents field links to it): letters, digits and '_',
+    at most 40 characters, as Word requires."""
+    return "_Toc_" + re.sub(r"[^A-Za-z0-9]", "_", part.anchor)[:35]
+
+
+def _docx_contents(word, document: Document) -> None:
+    """'Contents' on a new page after the first page's text, then a TOC field that Word and LibreOffice
+    update (Word asks to on opening: `updateFields` in the settings). Until then the field shows its
+    entries as written here: each section's title, linked to its heading's bookmark, without page numbers
+    (no writer here knows Word's pagination)."""
+    from docx.enum.text import WD_BREAK
+    from docx.oxml import OxmlElement, parse_xml
+    from docx.oxml.ns import nsdecls, qn
+
+    word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    word.add_paragraph("Contents", style="TOC Heading")
+    entries = []
+    for part in document.parts:
+        entry = word.add_paragraph(style="TOC 1")
+        link = OxmlElement("w:hyperlink")
+        link.set(qn("w:anchor"), _bookmark_name(part))
+        link.set(qn("w:history"), "1")
+        run = OxmlElement("w:r")
+        text = OxmlElement("w:t")
+        text.text = part.title
+        run.append(text)
+        link.append(run)
+        entry._p.append(link)
+        entries.append(entry)
+    if not entries:
+        return
+    field = ' TOC \\o "1-1" \\h \\z \\u '  # headings of level 1, as hyperlinks, without page numbers in web view
+    instruction = parse_xml(f'<w:instrText {nsdecls("w")} xml:space="preserve">{field}</w:instrText>')
+    begin = [_field_char("begin"), instruction, _field_char("separate")]
+    first = entries[0]._p
+    for position, element in enumerate(begin):
+        run = OxmlElement("w:r")
+        run.append(element)
+        first.insert(position + 1, run)  # after the paragraph's properties
+    run = OxmlElement("w:r")
+    run.append(_field_char("end"))
+    entries[-1]._p.append(run)
+    settings = word.settings.element
+    if settings.find(qn("w:updateFields")) is None:
+        update = OxmlElement("w:updateFields")
+        update.set(qn("w:val"), "true")
+        settings.append(update)
+
+
+def _field_char(kind: str):
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    element = OxmlElement("w:fldChar")
+    element.set(qn("w:fldCharType"), kind)
+    return element
+
+
+def _bookmark(paragraph, name: str, number: int) -> None:
+    """A bookmark round the paragraph's text (the contents field and its links point at it)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end.set(qn("w:id"), str(number))
+    properties = paragraph._p.pPr
+    paragraph._p.insert(1 if properties is not None else 0, start)
+    paragraph._p.append(end)
+
+
+def _docx_section(word, part: Section, number: int = 0) -> None:
     label, title = part.heading
     if part.kind == "annex":
         heading = word.add_paragraph(style=ANNEX_HEADING)
@@ -413,7 +501,8 @@ def _docx_section(word, part: Section) -> None:
             heading.add_run().add_break()
             heading.add_run(title)
     else:
-        word.add_heading(part.title, level=1)
+        heading = word.add_heading(part.title, level=1)
+    _bookmark(heading, _bookmark_name(part), number)
     for block in part.blocks:
         if isinstance(block, Paragraph):
             # Word numbers "List Number" paragraphs itself; they are the only ones, in the same order,
@@ -425,11 +514,14 @@ def _docx_section(word, part: Section) -> None:
         elif isinstance(block, Box):
             if block.title:
                 word.add_paragraph(block.title, style=BOX_LABEL)
-            for number, item in enumerate(block.items, start=1):
-                line = word.add_paragraph(f"\u2022 {item.lead + ' ' if item.lead else ''}{item.text}", style=BOX)
+            for count, item in enumerate(block.items, start=1):
+                line = word.add_paragraph(style=BOX_BULLET)  # a Word list item: the bullet is Word's
+                if item.lead:
+                    line.add_run(item.lead + " ").bold = True
+                line.add_run(item.text)
                 # A box is one block, as in the HTML and PDF: on one page when it fits (Word and LibreOffice
                 # split it between any two of its lines otherwise).
-                line.paragraph_format.keep_with_next = number < len(block.items)
+                line.paragraph_format.keep_with_next = count < len(block.items)
         elif isinstance(block, FigureBlock):
             _docx_figure(word, block)
         else:
@@ -446,7 +538,7 @@ def _docx_figure(word, block: FigureBlock) -> None:
     properties.set("title", f"Figure {block.number}: {block.title}")
     caption = word.add_paragraph(style="Caption")
     caption.paragraph_format.keep_with_next = False
-    caption.add_run(f"Figure {block.number}: {block.title}. ").bold = True
+    _caption_label(caption, "Figure", block.number, f"{block.title}. ")
     caption.add_run(block.caption)
 
 
@@ -455,9 +547,12 @@ def _docx_table(word, block: TableBlock) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Cm
 
-    word.add_paragraph(f"Table {block.number}: {block.caption}", style="Caption")
+    caption = word.add_paragraph(style="Caption")
+    _caption_label(caption, "Table", block.number, "")
+    caption.add_run(block.caption)
     table = word.add_table(rows=1, cols=len(block.columns), style="Table Grid")
     table.autofit = False
+    _table_caption(table, f"Table {block.number}: {block.caption}")
     widths = [Cm(w) for w in _widths(block, TEXT_WIDTH_CM)]
     for cell, column in zip(table.rows[0].cells, block.columns, strict=True):
         cell.paragraphs[0].style = TABLE_HEADING
@@ -473,8 +568,13 @@ def _docx_table(word, block: TableBlock) -> None:
                     cell.paragraphs[0].add_run(text)
                 if mark:
                     cell.paragraphs[0].add_run(mark).font.superscript = True
-    for row in table.rows:
+    rows = list(table.rows)
+    for position, row in enumerate(rows):
         row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))  # a row never splits across pages
+        if position in (1, len(rows) - 2) and len(rows) > 3:  # no row alone: the first two and last two together
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    paragraph.paragraph_format.keep_with_next = True
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
     for column, width in zip(table.columns, widths, strict=True):
@@ -482,6 +582,42 @@ def _docx_table(word, block: TableBlock) -> None:
     for note in block.notes:
         word.add_paragraph(note, style="Caption").paragraph_format.keep_with_next = False
     word.add_paragraph(style=NOTE)
+
+
+def _caption_label(paragraph, kind: str, number: int, title: str) -> None:
+    """'Figure 3: ' in bold, the number a SEQ field (so Word lists the captions and numbers them itself)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    paragraph.add_run(f"{kind} ").bold = True
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), f" SEQ {kind} \\* ARABIC ")
+    run = OxmlElement("w:r")
+    properties = OxmlElement("w:rPr")
+    properties.append(OxmlElement("w:b"))
+    run.append(properties)
+    text = OxmlElement("w:t")
+    text.text = str(number)  # what Word shows until it updates the field: the same number
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+    paragraph.add_run(f": {title}").bold = True
+
+
+def _table_caption(table, text: str) -> None:
+    """The table's caption as its accessible name too (`w:tblCaption`, read by screen readers in Word)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    properties = table._tbl.tblPr
+    caption = OxmlElement("w:tblCaption")
+    caption.set(qn("w:val"), text[:255])
+    later = {qn("w:tblDescription")}
+    for position, child in enumerate(properties):
+        if child.tag in later:
+            properties.insert(position, caption)
+            return
+    properties.append(caption)
 
 
 CHAR_CM = 0.19  # width of an average character of 9 pt text, in cm (for sizing table columns)
@@ -607,44 +743,54 @@ def _is_number(value: str) -> bool:
     return True
 
 
-def _sheet_value(value):
-    """A cell for a spreadsheet: numbers stay numbers, everything else is the printed text."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+def _tidy_value(value):
+    """A cell of a tidy table: numbers stay numbers, text stays text (ids too), a missing value is empty."""
+    if value is None or isinstance(value, ids.NotPublished):
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float)):
         return value
-    return cell_text(value)
+    if isinstance(value, list):  # not expected in a tidy table; kept readable rather than lost
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def write_tables_csv(document: Document, folder: Path) -> list[Path]:
-    """Every table of the document as a tidy UTF-8 CSV named by its label (with BOM, so Excel reads the encoding)."""
+    """Every tidy table of the workbook as a UTF-8 CSV named by its sheet (with BOM, so Excel reads the
+    encoding): header row, then one row per outcome, link or value; an empty field for a missing value;
+    text that starts like a formula ('=', '+', '-', '@') prefixed with a quote."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for block in document.tables():
-        path = folder / f"{block.label or f'table-{block.number:02d}'}.csv"
+    for name, sheet in zip(sheet_names(document), document.sheets, strict=True):
+        path = folder / f"{name}.csv"
         with path.open("w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.writer(handle, lineterminator="\r\n")
-            writer.writerow(block.columns)
-            for row in block.rows:
-                cells = [_sheet_value(v) for v in row]
-                writer.writerow([spreadsheet_safe(c) if isinstance(c, str) else c for c in cells])
+            writer.writerow(sheet.data.columns)
+            for row in sheet.data.rows:
+                cells = [_tidy_value(v) for v in row]
+                writer.writerow(["" if c is None else spreadsheet_safe(c) if isinstance(c, str) else c for c in cells])
         written.append(path)
     return written
 
 
 def sheet_names(document: Document) -> list[str]:
-    """One sheet name per table: its label, cut to Excel's 31 characters and made unique."""
-    names: list[str] = []
-    for block in document.tables():
-        base = (block.label or f"table-{block.number}")[:31]
+    """One sheet name per tidy table: its label, cut to Excel's 31 characters and made unique ("notes" is taken)."""
+    names: list[str] = ["notes"]
+    for sheet in document.sheets:
+        base = sheet.label[:31]
         name, n = base, 1
         while name in names:
             n += 1
             name = f"{base[: 31 - len(str(n)) - 1]}-{n}"
         names.append(name)
-    return names
+    return names[1:]
 
 
 def write_xlsx(document: Document, path: Path) -> Path:
-    """Every table of the document as one sheet of a workbook: header row, then numeric or text cells, notes."""
+    """The workbook: a notes sheet (source, edition, version, licence, what each sheet holds), then every
+    tidy table as an Excel table with filters: identifiers as text, numbers as numbers, empty cells for
+    missing values."""
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -653,22 +799,43 @@ def write_xlsx(document: Document, path: Path) -> Path:
     workbook.set_properties({"title": document.title, "author": "ITU-D report generator (itud)"})
     bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    for name, block in zip(sheet_names(document), document.tables(), strict=True):
-        sheet = workbook.add_worksheet(name)
-        sheet.write_row(0, 0, block.columns, bold)
-        for r, row in enumerate(block.rows, start=1):
-            for c, value in enumerate(row):
-                cell = _sheet_value(value)
+    names = sheet_names(document)
+    notes = workbook.add_worksheet("notes")
+    notes.write_string(0, 0, "About these tables", bold)
+    row = 1
+    for item, value in document.notes:
+        notes.write_string(row, 0, item, bold)
+        notes.write_string(row, 1, value, wrap)
+        row += 1
+    row += 1
+    notes.write_row(row, 0, ["Sheet", "What it holds", "One row per"], bold)
+    for name, sheet in zip(names, document.sheets, strict=True):
+        row += 1
+        notes.write_string(row, 0, name)
+        notes.write_string(row, 1, sheet.title, wrap)
+        notes.write_string(row, 2, sheet.description.removeprefix("one row per "), wrap)
+    notes.set_column(0, 0, 28)
+    notes.set_column(1, 1, 90)
+    notes.set_column(2, 2, 50)
+    for name, sheet in zip(names, document.sheets, strict=True):
+        page = workbook.add_worksheet(name)
+        columns, rows = sheet.data.columns, sheet.data.rows
+        for r, values in enumerate(rows, start=1):
+            for c, value in enumerate(values):
+                cell = _tidy_value(value)
                 if isinstance(cell, str):
-                    sheet.write_string(r, c, cell, wrap)
-                else:
-                    sheet.write_number(r, c, cell)
-        for c, column in enumerate(block.columns):
-            longest = max([len(column), *(len(cell_text(row[c])) for row in block.rows)])
-            sheet.set_column(c, c, min(max(longest, 6), 60) + 2)
-        sheet.freeze_panes(1, 0)
-        if block.notes:
-            sheet.write_column(len(block.rows) + 2, 0, block.notes)
+                    page.write_string(r, c, cell, wrap)
+                elif cell is not None:
+                    page.write_number(r, c, cell)
+        # An Excel table (header row with filters) over the data; its name must be unique and a word.
+        page.add_table(0, 0, max(len(rows), 1), len(columns) - 1, {
+            "name": "t_" + re.sub(r"\W", "_", name), "style": "Table Style Light 1",
+            "columns": [{"header": str(column)} for column in columns],
+        })  # fmt: skip
+        for c, column in enumerate(columns):
+            longest = max([len(str(column)), *(len(str(_tidy_value(r[c]) or "")) for r in rows)])
+            page.set_column(c, c, min(max(longest, 6), 60) + 2)
+        page.freeze_panes(1, 0)
     workbook.close()
     path.write_bytes(_stable_zip(buffer.getvalue(), {"docProps/core.xml": _without_dates}))
     return path

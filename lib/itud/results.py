@@ -119,6 +119,37 @@ class _Item(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
+class DataTable(_Item):
+    """Numbers as a table: column names and rows of cells (a figure's numbers, a sheet of the workbook)."""
+
+    columns: list[str] = Field(min_length=1)
+    rows: list[list[Cell]]
+
+    @model_validator(mode="after")
+    def _rectangular(self) -> DataTable:
+        for number, row in enumerate(self.rows, start=1):
+            if len(row) != len(self.columns):
+                raise ValueError(f"row {number} has {len(row)} cells for {len(self.columns)} columns")
+        return self
+
+
+def data_table(frame: pd.DataFrame) -> DataTable:
+    """A data frame as a `DataTable`: its index as a column when named, missing values as empty cells."""
+    frame = frame.reset_index() if frame.index.name else frame
+    rows = _json(frame.astype(object).where(frame.notna(), None).values.tolist())
+    return DataTable(columns=[str(c) for c in frame.columns], rows=rows)
+
+
+class SheetItem(_Item):
+    """A tidy table for the workbook and a CSV only (not printed in the report): one row per outcome,
+    per link, per value; `title` and `description` say what a row is, on the workbook's notes sheet."""
+
+    label: Label
+    title: str
+    description: str = ""
+    data: DataTable
+
+
 class FigureItem(_Item):
     """A figure for the report: files figures/<svg|png>, placed in `section`, numbered by the renderer."""
 
@@ -131,6 +162,8 @@ class FigureItem(_Item):
     layout: str = "full"  # "full" (every unit drawn), "summary" or "split" (itud.figures.LAYOUTS)
     note: str = ""  # how the figure was summarised or split; empty when full
     alt: str = ""  # what the figure shows, for readers who cannot see it (alt text); the caption when empty
+    data: DataTable | None = None  # the numbers it draws, as the report's appendix prints them
+    values: DataTable | None = None  # the same numbers, one row per value (its sheet of the workbook)
 
 
 class CellMark(_Item):
@@ -171,11 +204,13 @@ class NotebookOutput(_Item):
     year: int
     figures: list[FigureItem] = []
     tables: list[TableItem] = []
+    sheets: list[SheetItem] = []
     numbers: dict[str, Annotated[Any, BeforeValidator(_revive)]] = {}
 
     @model_validator(mode="after")
     def _unique_labels(self) -> NotebookOutput:
         labels = [item.label for item in (*self.figures, *self.tables)]
+        labels += [f"sheet {item.label}" for item in self.sheets]  # a sheet may share its table's label
         doubled = sorted({label for label in labels if labels.count(label) > 1})
         if doubled:
             raise ValueError(f"label used twice: {', '.join(doubled)}")
@@ -368,7 +403,7 @@ def typed_numbers(output: NotebookOutput) -> _Numbers:
 # --- Writing (in the notebooks) --------------------------------------------------------------------
 
 
-MAX_ITEMS = {"figures": 100, "tables": 200, "numbers": 2000}  # per notebook (the 2019 notebooks: 5, 9, 60)
+MAX_ITEMS = {"figures": 100, "tables": 200, "sheets": 200, "numbers": 2000}  # per notebook (2019: 5, 9, 60 at most)
 
 
 class NotebookResults:
@@ -383,6 +418,7 @@ class NotebookResults:
         self.output_dir = output_dir_or_default(output_dir)
         self.figures: list[FigureItem] = []
         self.tables: list[TableItem] = []
+        self.sheets: list[SheetItem] = []
         self.numbers: dict = {}
 
     def figure(
@@ -415,8 +451,21 @@ class NotebookResults:
         )  # fmt: skip
         if alt:
             item["alt"] = alt
+        data = getattr(figure, "data", None)  # an analyst's own chart may have no numbers attached
+        if data is not None:
+            values = figure.values if getattr(figure, "values", None) is not None else data
+            item.update(data=data_table(data), values=data_table(values))
         self.figures.append(self._checked(FigureItem, **item, **files))
         return figure
+
+    def sheet(self, table: pd.DataFrame, *, label: str, title: str, description: str = "") -> pd.DataFrame:
+        """Declare a tidy table for the workbook and a CSV (one row per outcome, link or value; numbers as
+        numbers, missing values empty); returns it for display. Not printed in the report."""
+        self._room_for("sheets", len(self.sheets))
+        self.sheets.append(
+            self._checked(SheetItem, label=label, title=title, description=description, data=data_table(table))
+        )
+        return table
 
     def table(
         self, table: pd.DataFrame, *, label: str, caption: str, section: str, marks: list[dict] = ()
@@ -474,6 +523,7 @@ class NotebookResults:
             "year": self.year,
             "figures": [f.model_dump(exclude_defaults=True) for f in self.figures],  # no "alt" key unless given
             "tables": _json([t.model_dump() for t in self.tables]),
+            "sheets": _json([t.model_dump() for t in self.sheets]),
             "numbers": self.numbers,
         }
         path.write_text(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
