@@ -569,3 +569,17 @@ def test_a_document_writer_that_hangs_is_stopped_by_the_time_limit_naming_its_fi
         build.build_report(2090, data, reports, force=True, progress=False, timeout=1)
     assert time.monotonic() - started < 20
     assert tree(reports) == before and not [p for p in (reports / "2090").iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_the_reason_names_every_kind_of_input_that_changed():
+    from itud.revisions import reason
+
+    before = {"inputs": {"data/2090/edition.toml": "a", "lib/itud/figures.py": "a", "report/sections/x.md.j2": "a"},
+              "outputs": {"report-2090.html": "a"}}  # fmt: skip
+    after = {"inputs": {"data/2090/edition.toml": "b", "lib/itud/figures.py": "b", "report/sections/x.md.j2": "b"},
+             "outputs": {"report-2090.html": "b"}}  # fmt: skip
+    assert reason(before, after) == (
+        "a change to the data, the report's wording and the report's code changed what the documents say"
+    )
+    corrected = {"inputs": {**before["inputs"], "data/2090/corrections.csv": "b"}, "outputs": after["outputs"]}
+    assert reason(before, corrected) == "a correction to the data"

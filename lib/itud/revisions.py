@@ -400,11 +400,14 @@ def reason(previous: dict, manifest: dict, form_only: bool = False) -> str:
         return "first version" + note
     before, after = previous.get("inputs", {}), manifest.get("inputs", {})
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-    if any(k.endswith("/corrections.csv") for k in changed):
+    corrected = any(k.endswith("/corrections.csv") for k in changed)
+    data = any(k.startswith("data/") and "/report/" not in k and not k.endswith("/corrections.csv") for k in changed)
+    others = {k for k in changed if not k.startswith("data/")} or any("/report/" in k for k in changed)
+    if corrected and not data and not others:
         return "a correction to the data" + note
-    if any(k.startswith("data/") and "/report/" not in k for k in changed):
-        return "a change to the data" + note
-    causes = [
+    # every kind of input that changed, the data first (one cause alone used to hide the others)
+    causes = (["the corrections"] if corrected else []) + (["the data"] if data else [])
+    causes += [
         words
         for prefixes, words in (
             (("notebooks/",), "a notebook"),
