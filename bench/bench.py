@@ -47,6 +47,14 @@ not inflate.
     the whole `python3 tasks.py test` there, its wall and CPU time (user + system of
     every process); goal: CPU <= 171 s (40% below the 285 s the suite took at commit
     9221dc6 on the machine issue 22 was measured on).
+
+    .venv/bin/python bench/bench.py --audit [--runs 3]
+
+(g) the link audit (`itud.audit.run`: scores, links to review and the leave-one-out
+    evaluation) for the 2019 edition and for 1,000 outcomes made here (each a 2019
+    outcome's text with one SDG target's text, 3 to 8 links each, seeded), in this
+    process after its imports, median of the runs; goals: at most 1 s and 30 s on two
+    cores. The evaluation figures of 2019 are printed too.
 """
 
 from __future__ import annotations
@@ -229,7 +237,10 @@ def main() -> int:
     parser.add_argument("--kernels", action="store_true", help="only the paired (a) / (b') kernel benchmark")
     parser.add_argument("--fresh-clone", action="store_true", help="only (f): set-up and first report on a clone")
     parser.add_argument("--suite", action="store_true", help="with --fresh-clone: also the whole test suite there")
+    parser.add_argument("--audit", action="store_true", help="only (g): the link audit, 2019 and 1,000 outcomes")
     args = parser.parse_args()
+    if args.audit:
+        return audit_benchmark(args.runs)
     if args.fresh_clone:
         return fresh_clone(args.suite)
     if args.size_curve:
@@ -408,6 +419,59 @@ def size_curve(sizes: list[int], runs: int) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
+
+
+def _many_outcomes(edition, count: int, seed: int = 0):
+    """(mapping, texts, parent texts) of `count` outcomes under the edition's objectives: each the text of
+    one of its outcomes and of one SDG target, linked to 3 to 8 SDGs (seeded)."""
+    import random
+
+    import pandas as pd
+
+    from itud.coverage import Mapping
+
+    rng = random.Random(seed)
+    own = list(edition.outcomes.itertuples())
+    targets = list(edition.sdg_targets.itertuples())
+    rows, links, texts = [], [], {}
+    for n in range(count):
+        base, target = rng.choice(own), rng.choice(targets)
+        unit = f"B.{n + 1}"
+        rows.append((unit, base.objective))
+        texts[unit] = f"{base.text} {target.text}"
+        links += [(unit, s) for s in sorted(rng.sample(range(1, 18), rng.randint(3, 8)))]
+    units = pd.DataFrame(rows, columns=["outcome", "objective"])
+    mapping = Mapping(unit="outcome", group="objective", units=units, groups=tuple(edition.objectives["objective"]),
+                      links={"sdg": pd.DataFrame(links, columns=["outcome", "sdg"]),
+                             "action_line": pd.DataFrame(columns=["outcome", "action_line"])})  # fmt: skip
+    parents = dict(zip(edition.objectives["objective"], edition.objectives["text"], strict=True))
+    return mapping, texts, parents
+
+
+def audit_benchmark(runs: int) -> int:
+    """(g): the audit's time for 2019 and for 1,000 outcomes, against the goals of 1 s and 30 s."""
+    from itud import audit, coverage
+    from itud.load import load_edition
+
+    edition = load_edition(2019)
+    mapping = coverage.outcome_mapping(edition)
+    texts, parents = audit.outcome_texts(edition)
+    audit.run(mapping, texts, parents, edition.sdg_targets, edition.sdg_goal_titles)  # imports and caches warm
+    cases = {"2019 (16 outcomes)": (mapping, texts, parents), "1,000 outcomes": _many_outcomes(edition, 1000)}
+    ok = True
+    for (label, (case, words, above)), goal in zip(cases.items(), (1.0, 30.0), strict=True):
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            result = audit.run(case, words, above, edition.sdg_targets, edition.sdg_goal_titles)
+            times.append(time.perf_counter() - start)
+        median = statistics.median(times)
+        ok = ok and median <= goal
+        print(f"audit, {label}: median {median:.2f} s of {runs} ({', '.join(f'{t:.2f}' for t in times)}); "
+              f"goal <= {goal:g} s: {'met' if median <= goal else 'NOT met'}", flush=True)
+        if label.startswith("2019"):
+            print(result.evaluation.drop(columns=["what it ranks by"]).to_string(index=False))
+    return 0 if ok else 1
 
 if __name__ == "__main__":
     sys.exit(main())

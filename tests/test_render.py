@@ -118,7 +118,7 @@ def test_html_has_main_contents_with_heading_ids_and_scoped_header_cells(doc):
         r'<section id="annex-1" class="annex">\s*<h2 id="s-annex-1"><span class="annex-label">ANNEX 1', page
     )
     assert "section.annex { break-before: page; }" in page  # each annex on a new page in print
-    assert "<p>Document: not given</p>" in page and '<p class="source">Source: not given</p>' in page
+    assert "<p>Document: not given</p>" in page and '<p class="source not-given">Source: not given</p>' in page
     assert not re.search(r'(src|href)="https?:', page)  # nothing fetched from the network
 
 

@@ -327,7 +327,8 @@ def test_a_device_is_refused_before_it_is_read():
 
 
 def test_reading_is_bounded(data_copy: Path, monkeypatch):
-    path = data_copy / "2019/outcome_sdg.csv"
+    inputs = [*(data_copy / "reference").glob("*.csv"), *(data_copy / "2019").glob("*.*")]
+    path = max(inputs, key=lambda p: p.stat().st_size)  # the largest input: the only one refused
     size = path.stat().st_size
     monkeypatch.setattr(paths, "MAX_INPUT_BYTES", size - 1)
     assert (

@@ -539,9 +539,10 @@ def test_a_renumbering_is_not_a_rewording_and_tables_are_named_by_number_and_tit
         + caption.format("t", 2, "T"),
     )  # fmt: skip
     for folder, tables in ((old, ["t"]), (new, ["n", "t"])):
-        (folder / "tables").mkdir()
-        for label in tables:
-            (folder / "tables" / f"{label}.csv").write_text("A,B\nx,1\n", encoding="utf-8")
+        table = '<table class="data" id="{}"><tr><th>A</th></tr><tr><td>x</td></tr></table>'
+        rows = "".join(table.format(label) for label in tables)
+        page = folder / "report-2090.html"
+        page.write_text(page.read_text(encoding="utf-8") + rows, encoding="utf-8")
     assert paragraph_changes(old, new, 2090) == [
         "paragraph reworded: \u201cKept, but reworded.\u201d",
         "tables or figures renumbered: 1 paragraph names them by their new numbers, in unchanged words",
@@ -579,7 +580,11 @@ def test_the_reason_names_every_kind_of_input_that_changed():
     after = {"inputs": {"data/2090/edition.toml": "b", "lib/itud/figures.py": "b", "report/sections/x.md.j2": "b"},
              "outputs": {"report-2090.html": "b"}}  # fmt: skip
     assert reason(before, after) == (
-        "a change to the data, the report's wording and the report's code changed what the documents say"
+        "a change to the edition's facts and prose (edition.toml), the report's wording and the report's code "
+        "changed what the documents say"
     )
+    tables = {"inputs": {**after["inputs"], "data/2090/outcomes.csv": "b"}, "outputs": after["outputs"]}
+    assert reason({**before, "inputs": {**before["inputs"], "data/2090/outcomes.csv": "a"}}, tables).startswith(
+        "a change to the data, ")  # fmt: skip
     corrected = {"inputs": {**before["inputs"], "data/2090/corrections.csv": "b"}, "outputs": after["outputs"]}
     assert reason(before, corrected) == "a correction to the data"

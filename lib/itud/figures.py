@@ -371,7 +371,7 @@ def _finish_bars(
 def _bar_data(total: pd.Series, specific: pd.Series, key: str, names: dict, unit: str, extra: dict | None = None):
     """The numbers a bar chart draws, one row per bar in the reference order: linked, specific, blanket."""
     order = sorted(total.index, key=lambda k: list(names).index(k))
-    frame = pd.DataFrame({key: [str(k) for k in order], "name": [names[k] for k in order]})
+    frame = pd.DataFrame({key: list(order), "name": [names[k] for k in order]})  # SDGs as numbers, as in every sheet
     for column, values in (extra or {}).items():
         frame[column] = [values.get(k, "") for k in order]
     frame[f"{plural_form(unit)} linked"] = [int(total[k]) for k in order]
@@ -469,7 +469,8 @@ def action_line_bars(
                 linewidth=0.5,
                 linestyle="--",
             )
-        shown = [r for r in ROLE_GREY if r in set(role.get(line, "none") for line in order)]
+        drawn = {role.get(line, "none") for line in order if specific[line] > 0}  # roles a bar shows
+        shown = [r for r in ROLE_GREY if r in drawn]
         handles = [Patch(facecolor=ROLE_GREY[r], hatch=ROLE_HATCH[r], edgecolor="black", linewidth=0.5) for r in shown]
         handles.append(Patch(facecolor="white", edgecolor="black", linewidth=0.5, linestyle="--"))
         words = [ROLE_WORDS[r] for r in shown] + [f"blanket {unit}s"]
@@ -647,7 +648,7 @@ def _annotated_heatmap(
         if empty_rows and key in empty_rows:
             _empty_row(ax, i, data.shape[1], empty_rows[key])
     colorbar = figure.colorbar(mesh, ax=ax, shrink=0.6, fraction=0.05, aspect=25, label=colorbar_label)
-    colorbar.locator = MaxNLocator(integer=True)
+    colorbar.locator = MaxNLocator(integer=True, nbins=max(2, min(6, data.shape[0])))  # ticks apart on a short bar
     colorbar.update_ticks()
     colorbar.outline.set_linewidth(0.4)
 
@@ -987,11 +988,11 @@ def group_by_sdg(edition: Edition, mapping: Mapping) -> Figure:
             note=note,
         )
     empty = coverage.empty_groups(mapping)
-    rows = _group_labels(edition, mapping, 30, 2 if len(matrix) <= 16 else 1)
+    rows = _group_labels(edition, mapping, 30, 3 if len(matrix) <= 16 else 1)
     return count_heatmap(
         matrix,
         row_labels=rows,
-        column_labels=sdg_labels(edition.sdgs, 30),
+        column_labels=sdg_labels(edition.sdgs, 44),  # one line each: wrapped column labels run into each other
         name=name,
         title=f"SDG coverage by {group_words}",
         caption=f"Number of {mapping.unit}s of each {group_words} linked to each SDG; a blank cell is an SDG "
@@ -999,7 +1000,8 @@ def group_by_sdg(edition: Edition, mapping: Mapping) -> Figure:
         + (f"; a grey row {_a(group_words)} with no {mapping.unit}s." if empty else "."),
         xlabel="Sustainable Development Goal",
         ylabel=group_words,
-        height=HEADER + len(matrix) * (0.35 if len(matrix) <= 16 else _row_height(len(matrix))),
+        # the header holds the goals' names on one line each (2.6 in of rotated text at 8 pt)
+        height=HEADER + 0.9 + len(matrix) * (0.35 if len(matrix) <= 16 else _row_height(len(matrix))),
         colorbar_label=f"number of {mapping.unit}s",
         empty_rows={g: f"{g}: no {mapping.unit}s" for g in empty},
         words=(group_words, "SDG", mapping.unit),
@@ -1017,18 +1019,17 @@ def _group_names(edition: Edition, mapping: Mapping) -> dict:
 def sdg_by_action_line(edition: Edition, mapping: Mapping, exclude_blanket: bool = False) -> Figure:
     """SDG x Action Line: how many units link both. ITU-D's own links, titled so, not the UN WSIS-SDG Matrix."""
     without = f" (without blanket {mapping.unit}s)" if exclude_blanket else ""
+    matrix = coverage.sdg_action_line_matrix(mapping, exclude_blanket)
     return count_heatmap(
-        coverage.sdg_action_line_matrix(mapping, exclude_blanket),
+        matrix,
         row_labels=sdg_labels(edition.sdgs, 40),
         column_labels=action_line_labels(edition.action_lines, codes=True),
         name="sdg-by-action-line" + ("-specific" if exclude_blanket else ""),
         title=f"SDG x WSIS Action Line pairs linked by ITU-D {mapping.unit}s{without} (not the UN WSIS-SDG Matrix)",
         caption=f"Number of {mapping.unit}s linked both to the SDG (row) and to the Action Line (column)"
-        + (
-            f"; blanket {mapping.unit}s left out; blank cells are 0."
-            if exclude_blanket
-            else f"; a blanket {mapping.unit} adds 1 to every cell; blank cells are 0."
-        )
+        + (f"; blanket {mapping.unit}s left out" if exclude_blanket
+           else f"; a blanket {mapping.unit} adds 1 to every cell")  # fmt: skip
+        + ("; blank cells are 0." if (matrix == 0).any().any() else ".")
         + " These are ITU-D's own links, not the WSIS-SDG Matrix published by the UN WSIS Action Line facilitators. "
         + action_line_key(edition.action_lines),
         xlabel="WSIS Action Line",

@@ -50,6 +50,8 @@ class Edition:
     action_lines: pd.DataFrame
     c7_sublines: pd.DataFrame
     itu_roles: pd.DataFrame
+    sdg_targets: pd.DataFrame | None  # None in the inputs of versions made before the link audit
+    sdg_goal_titles: pd.DataFrame | None
     objectives: pd.DataFrame
     outcomes: pd.DataFrame
     outcome_sdg: pd.DataFrame
@@ -499,9 +501,11 @@ def load_edition(
     problems: list[Problem] = []
     meta = read_meta(folder, year, problems, data_dir)
     known = KnownIds()
-    reference = load_tables(
-        reference_dir, [t for t in TABLES if t.scope == "reference"], known, problems, reference_dir
-    )
+    reference_tables = [
+        t for t in TABLES
+        if t.scope == "reference" and not (t.optional and not os.path.lexists(reference_dir / f"{t.name}.csv"))
+    ]  # fmt: skip
+    reference = load_tables(reference_dir, reference_tables, known, problems, reference_dir)
     if not problems:
         problems.extend(role_period_problems(reference["itu_roles"], str(reference_dir / "itu_roles.csv")))
     if any(Path(p.file).parent == reference_dir for p in problems):
@@ -542,7 +546,7 @@ def load_edition(
         frame.attrs.pop("lines", None)  # only for messages; not carried into the analysis
 
     files = {"edition": folder / EDITION_FILE}
-    files.update({f"reference/{t.name}": reference_dir / f"{t.name}.csv" for t in TABLES if t.scope == "reference"})
+    files.update({f"reference/{t.name}": reference_dir / f"{t.name}.csv" for t in reference_tables})
     files.update({t.name: folder / f"{t.name}.csv" for t in wanted})
     return Edition(
         year=year,
@@ -551,6 +555,8 @@ def load_edition(
         action_lines=reference["action_lines"],
         c7_sublines=reference["c7_sublines"],
         itu_roles=roles_for_year(reference["itu_roles"], year),
+        sdg_targets=reference.get("sdg_targets"),
+        sdg_goal_titles=reference.get("sdg_goal_titles"),
         objectives=tables["objectives"],
         outcomes=tables["outcomes"],
         outcome_sdg=tables["outcome_sdg"],

@@ -326,7 +326,10 @@ def write_docx(document: Document, path: Path) -> Path:
     if document.revision:
         word.add_paragraph(style=DOCUMENT_BLOCK).add_run(document.revision).bold = True
     source = document.source
-    word.add_paragraph(f"Source: {source}" if source == NOT_GIVEN else source, style=SOURCE)
+    named = word.add_paragraph(style=SOURCE)
+    run = named.add_run(f"Source: {source}" if source == NOT_GIVEN else source)
+    if source == NOT_GIVEN:
+        run.font.all_caps = False  # a note that no source names it, not the source's name in capitals
     word.add_paragraph(document.title, style="Title")
     for label, text in (
         ("Summary:", document.summary),
@@ -620,7 +623,8 @@ def _table_caption(table, text: str) -> None:
     properties.append(caption)
 
 
-CHAR_CM = 0.19  # width of an average character of 9 pt text, in cm (for sizing table columns)
+CHAR_CM = 0.21  # width of an average character of 9 pt text, in cm: Calibri, or a wider substitute (DejaVu Sans)
+CELL_MARGINS_CM = 0.4  # Word's default cell margins (108 twips each side), which the text cannot use
 
 
 def _widths(block: TableBlock, total: float) -> list[float]:
@@ -628,8 +632,9 @@ def _widths(block: TableBlock, total: float) -> list[float]:
     so no word breaks inside a cell, and the rest of the width in proportion to its longest text (capped)."""
     rows = block.text_rows()
     texts = [[block.columns[i], *(row[i] for row in rows)] for i in range(len(block.columns))]
-    word = [max(len(w) for text in column for w in (text.split() or [""])) * CHAR_CM + 0.3 for column in texts]
-    longest = [min(max(len(t) for t in column), 60) * CHAR_CM + 0.3 for column in texts]
+    word = [max(len(w) for text in column for w in (text.split() or [""])) * CHAR_CM + CELL_MARGINS_CM
+            for column in texts]  # fmt: skip
+    longest = [min(max(len(t) for t in column), 60) * CHAR_CM + CELL_MARGINS_CM for column in texts]
     extra = [max(n - w, 0) for n, w in zip(longest, word, strict=True)]
     spare = max(total - sum(word), 0)
     return [w + (spare * e / sum(extra) if sum(extra) else spare / len(word)) for w, e in zip(word, extra, strict=True)]
@@ -799,6 +804,7 @@ def write_xlsx(document: Document, path: Path) -> Path:
     workbook.set_properties({"title": document.title, "author": "ITU-D report generator (itud)"})
     bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    share = workbook.add_format({"num_format": "0.0%", "valign": "top"})  # a share is a number shown as a percentage
     names = sheet_names(document)
     notes = workbook.add_worksheet("notes")
     notes.write_string(0, 0, "About these tables", bold)
@@ -826,7 +832,7 @@ def write_xlsx(document: Document, path: Path) -> Path:
                 if isinstance(cell, str):
                     page.write_string(r, c, cell, wrap)
                 elif cell is not None:
-                    page.write_number(r, c, cell)
+                    page.write_number(r, c, cell, share if str(columns[c]).startswith("share") else None)
         # An Excel table (header row with filters) over the data; its name must be unique and a word.
         page.add_table(0, 0, max(len(rows), 1), len(columns) - 1, {
             "name": "t_" + re.sub(r"\W", "_", name), "style": "Table Style Light 1",

@@ -382,12 +382,33 @@ class ChangeNumbers(_Numbers):
     question_links_compared: bool = False
 
 
+class EvaluationRow(_Row):
+    method: str
+    area_under_the_roc_curve: float | None = Field(alias="area under the ROC curve")
+
+
+class AuditNumbers(_Numbers):
+    audited: bool = True  # False when the data folder's reference/ has no SDG targets (nothing to audit against)
+    evaluation: list[EvaluationRow] = []
+    units_evaluated: int = 0
+    text_beats_baselines: bool = False  # the best text method's AUC is above both baselines' by `audit.MARGIN`+
+    best_text_method: str = ""
+    margin: float | None = None  # its AUC less the better baseline's
+    links_to_add: int = 0
+    links_to_check: int = 0
+    blanket: list[str] = []
+    question_links_audited: bool = False
+    targets: int = 0  # how many SDG target texts were read
+    targets_source: str = ""  # where they come from (repository, file, commit, licence)
+
+
 REPORT_NUMBERS: dict[str, type[_Numbers]] = {
     "01-mapping-tables": MappingNumbers,
     "02-coverage-by-objective": CoverageNumbers,
     "03-coverage-by-study-group": StudyGroupNumbers,
     "04-sdg-action-line-matrix": MatrixNumbers,
     "05-changes-since-previous-edition": ChangeNumbers,
+    "06-link-audit": AuditNumbers,
 }
 
 

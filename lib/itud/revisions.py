@@ -70,6 +70,7 @@ class _Reader(HTMLParser):
     `self._skip` is how deep the parser is inside skipped elements."""
 
     skipped: frozenset[str] = frozenset()
+    skipped_classes: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         super().__init__()
@@ -81,8 +82,10 @@ class _Reader(HTMLParser):
         if tag in _VOID:
             return
         attributes = dict(attrs)
+        classes = set((attributes.get("class") or "").split())
         skipping = (
-            "revision" in (attributes.get("class") or "").split()
+            "revision" in classes
+            or bool(classes & self.skipped_classes)
             or attributes.get("id") == REVISION_SECTION
             or tag in self.skipped
         )
@@ -164,33 +167,81 @@ def _captions(version: Path, year: int) -> dict[str, str]:
     return {label: html.unescape(caption) for label, caption in _CAPTION.findall(text)}
 
 
+class _Tables(_Reader):
+    """The report's tables as its HTML document shows them: {label: [header cells, then each row's cells]}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._label: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        super().handle_starttag(tag, attrs)
+        if self._skip:
+            return
+        attributes = dict(attrs)
+        if tag == "table" and "data" in (attributes.get("class") or "").split():
+            self._label = attributes.get("id") or f"table-{len(self.tables) + 1}"
+            self.tables[self._label] = []
+        elif self._label and tag == "tr":
+            self._row = []
+        elif self._row is not None and tag in ("td", "th"):
+            self._cell = []
+
+    def ended(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self._label:
+            self.tables[self._label].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._label = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None and not self._skip:
+            self._cell.append(data)
+
+
+def _document_tables(version: Path, year: int | None) -> dict[str, list[list[str]]]:
+    """{table label: its rows as text} as the version's HTML document prints them; a version without one
+    (made before the documents were HTML) by its CSV exports."""
+    page = version / f"report-{year}.html"
+    if year and page.exists():
+        reader = _Tables()
+        reader.feed(page.read_text(encoding="utf-8"))
+        if reader.tables:
+            return reader.tables
+    return {p.stem: _read_csv(p) for p in sorted((version / "tables").glob("*.csv"))}
+
+
 def table_changes(old: Path, new: Path, year: int | None = None) -> list[str]:
-    """Cells that changed in the report's tables (the CSV exports), each table named as the document that has
-    it numbers and titles it ("Table 2: Action Lines reached per objective"), its label where none does."""
+    """Cells that changed in the report's tables, as the documents print them, each table named as the
+    document that has it numbers and titles it ("Table 2: Action Lines reached per objective")."""
     lines = []
-    before = {p.name: p for p in sorted((old / "tables").glob("*.csv"))}
-    after = {p.name: p for p in sorted((new / "tables").glob("*.csv"))}
+    before, after = _document_tables(old, year), _document_tables(new, year)
     named_before, named_after = (_captions(old, year), _captions(new, year)) if year else ({}, {})
 
-    def name(file: str, named: dict[str, str]) -> str:
-        label = Path(file).stem
+    def name(label: str, named: dict[str, str]) -> str:
         return named.get(label) or f"table {label}"
 
     if before and after and not set(before) & set(after):
         return [f"the tables were reorganised ({len(before)} before, {len(after)} now): not compared cell by cell"]
-    lines += [f"table added: {name(file, named_after)}" for file in sorted(set(after) - set(before))]
-    lines += [f"table removed: {name(file, named_before)}" for file in sorted(set(before) - set(after))]
-    for file in sorted(set(before) & set(after)):
-        a, b = _read_csv(before[file]), _read_csv(after[file])
+    lines += [f"table added: {name(label, named_after)}" for label in sorted(set(after) - set(before))]
+    lines += [f"table removed: {name(label, named_before)}" for label in sorted(set(before) - set(after))]
+    for label in sorted(set(before) & set(after)):
+        a, b = before[label], after[label]
         if a == b:
             continue
         if not a or not b or a[0] != b[0] or len(a) != len(b):
-            lines.append(f"{name(file, named_after)}: rows or columns changed")
+            lines.append(f"{name(label, named_after)}: rows or columns changed")
             continue
         for row_a, row_b in zip(a[1:], b[1:], strict=True):
             for column, x, y in zip(a[0], row_a, row_b, strict=False):
                 if x != y:
-                    lines.append(f"{name(file, named_after)}, {row_b[0]}, {column}: {x} -> {y}")
+                    lines.append(f"{name(label, named_after)}, {row_b[0]}, {column}: {x} -> {y}")
     return lines
 
 
@@ -263,7 +314,8 @@ def link_changes(old: Path, new: Path, year: int) -> list[str]:
 class _Paragraphs(_Reader):
     """The text of each <p> of a document, leaving out the revision block (it describes the change itself)."""
 
-    skipped = frozenset({"header", "nav", "footer"})  # the header block, contents and colophon are not paragraphs
+    skipped = frozenset({"nav", "footer"})  # the contents and the colophon are not paragraphs
+    skipped_classes = frozenset({"contribution"})  # nor is the meeting and document block
     _text: list[str] | None = None
 
     def started(self, tag: str) -> None:
@@ -406,7 +458,10 @@ def reason(previous: dict, manifest: dict, form_only: bool = False) -> str:
     if corrected and not data and not others:
         return "a correction to the data" + note
     # every kind of input that changed, the data first (one cause alone used to hide the others)
-    causes = (["the corrections"] if corrected else []) + (["the data"] if data else [])
+    facts_only = data and all(k.endswith("/edition.toml") for k in changed if k.startswith("data/") and
+                              "/report/" not in k and not k.endswith("/corrections.csv"))  # fmt: skip
+    data_words = "the edition's facts and prose (edition.toml)" if facts_only else "the data"
+    causes = (["the corrections"] if corrected else []) + ([data_words] if data else [])
     causes += [
         words
         for prefixes, words in (

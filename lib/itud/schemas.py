@@ -125,6 +125,28 @@ TABLES: tuple[Table, ...] = (
         scope="reference",
     ),
     Table(
+        "sdg_targets",
+        "The SDG targets (English text), which the link audit scores outcome texts against "
+        "(data/reference/open-sdg/SOURCE.toml: repository, commit, licence)",
+        (
+            Col("target", "Target id, e.g. 9.c or 16.10", pattern=r"^\d{1,2}\.(\d{1,2}|[a-z])$"),
+            SDG,
+            Col("text", "The target's text"),
+            SOURCE,
+        ),
+        ("target",),
+        scope="reference",
+        optional=True,  # versions published before the link audit have no copy in their inputs
+    ),
+    Table(
+        "sdg_goal_titles",
+        "The SDGs' full titles (English), for the link audit (data/reference/open-sdg/SOURCE.toml)",
+        (SDG, Col("title", "The goal's full title"), SOURCE),
+        ("sdg",),
+        scope="reference",
+        optional=True,
+    ),
+    Table(
         "objectives",
         "The edition's parents of outcomes: objectives (2019) or priorities (Kigali, 2022)",
         (

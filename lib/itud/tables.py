@@ -183,3 +183,20 @@ def links_gained_and_lost(table: pd.DataFrame) -> pd.DataFrame:
         "Outcome or question": table["from"], "Linked to": linked_to, "Change": table["change"],
         "Through": list(table["by"]) if "by" in table else ["the source"] * len(table),
     })  # fmt: skip
+
+
+def links_to_review(review: pd.DataFrame, unit: str = "outcome") -> pd.DataFrame:
+    """`audit.review` in reader words: the unit, the SDG, add or check, the score and the evidence."""
+    return pd.DataFrame({
+        unit.capitalize(): review[unit], "SDG": review["SDG"],
+        "Suggestion": ["add?" if s.startswith("add") else "check" for s in review["suggestion"]],
+        "Score": review["score"], "Best-matching targets": [list(m) for m in review["matched"]],
+        "Shared words": [", ".join(w) if w else "none distinctive" for w in review["shared words"]],
+    })  # fmt: skip
+
+
+def audit_evaluation(evaluation: pd.DataFrame) -> pd.DataFrame:
+    """`audit.evaluate` for the report: method, what it ranks by, precision and recall at k, AUC."""
+    shown = evaluation.drop(columns=[c for c in evaluation.columns if c.endswith(" evaluated")])
+    shown.columns = [c[0].upper() + c[1:] for c in shown.columns]
+    return shown

@@ -86,7 +86,7 @@ def snapshot(year: int, data_dir: Path, notebooks_dir: Path) -> Snapshot:
     taken = Snapshot()
     reference = paths.reference_dir(data_dir)
     for table in TABLES:
-        if table.scope == "reference":
+        if table.scope == "reference" and not (table.optional and not (reference / f"{table.name}.csv").exists()):
             taken.data[f"reference/{table.name}.csv"] = read_input(reference / f"{table.name}.csv", reference)
     wanted = set(edition_input_names())
     older = [y for y in paths.available_years(data_dir) if int(y) < year]
