@@ -12,6 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from docx.oxml.ns import qn
 
 from itud import document, render, results
 from itud.document import Box, FigureBlock, Section
@@ -239,8 +240,9 @@ def test_docx_pictures_have_alt_text_and_captions_stay_with_them(docx_file):
 
 def test_docx_layout_header_block_box_and_heading_levels(docx_file):
     body = _part(docx_file, "word/document.xml")
-    # Summary, Action required, References, the key figures' box and the Contact box
-    assert body.count('<w:pStyle w:val="Box"/>') >= 4 and body.count('<w:pStyle w:val="BoxLabel"/>') == 5
+    # Summary, Action required, References and the Contact box; the key figures' title is in its list's style
+    assert body.count('<w:pStyle w:val="Box"/>') >= 4 and body.count('<w:pStyle w:val="BoxLabel"/>') == 4
+    assert '<w:pStyle w:val="BoxTitle"/>' in body and '<w:pStyle w:val="BoxBullet"/>' in body  # a one-cell box
     assert "Name/Organization/Entity: " in body and body.count("not given") >= 5
     assert "Source: not given" in body and "Document: not given" in body
     assert body.count('<w:pStyle w:val="Heading1"/>') == 3 and body.count('<w:pStyle w:val="AnnexHeading"/>') == 1
@@ -281,15 +283,17 @@ def test_a_figure_block_without_alt_uses_its_caption():
     assert Section("Annex 2: Questions", name="coverage").heading == ("", "Annex 2: Questions")
 
 
-def test_docx_a_box_stays_on_one_page_when_it_fits(docx_file):
-    """Each line of a box keeps with the next, but its last: Word and LibreOffice move a box that fits on
-    no part of a page to the next one whole, as the HTML and PDF do (seen split over two pages)."""
+def test_docx_a_box_is_one_cell_that_does_not_split_with_a_real_bulleted_list(docx_file):
+    """A box is one block, as in the HTML and PDF: a one-cell table whose row never splits, so Word and
+    LibreOffice move a box that fits on no part of a page to the next one whole (seen split over two pages
+    when it was bordered paragraphs, and drawn as two boxes in LibreOffice)."""
     import docx
 
-    boxes, current = [], []
-    for paragraph in docx.Document(str(docx_file)).paragraphs:
-        if paragraph.style.name == render.BOX_BULLET:
-            current.append(paragraph.paragraph_format.keep_with_next)
-        elif current:
-            boxes, current = [*boxes, current], []
-    assert boxes and all(keep[:-1] == [True] * (len(keep) - 1) and not keep[-1] for keep in boxes)
+    boxes = [t for t in docx.Document(str(docx_file)).tables if len(t.rows) == 1 and len(t.columns) == 1]
+    assert boxes
+    for box in boxes:
+        assert box.rows[0]._tr.trPr.find(qn("w:cantSplit")) is not None
+        styles = [p.style.name for p in box.rows[0].cells[0].paragraphs]
+        assert styles[0] == render.BOX_LABEL_PLAIN and set(styles[1:]) == {render.BOX_BULLET}
+
+

@@ -35,6 +35,7 @@ K_VALUES = (3, 5)  # the ranks at which precision and recall are reported
 SUGGESTIONS_PER_UNIT = 3  # at most this many links to add are suggested for one unit
 DISTINCTIVE = 0.05  # a word used by at most this share of all texts is evidence ("development" is not)
 EVIDENCE_WORDS = 2  # a link to add needs at least this many distinctive words shared with its best texts
+PARENT_MARK = "*"  # after a shared word that comes from the parent's text (the objective's), not the unit's own
 WORD = re.compile(r"[a-z][a-z0-9]+")
 
 
@@ -69,6 +70,7 @@ class Scores:
     unit_words: dict[str, dict[str, str]]  # unit -> stem -> the first word of the unit's text with it
     text_stems: dict[str, set[str]]  # text id -> its stems
     spread: dict[str, float]  # stem -> the share of all texts (units, titles, targets) that use it
+    own_stems: dict[str, set[str]]  # unit -> the stems of its own text (the rest come from its parent's)
 
 
 def reference_texts(targets: pd.DataFrame, goal_titles: pd.DataFrame) -> pd.DataFrame:
@@ -98,16 +100,18 @@ def score(units: pd.DataFrame, targets: pd.DataFrame, goal_titles: pd.DataFrame)
     by_sdg = {s: list(texts.loc[texts["sdg"] == s, "id"]) for s in sdgs}
     scores = pd.DataFrame({s: similarity[by_sdg[s]].max(axis=1) for s in sdgs})
     best = pd.DataFrame({s: similarity[by_sdg[s]].idxmax(axis=1) for s in sdgs})
-    unit_words = {}
-    for unit, text in zip(units["unit"], units["text"], strict=True):
+    unit_words, own_stems = {}, {}
+    own_texts = units["own"] if "own" in units else units["text"]
+    for unit, text, own in zip(units["unit"], units["text"], own_texts, strict=True):
         found: dict[str, str] = {}
         for stem, word in words(text):
             found.setdefault(stem, word)
         unit_words[unit] = found
+        own_stems[unit] = {stem for stem, _ in words(own)}
     documents = [set(s) for s in text_stems + unit_stems]
     spread = {stem: sum(stem in d for d in documents) / len(documents) for stem in set().union(*documents)}
     return Scores(scores.round(6), best, similarity, texts, unit_words,
-                  {i: set(s) for i, s in zip(texts["id"], text_stems, strict=True)}, spread)  # fmt: skip
+                  {i: set(s) for i, s in zip(texts["id"], text_stems, strict=True)}, spread, own_stems)  # fmt: skip
 
 
 def evidence(scores: Scores, unit: str, sdg: int, top: int = 2) -> tuple[list[str], list[str]]:
@@ -118,7 +122,9 @@ def evidence(scores: Scores, unit: str, sdg: int, top: int = 2) -> tuple[list[st
     matched = [i for i, value in ranked.items() if value > 0][:top]
     stems = {stem for text in matched for stem in scores.text_stems[text]} & set(scores.unit_words[unit])
     distinctive = sorted((s for s in stems if scores.spread[s] <= DISTINCTIVE), key=lambda s: (scores.spread[s], s))
-    return matched, [scores.unit_words[unit][s] for s in distinctive]
+    # a word only the parent's text (the objective's) has is marked so: every unit of that parent shares it
+    return matched, [scores.unit_words[unit][s] + ("" if s in scores.own_stems[unit] else PARENT_MARK)
+                     for s in distinctive]  # fmt: skip
 
 
 def _linked(mapping: Mapping) -> pd.DataFrame:
@@ -255,6 +261,7 @@ def units_with_text(mapping: Mapping, texts: dict[str, str], parent_texts: dict[
         "unit": list(units[mapping.unit]),
         "text": [f"{texts.get(u, '')} {parent_texts.get(g, '')}".strip()
                  for u, g in zip(units[mapping.unit], units[mapping.group], strict=True)],
+        "own": [texts.get(u, "") for u in units[mapping.unit]],
     })  # fmt: skip
 
 
@@ -275,6 +282,14 @@ def summary(evaluation: pd.DataFrame) -> dict:
     best = max(text, key=lambda m: (auc[m], -text.index(m)))
     margin = round(auc[best] - max(baselines), 3)
     return {"best_text_method": best, "text_beats_baselines": margin >= MARGIN, "margin": margin}
+
+
+def review_sheet(review: pd.DataFrame) -> pd.DataFrame:
+    """`review` for a spreadsheet: the lists of targets and words as text, separated by "; "."""
+    sheet = review.copy()
+    for column in ("matched", "shared words"):
+        sheet[column] = ["; ".join(v) for v in sheet[column]]
+    return sheet
 
 
 def scores_table(mapping: Mapping, scores: Scores) -> pd.DataFrame:

@@ -35,7 +35,7 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator
 from PIL import Image
 
 from itud import coverage, paths
@@ -648,7 +648,14 @@ def _annotated_heatmap(
         if empty_rows and key in empty_rows:
             _empty_row(ax, i, data.shape[1], empty_rows[key])
     colorbar = figure.colorbar(mesh, ax=ax, shrink=0.6, fraction=0.05, aspect=25, label=colorbar_label)
-    colorbar.locator = MaxNLocator(integer=True, nbins=max(2, min(6, data.shape[0])))  # ticks apart on a short bar
+    # Every whole number when the bar has room for them (a fifth of an inch each), else 0, the middle and the
+    # largest value, so that the largest count is always labelled and no two labels touch.
+    # (The bar is 0.6 of the axes, whose height is the figure's less about 2.9 in of titles and labels.)
+    length = 0.6 * max(figure.get_figheight() - 2.9, data.shape[0] * MIN_ROW_HEIGHT)
+    top_tick = int(np.ceil(max(float(top), 1.0)))
+    roomy = length / max(top_tick, 1) >= 0.2
+    ticks = list(range(top_tick + 1)) if roomy else sorted({0, (top_tick + 1) // 2, top_tick})
+    colorbar.locator = FixedLocator(ticks) if vmax is None else MaxNLocator(integer=True)
     colorbar.update_ticks()
     colorbar.outline.set_linewidth(0.4)
 

@@ -144,6 +144,7 @@ TEXT_WIDTH_CM = 17.0  # A4 less 2 cm margins
 # Styles the writer uses, all defined in the house-style template (restyle them there, in Word).
 BOX, BOX_LABEL, SOURCE, MEETING, DOCUMENT_BLOCK = "Box", "Box Label", "Source", "Meeting Block", "Document Block"
 BOX_BULLET = "Box Bullet"  # a bulleted item of a box (Word's own list numbering, not a typed bullet)
+BOX_LABEL_PLAIN = "Box Title"  # the title of a box drawn as a one-cell table (no border of its own)
 ANNEX_HEADING, TABLE_TEXT, TABLE_HEADING, NOTE, FIGURE = (
     "Annex Heading",
     "Table Text",
@@ -217,10 +218,12 @@ def write_house_style(path: Path = HOUSE_STYLE) -> Path:
     box.paragraph_format.space_after = Pt(3)
     box.paragraph_format.left_indent = box.paragraph_format.right_indent = Cm(0.2)
     _box_border(box)
-    bullet = paragraph_style(BOX_BULLET, "List Bullet")
-    bullet.paragraph_format.space_after = Pt(3)
-    bullet.paragraph_format.right_indent = Cm(0.2)
-    _box_border(bullet)
+    bullet = paragraph_style(BOX_BULLET, "List Bullet")  # inside the box's one-cell table: no border of its own
+    bullet.paragraph_format.space_after = Pt(2)
+    box_title = paragraph_style(BOX_LABEL_PLAIN)
+    box_title.font.bold = True
+    box_title.paragraph_format.space_after = Pt(3)
+    _number_indent(word, "List Number", Cm(1.0))
     toc = paragraph_style("TOC 1")
     toc.paragraph_format.space_after = Pt(2)
     label = paragraph_style(BOX_LABEL, BOX)
@@ -244,6 +247,27 @@ def write_house_style(path: Path = HOUSE_STYLE) -> Path:
     word.save(buffer)
     path.write_bytes(_stable_zip(buffer.getvalue(), {"docProps/core.xml": _without_dates}))
     return path
+
+
+def _number_indent(word, style_name: str, indent) -> None:
+    """Room for two-digit paragraph numbers: the first level of the style's list numbering indented by
+    `indent`, hanging (the template's 0.63 cm left "26." touching its text)."""
+    from docx.oxml.ns import qn
+
+    style = word.styles[style_name].element
+    num_pr = style.find(qn("w:pPr")).find(qn("w:numPr"))
+    num_id = num_pr.find(qn("w:numId")).get(qn("w:val"))
+    numbering = word.part.numbering_part.element
+    num = next(n for n in numbering.findall(qn("w:num")) if n.get(qn("w:numId")) == num_id)
+    abstract_id = num.find(qn("w:abstractNumId")).get(qn("w:val"))
+    abstract = next(a for a in numbering.findall(qn("w:abstractNum")) if a.get(qn("w:abstractNumId")) == abstract_id)
+    level = next(lvl for lvl in abstract.findall(qn("w:lvl")) if lvl.get(qn("w:ilvl")) == "0")
+    properties = level.find(qn("w:pPr"))
+    ind = properties.find(qn("w:ind"))
+    ind.set(qn("w:left"), str(int(indent.twips)))
+    ind.set(qn("w:hanging"), str(int(indent.twips)))
+    for tab in properties.iter(qn("w:tab")):  # the tab after the number stops where the text starts
+        tab.set(qn("w:pos"), str(int(indent.twips)))
 
 
 def _language(style, language: str) -> None:
@@ -515,20 +539,33 @@ def _docx_section(word, part: Section, number: int = 0) -> None:
                 paragraph.add_run(block.lead + " ").bold = True
             paragraph.add_run(block.text)
         elif isinstance(block, Box):
-            if block.title:
-                word.add_paragraph(block.title, style=BOX_LABEL)
-            for count, item in enumerate(block.items, start=1):
-                line = word.add_paragraph(style=BOX_BULLET)  # a Word list item: the bullet is Word's
-                if item.lead:
-                    line.add_run(item.lead + " ").bold = True
-                line.add_run(item.text)
-                # A box is one block, as in the HTML and PDF: on one page when it fits (Word and LibreOffice
-                # split it between any two of its lines otherwise).
-                line.paragraph_format.keep_with_next = count < len(block.items)
+            _docx_box(word, block)
         elif isinstance(block, FigureBlock):
             _docx_figure(word, block)
         else:
             _docx_table(word, block)
+
+
+def _docx_box(word, block: Box) -> None:
+    """A box of key figures as Word draws one: a one-cell bordered table (a row that does not split, so the
+    box stays on one page when it fits) holding its title and a bulleted list (Word's List Bullet)."""
+    from docx.oxml import OxmlElement
+
+    table = word.add_table(rows=1, cols=1, style="Table Grid")
+    table.rows[0]._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))
+    cell = table.rows[0].cells[0]
+    first = cell.paragraphs[0]
+    if block.title:
+        first.style = BOX_LABEL_PLAIN
+        first.add_run(block.title).bold = True
+    for number, item in enumerate(block.items):
+        line = first if number == 0 and not block.title else cell.add_paragraph()
+        line.style = BOX_BULLET
+        if item.lead:
+            line.add_run(item.lead + " ").bold = True
+        line.add_run(item.text)
+    _table_caption(table, block.title or "Box")
+    word.add_paragraph(style=NOTE)
 
 
 def _docx_figure(word, block: FigureBlock) -> None:
@@ -555,6 +592,7 @@ def _docx_table(word, block: TableBlock) -> None:
     caption.add_run(block.caption)
     table = word.add_table(rows=1, cols=len(block.columns), style="Table Grid")
     table.autofit = False
+    _narrow_margins(table)
     _table_caption(table, f"Table {block.number}: {block.caption}")
     widths = [Cm(w) for w in _widths(block, TEXT_WIDTH_CM)]
     for cell, column in zip(table.rows[0].cells, block.columns, strict=True):
@@ -607,6 +645,26 @@ def _caption_label(paragraph, kind: str, number: int, title: str) -> None:
     paragraph.add_run(f": {title}").bold = True
 
 
+def _narrow_margins(table) -> None:
+    """Cell margins of 0.1 cm left and right (Word's default is 0.19 cm): wide tables keep their words whole."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:w"), "57")
+        edge.set(qn("w:type"), "dxa")
+        margins.append(edge)
+    properties = table._tbl.tblPr
+    later = {qn("w:tblLook"), qn("w:tblCaption"), qn("w:tblDescription")}
+    for position, child in enumerate(properties):
+        if child.tag in later:
+            properties.insert(position, margins)
+            return
+    properties.append(margins)
+
+
 def _table_caption(table, text: str) -> None:
     """The table's caption as its accessible name too (`w:tblCaption`, read by screen readers in Word)."""
     from docx.oxml import OxmlElement
@@ -624,7 +682,8 @@ def _table_caption(table, text: str) -> None:
 
 
 CHAR_CM = 0.21  # width of an average character of 9 pt text, in cm: Calibri, or a wider substitute (DejaVu Sans)
-CELL_MARGINS_CM = 0.4  # Word's default cell margins (108 twips each side), which the text cannot use
+CELL_MARGINS_CM = 0.3  # the cell margins the tables set (0.1 cm each side, `_narrow_margins`), and some slack
+BOLD = 1.1  # a bold header word is about a tenth wider
 
 
 def _widths(block: TableBlock, total: float) -> list[float]:
@@ -632,8 +691,8 @@ def _widths(block: TableBlock, total: float) -> list[float]:
     so no word breaks inside a cell, and the rest of the width in proportion to its longest text (capped)."""
     rows = block.text_rows()
     texts = [[block.columns[i], *(row[i] for row in rows)] for i in range(len(block.columns))]
-    word = [max(len(w) for text in column for w in (text.split() or [""])) * CHAR_CM + CELL_MARGINS_CM
-            for column in texts]  # fmt: skip
+    word = [max(max(len(w) * (BOLD if n == 0 else 1) for w in (text.split() or [""])) for n, text in enumerate(column))
+            * CHAR_CM + CELL_MARGINS_CM for column in texts]  # fmt: skip
     longest = [min(max(len(t) for t in column), 60) * CHAR_CM + CELL_MARGINS_CM for column in texts]
     extra = [max(n - w, 0) for n, w in zip(longest, word, strict=True)]
     spare = max(total - sum(word), 0)

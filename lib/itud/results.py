@@ -384,6 +384,7 @@ class ChangeNumbers(_Numbers):
 
 class EvaluationRow(_Row):
     method: str
+    precision_at_3: float | None = Field(alias="precision at 3")
     area_under_the_roc_curve: float | None = Field(alias="area under the ROC curve")
 
 

@@ -190,7 +190,7 @@ def links_to_review(review: pd.DataFrame, unit: str = "outcome") -> pd.DataFrame
     return pd.DataFrame({
         unit.capitalize(): review[unit], "SDG": review["SDG"],
         "Suggestion": ["add?" if s.startswith("add") else "check" for s in review["suggestion"]],
-        "Score": review["score"], "Best-matching targets": [list(m) for m in review["matched"]],
+        "Score": [f"{v:.3f}" for v in review["score"]], "Best-matching targets": [list(m) for m in review["matched"]],
         "Shared words": [", ".join(w) if w else "none distinctive" for w in review["shared words"]],
     })  # fmt: skip
 
@@ -198,5 +198,7 @@ def links_to_review(review: pd.DataFrame, unit: str = "outcome") -> pd.DataFrame
 def audit_evaluation(evaluation: pd.DataFrame) -> pd.DataFrame:
     """`audit.evaluate` for the report: method, what it ranks by, precision and recall at k, AUC."""
     shown = evaluation.drop(columns=[c for c in evaluation.columns if c.endswith(" evaluated")])
+    for column in shown.columns[2:]:  # three decimals throughout, as the text quotes them
+        shown[column] = ["" if v is None or v != v else f"{v:.3f}" for v in shown[column]]
     shown.columns = [c[0].upper() + c[1:] for c in shown.columns]
     return shown
