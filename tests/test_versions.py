@@ -588,3 +588,15 @@ def test_the_reason_names_every_kind_of_input_that_changed():
         "a change to the data, ")  # fmt: skip
     corrected = {"inputs": {**before["inputs"], "data/2090/corrections.csv": "b"}, "outputs": after["outputs"]}
     assert reason(before, corrected) == "a correction to the data"
+
+
+def test_a_number_written_with_other_decimals_is_one_line_not_a_change_per_cell(tmp_path):
+    from itud.revisions import table_changes
+
+    table = '<table class="data" id="t"><tr><th>Method</th><th>AUC</th></tr><tr><td>a</td><td>{}</td></tr>' \
+            '<tr><td>b</td><td>{}</td></tr></table>'  # fmt: skip
+    old = _version(tmp_path / "2090/v1", "a", {}, table.format("0.77", "0.5"))
+    new = _version(tmp_path / "2090/v2", "b", {}, table.format("0.770", "0.6"))
+    assert table_changes(old, new, 2090) == [
+        "table t, b, AUC: 0.5 -> 0.6", "numbers rewritten: 1 table cells show the same values with other decimals"
+    ]
