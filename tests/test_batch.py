@@ -62,6 +62,15 @@ def test_batch_command_exits_non_zero_when_a_year_fails(batch, capsys):
     assert "2091   up to date" in out and "2099   failed" in out
 
 
+def test_an_edition_that_publishes_question_links_has_them_audited_too(batch):
+    _, reports, _ = batch
+    html = (reports / "2091/v1/report-2091.html").read_text()
+    assert ">Links to review: what the outcome texts support</h2>" in html
+    assert "Question links to review: suggestions of the text audit" in html  # its table's caption
+    audit = json.loads((reports / "2091/v1/results/06-link-audit.json").read_text())["numbers"]
+    assert audit["question_links_audited"] is True and audit["evaluation"]
+
+
 def test_year_over_year_section_on_the_synthetic_pair(batch):
     _, reports, _ = batch
     results = reports / "2091/v1/results"
