@@ -120,3 +120,15 @@ def test_an_edition_without_evaluable_outcomes_says_so_instead_of_failing():
     run = _audit({"P.2-2": OUTCOMES["P.2-2"]})  # only a blanket outcome
     assert run.evaluation["outcomes evaluated"].tolist() == [0] * len(audit.METHODS)
     assert audit.summary(run.evaluation) == {"best_text_method": "", "text_beats_baselines": False, "margin": None}
+
+
+def test_the_rows_auc_is_sklearn_s_roc_auc_score_ties_included():
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    truth = (rng.random((40, 17)) < 0.3).astype(int)
+    truth[:, 0], truth[:, 1] = 1, 0  # every row has both classes
+    values = rng.integers(0, 4, size=(40, 17)).astype(float)  # many ties
+    expected = [roc_auc_score(t, v) for t, v in zip(truth, values, strict=True)]
+    assert audit._aucs(truth, values) == pytest.approx(expected, abs=1e-12)
