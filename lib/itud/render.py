@@ -307,18 +307,25 @@ def _box_border(style) -> None:
 
 def _insert_in_order(properties, borders) -> None:
     """w:pBdr goes after keepNext/keepLines/pageBreakBefore/... in a w:pPr (schema order)."""
+    _insert_before(properties, borders, ("shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+                                         "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi",
+                                         "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing",
+                                         "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment",
+                                         "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr",
+                                         "pPrChange"))  # fmt: skip
+
+
+def _insert_before(parent, element, later: tuple[str, ...]) -> None:
+    """`element` into `parent` before its first child named in `later` (the elements the schema puts after
+    it), else at the end: WordprocessingML wants the children of a properties element in schema order."""
     from docx.oxml.ns import qn
 
-    later = {qn(f"w:{t}") for t in ("shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct",
-                                    "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
-                                    "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents",
-                                    "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap",
-                                    "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")}  # fmt: skip
-    for position, child in enumerate(properties):
-        if child.tag in later:
-            properties.insert(position, borders)
+    tags = {qn(f"w:{t}") for t in later}
+    for position, child in enumerate(parent):
+        if child.tag in tags:
+            parent.insert(position, element)
             return
-    properties.append(borders)
+    parent.append(element)
 
 
 def write_docx(document: Document, path: Path) -> Path:
@@ -391,23 +398,32 @@ def _cell_lines(cell, lines: list[str], style: str, bold_first: bool = False) ->
 
 def _running_header(word, running_head: str) -> None:
     """'<running head> – Page n' (a PAGE field) on every page but the first."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     section = word.sections[0]
     section.different_first_page_header_footer = True
     paragraph = section.header.paragraphs[0]
     paragraph.style = "Header"
     paragraph.add_run(f"{running_head} \u2013 Page ")
+    _simple_field(paragraph, "PAGE", "2")  # Word shows "2" until it updates PAGE, which it does on opening
+    section.first_page_header.paragraphs[0].text = ""
+
+
+def _simple_field(paragraph, instruction: str, shown: str, bold: bool = False) -> None:
+    """A Word field (`w:fldSimple`) at the paragraph's end, showing `shown` until Word updates it."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), "PAGE")
+    field.set(qn("w:instr"), instruction)
     run = OxmlElement("w:r")
+    if bold:
+        properties = OxmlElement("w:rPr")
+        properties.append(OxmlElement("w:b"))
+        run.append(properties)
     text = OxmlElement("w:t")
-    text.text = "2"  # what Word shows until it updates the field; it updates PAGE on opening
+    text.text = shown
     run.append(text)
     field.append(run)
     paragraph._p.append(field)
-    section.first_page_header.paragraphs[0].text = ""
 
 
 def _docx_properties(word, document: Document) -> None:
@@ -627,21 +643,8 @@ def _docx_table(word, block: TableBlock) -> None:
 
 def _caption_label(paragraph, kind: str, number: int, title: str) -> None:
     """'Figure 3: ' in bold, the number a SEQ field (so Word lists the captions and numbers them itself)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     paragraph.add_run(f"{kind} ").bold = True
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), f" SEQ {kind} \\* ARABIC ")
-    run = OxmlElement("w:r")
-    properties = OxmlElement("w:rPr")
-    properties.append(OxmlElement("w:b"))
-    run.append(properties)
-    text = OxmlElement("w:t")
-    text.text = str(number)  # what Word shows until it updates the field: the same number
-    run.append(text)
-    field.append(run)
-    paragraph._p.append(field)
+    _simple_field(paragraph, f" SEQ {kind} \\* ARABIC ", str(number), bold=True)  # shows the same number
     paragraph.add_run(f": {title}").bold = True
 
 
@@ -656,13 +659,7 @@ def _narrow_margins(table) -> None:
         edge.set(qn("w:w"), "57")
         edge.set(qn("w:type"), "dxa")
         margins.append(edge)
-    properties = table._tbl.tblPr
-    later = {qn("w:tblLook"), qn("w:tblCaption"), qn("w:tblDescription")}
-    for position, child in enumerate(properties):
-        if child.tag in later:
-            properties.insert(position, margins)
-            return
-    properties.append(margins)
+    _insert_before(table._tbl.tblPr, margins, ("tblLook", "tblCaption", "tblDescription"))
 
 
 def _table_caption(table, text: str) -> None:
@@ -670,15 +667,9 @@ def _table_caption(table, text: str) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    properties = table._tbl.tblPr
     caption = OxmlElement("w:tblCaption")
     caption.set(qn("w:val"), text[:255])
-    later = {qn("w:tblDescription")}
-    for position, child in enumerate(properties):
-        if child.tag in later:
-            properties.insert(position, caption)
-            return
-    properties.append(caption)
+    _insert_before(table._tbl.tblPr, caption, ("tblDescription",))
 
 
 CHAR_CM = 0.21  # width of an average character of 9 pt text, in cm: Calibri, or a wider substitute (DejaVu Sans)
