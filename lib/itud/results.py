@@ -176,21 +176,17 @@ class CellMark(_Item):
     item: str = ""
 
 
-class TableItem(_Item):
-    """A table for the report, and a sheet of the workbook and a CSV named after its label."""
+class TableItem(DataTable):
+    """A table for the report: its columns and rows (rectangular, as every `DataTable`), where it goes, its
+    caption and its footnotes."""
 
     label: Label
     section: Label
     caption: str
-    columns: list[str] = Field(min_length=1)
-    rows: list[list[Cell]]
     marks: list[CellMark] = []  # per-cell footnotes (e.g. a corrected link), printed under the table
 
     @model_validator(mode="after")
-    def _rectangular(self) -> TableItem:
-        for number, row in enumerate(self.rows, start=1):
-            if len(row) != len(self.columns):
-                raise ValueError(f"row {number} has {len(row)} cells for {len(self.columns)} columns")
+    def _marks_on_cells(self) -> TableItem:
         for mark in self.marks:
             if mark.row >= len(self.rows) or mark.column not in self.columns:
                 raise ValueError(f"mark on row {mark.row}, column {mark.column!r}: no such cell")
