@@ -24,7 +24,7 @@ from itud.edition_file import as_meta, control_characters, parse_edition_file, t
 from itud.errors import EditionError, InputFileError, Problem
 from itud.grammar import listing
 from itud.paths import data_dir_or_default, edition_dir, read_input
-from itud.schemas import QUESTION_LINK_TABLES, TABLES, KnownIds, Table, pandera_schema
+from itud.schemas import QUESTION_LINK_TABLES, TABLES, KnownIds, Table, pandera_schema, reference_tables
 
 EDITION_FILE = "edition.toml"
 REFERENCE_DIR = "reference"
@@ -501,11 +501,8 @@ def load_edition(
     problems: list[Problem] = []
     meta = read_meta(folder, year, problems, data_dir)
     known = KnownIds()
-    reference_tables = [
-        t for t in TABLES
-        if t.scope == "reference" and not (t.optional and not os.path.lexists(reference_dir / f"{t.name}.csv"))
-    ]  # fmt: skip
-    reference = load_tables(reference_dir, reference_tables, known, problems, reference_dir)
+    held = reference_tables(reference_dir)
+    reference = load_tables(reference_dir, held, known, problems, reference_dir)
     if not problems:
         problems.extend(role_period_problems(reference["itu_roles"], str(reference_dir / "itu_roles.csv")))
     if any(Path(p.file).parent == reference_dir for p in problems):
@@ -546,7 +543,7 @@ def load_edition(
         frame.attrs.pop("lines", None)  # only for messages; not carried into the analysis
 
     files = {"edition": folder / EDITION_FILE}
-    files.update({f"reference/{t.name}": reference_dir / f"{t.name}.csv" for t in reference_tables})
+    files.update({f"reference/{t.name}": reference_dir / f"{t.name}.csv" for t in held})
     files.update({t.name: folder / f"{t.name}.csv" for t in wanted})
     return Edition(
         year=year,

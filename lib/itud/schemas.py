@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -269,6 +270,17 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLES_BY_NAME = {table.name: table for table in TABLES}
+
+
+def reference_tables(folder: Path) -> list[Table]:
+    """The reference tables a reference folder holds: all of them but an optional one it lacks (a version
+    published before the link audit has no SDG targets in its inputs). A broken link counts as present,
+    so that reading it says what is wrong."""
+    return [
+        t for t in TABLES if t.scope == "reference" and (not t.optional or os.path.lexists(folder / f"{t.name}.csv"))
+    ]
+
+
 QUESTION_LINK_TABLES = ("question_sdg", "question_action_line")
 
 

@@ -81,13 +81,12 @@ def snapshot(year: int, data_dir: Path, notebooks_dir: Path) -> Snapshot:
 
     Each input must be a regular file of sane size inside its folder (`paths.read_input`).
     """
-    from itud.schemas import TABLES
+    from itud.schemas import reference_tables
 
     taken = Snapshot()
     reference = paths.reference_dir(data_dir)
-    for table in TABLES:
-        if table.scope == "reference" and not (table.optional and not (reference / f"{table.name}.csv").exists()):
-            taken.data[f"reference/{table.name}.csv"] = read_input(reference / f"{table.name}.csv", reference)
+    for table in reference_tables(reference):
+        taken.data[f"reference/{table.name}.csv"] = read_input(reference / f"{table.name}.csv", reference)
     wanted = set(edition_input_names())
     older = [y for y in paths.available_years(data_dir) if int(y) < year]
     for edition in [*older[-1:], str(year)]:  # the previous edition feeds the year-over-year section
