@@ -160,24 +160,21 @@ def review(mapping: Mapping, scores: Scores) -> pd.DataFrame:
         ranked = own.sort_values(ascending=False, kind="stable")
         if unit not in blanket:
             for sdg in [s for s in ranked.index[:SUGGESTIONS_PER_UNIT] if s not in links]:
-                if own[sdg] > 0 and own[sdg] >= bar and len(evidence(scores, unit, sdg)[1]) >= EVIDENCE_WORDS:
-                    rows.append(_row(scores, group, unit, sdg, ADD))
+                found = evidence(scores, unit, sdg)
+                if own[sdg] > 0 and own[sdg] >= bar and len(found[1]) >= EVIDENCE_WORDS:
+                    rows.append([unit, group[unit], int(sdg), ADD, round(float(own[sdg]), 3), *found])
             unlinked = [own[s] for s in linked.columns if s not in links]
             floor = float(np.median(unlinked)) if unlinked else 0.0
             for sdg in sorted(links, key=lambda s: (own[s], s)):
-                if own[sdg] == 0 or (own[sdg] < floor and not evidence(scores, unit, sdg)[1]):
-                    rows.append(_row(scores, group, unit, sdg, CHECK))
+                found = evidence(scores, unit, sdg)
+                if own[sdg] == 0 or (own[sdg] < floor and not found[1]):
+                    rows.append([unit, group[unit], int(sdg), CHECK, round(float(own[sdg]), 3), *found])
     columns = [mapping.unit, mapping.group, "SDG", "suggestion", "score", "matched", "shared words"]
     return pd.DataFrame(rows, columns=columns)
 
 
 ADD = "add: the text supports it, the links lack it"
 CHECK = "check: linked, but the text shares no distinctive word with it and supports it less than most others"
-
-
-def _row(scores: Scores, group: dict, unit: str, sdg: int, suggestion: str) -> list:
-    matched, shared = evidence(scores, unit, sdg)
-    return [unit, group[unit], int(sdg), suggestion, round(float(scores.scores.loc[unit, sdg]), 3), matched, shared]
 
 
 # --- The evaluation ------------------------------------------------------------------------------------

@@ -133,11 +133,12 @@ class DataTable(_Item):
         return self
 
 
-def data_table(frame: pd.DataFrame) -> DataTable:
-    """A data frame as a `DataTable`: its index as a column when named, missing values as empty cells."""
+def data_table(frame: pd.DataFrame) -> dict:
+    """A data frame as the fields of a `DataTable` (validated with the item that holds it, so that a bad cell
+    is a `ResultsError` naming the notebook): its index as a column when named, missing values empty."""
     frame = frame.reset_index() if frame.index.name else frame
     rows = _json(frame.astype(object).where(frame.notna(), None).values.tolist())
-    return DataTable(columns=[str(c) for c in frame.columns], rows=rows)
+    return {"columns": [str(c) for c in frame.columns], "rows": rows}
 
 
 class SheetItem(_Item):
@@ -494,13 +495,9 @@ class NotebookResults:
         per-cell footnotes, `{"row": 0, "column": "SDGs", "note": "..."}`.
         """
         self._room_for("tables", len(self.tables))
-        frame = table.reset_index() if table.index.name else table
-        rows = _json(frame.astype(object).where(frame.notna(), None).values.tolist())
-        columns = [str(c) for c in frame.columns]
         self.tables.append(
-            self._checked(
-                TableItem, label=label, section=section, caption=caption, columns=columns, rows=rows, marks=list(marks)
-            )  # fmt: skip
+            self._checked(TableItem, label=label, section=section, caption=caption, marks=list(marks),
+                          **data_table(table))  # fmt: skip
         )
         return table
 
