@@ -17,46 +17,44 @@ from itud.cli import main
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    """SYNTHETIC 2091 (its year-over-year section compares it with the 2090 data beside it), a generated 2095
-    with a priority and a study group that have nothing under them, and the broken 2099, two at a time.
+    """SYNTHETIC 2091 (its year-over-year section compares it with the 2090 data beside it; it has a priority
+    and a study group with nothing under them) and the broken 2099, side by side.
     (2090's own report is built by tests/test_versions.py.)"""
     import shutil
-
-    from tests.synthetic_editions import write_edition
 
     data = tmp_path_factory.mktemp("batch-data")
     shutil.copytree(paths.DATA_DIR / "reference", data / "reference")
     for year in ("2090", "2091", "2099"):
         shutil.copytree(Path(__file__).parent / "synthetic" / year, data / year)
-    write_edition(data, 2095, 16, objectives=4, empty_objectives=1, empty_study_groups=1)
     reports = tmp_path_factory.mktemp("batch-reports")
-    return data, reports, run_batch(["2091", "2095", "2099"], data, reports, jobs=2, progress=False)
+    return data, reports, run_batch(["2091", "2099"], data, reports, jobs=2, progress=False)
 
 
 def test_batch_isolates_the_broken_edition(batch):
     _, reports, results = batch
     assert [(r.year, r.status, r.version) for r in results] == [
         ("2091", "built", "v1"),
-        ("2095", "built", "v1"),
         ("2099", "failed", "-"),
     ]
-    assert "notebook 01-mapping-tables.ipynb failed in cell 3" in results[2].message
+    assert "notebook 01-mapping-tables.ipynb failed in cell 3" in results[1].message
     table = format_results(results).splitlines()
     assert table[0].split() == ["year", "status", "version", "seconds", "message"]
-    assert table[-1] == "2 of 3 years ok; failed: 2099"
+    assert table[-1] == "1 of 2 years ok; failed: 2099"
     assert list((reports / "2099").iterdir()) == []  # no version, no temporary folder
 
 
 def test_an_edition_with_an_empty_priority_and_study_group_makes_a_report(batch):
     _, reports, _ = batch
-    html = (reports / "2095/v1/report-2095.html").read_text()
-    assert html.count("P.4 (SYNTHETIC priority 4) has no outcomes in this edition") == 2  # coverage text, Annex 1
+    html = (reports / "2091/v1/report-2091.html").read_text()
+    assert html.count("P.4 (Empty) has no outcomes in this edition") == 2  # coverage text, Annex 1
     assert "Outcomes of P.4" not in html  # no empty table
+    assert "SG3 (Synthetic group three (no questions)) has no questions in this edition." in html  # Annex 2
+    assert 'id="questions-sg3"' not in html
 
 
 def test_batch_command_exits_non_zero_when_a_year_fails(batch, capsys):
     data, reports, _ = batch
-    command = ["batch", "2091", "2095", "2099", "--data-dir", str(data), "--reports-dir", str(reports), "--quiet"]
+    command = ["batch", "2091", "2099", "--data-dir", str(data), "--reports-dir", str(reports), "--quiet"]
     assert main([*command, "--jobs", "2"]) == 1
     out = capsys.readouterr().out
     assert "2091   up to date" in out and "2099   failed" in out
@@ -77,19 +75,23 @@ def test_year_over_year_section_on_the_synthetic_pair(batch):
     changes = json.loads((results / "05-changes-since-previous-edition.json").read_text())["numbers"]
     assert changes["previous_year"] == 2090
     assert [(r["kind"], r["id"], r["change"]) for r in changes["changed_ids"]] == [
-        ("priority", "P.3", "added"), ("outcome", "P.1-2", "removed"),
-        ("outcome", "P.3-1", "added"), ("question", "Q3/1", "added"),
+        ("priority", "P.3", "added"), ("priority", "P.4", "added"), ("outcome", "P.1-2", "removed"),
+        ("outcome", "P.3-1", "added"), ("study_group", "SG3", "added"), ("question", "Q3/1", "added"),
     ]  # fmt: skip
     gained_lost = [(r["from"], r["to"], r["change"]) for r in changes["changed_links"] if r["link"] == "outcome -> sdg"]
     assert gained_lost == [("P.1-2", 4, "lost"), ("P.1-2", 9, "lost"), ("P.2-1", 10, "lost"),
                            ("P.1-1", 1, "gained"), ("P.3-1", 16, "gained")]  # fmt: skip
     before_after = {r["measure"]: (r["2090"], r["2091"], r["change"]) for r in changes["coverage_before_after"]}
-    assert before_after["objectives"] == (2, 3, 1)
+    assert before_after["objectives"] == (2, 4, 2)
+    assert before_after["study groups"] == (2, 3, 1)
     assert before_after["outcome -> SDG links"] == (6, 5, -1)
     assert before_after["questions"] == (3, 4, 1)
     html = (reports / "2091/v1/report-2091.html").read_text()
     assert ">Changes since the 2090 edition</h2>" in html
-    assert "priority P.3, outcome P.3-1 and question Q3/1 were added and outcome P.1-2 was removed; " in html
+    assert (
+        "priority P.3, priority P.4, outcome P.3-1, study group SG3 and question Q3/1 were added and outcome "
+        "P.1-2 was removed; "
+    ) in html
     # the numbers of the two tables it refers to, whatever comes before them (an analyst's table renumbers)
     number = {label: n for label, n in re.findall(r'<caption id="caption-([^"]+)">Table (\d+):', html)}
     tables = f"Tables {number['coverage-before-after']} and {number['links-gained-and-lost']}"

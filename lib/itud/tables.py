@@ -118,12 +118,15 @@ def correction_marks(edition: Edition, outcomes: list[str], columns: list[str]) 
 
 
 def questions_per_study_group(edition: Edition) -> list[ReportTable]:
-    """Annex 2: one table per study group; links NOT_PUBLISHED where the edition's data do not hold them."""
+    """Annex 2: one table per study group with questions; links NOT_PUBLISHED where the edition's data do not
+    hold them."""
     mapping = coverage.question_mapping(edition)
     units = coverage.coverage_by_unit(mapping)
     tables = []
     for group in edition.study_groups.itertuples():
         questions = edition.questions[edition.questions["study_group"] == group.study_group]
+        if questions.empty:  # the annex says the study group has no questions; no empty table
+            continue
         status = [
             t + (f": {n}" if n else "")
             for t, n in zip(questions["title_status"], questions["status_note"], strict=True)
