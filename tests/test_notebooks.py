@@ -140,7 +140,8 @@ def test_papermill_command_line_from_the_repository_root(tmp_path):
 def test_the_publish_notebook_builds_publishes_and_links_the_report_as_the_command_line_does(tmp_path):
     """notebooks/00-publish.ipynb, executed as JupyterLab's Run All does (papermill), on a SYNTHETIC
     edition: it publishes v1 with the command line's messages, links the documents, and says "up to date"
-    the second time. (Its action cells are NBVAL_SKIP: nbval runs only its parameters and imports.)"""
+    the second time. (Its action cells are NBVAL_SKIP: nbval runs only its parameters and imports; see the
+    next test.)"""
     data = tmp_path / "data"
     shutil.copytree(Path(__file__).parent / "synthetic" / "2090", data / "2090")
     parameters = {"year": 2090, "data_dir": str(data), "reports_dir": str(tmp_path / "reports"),
@@ -162,6 +163,19 @@ def test_the_publish_notebook_builds_publishes_and_links_the_report_as_the_comma
     assert "**2090, v1:** [HTML](" in first and "/reports/2090/v1/report-2090.html)" in first
     assert (tmp_path / "reports" / "2090" / "v1" / "report-2090.pdf").is_file()
     assert "2090: up to date (" in run_all(tmp_path / "second.ipynb")
+
+
+def test_nbval_runs_only_the_publish_notebook_s_parameters_and_imports():
+    """Its action cells refresh the committed notebooks and publish: nbval must skip each of them, as nbval
+    itself reads the marker (a word after `# NBVAL_SKIP` on its line hides it: the suite then rewrote the
+    committed notebooks while the other worker checked them)."""
+    from nbval.plugin import find_comment_markers
+
+    cells = [c for c in nbformat.read(paths.NOTEBOOKS_DIR / "00-publish.ipynb", as_version=4).cells
+             if c.cell_type == "code"]  # fmt: skip
+    skipped = [dict(find_comment_markers(c.source)).get("skip", False) for c in cells]
+    assert skipped == [False, False] + [True] * (len(cells) - 2)
+    assert "jupyter.run(" not in cells[1].source
 
 
 def test_a_refused_command_stops_the_publish_notebook_with_its_message(capsys):
