@@ -136,33 +136,19 @@ def test_papermill_command_line_from_the_repository_root(tmp_path):
     assert result["numbers"]["questions_per_study_group"] == {"SG1": 7, "SG2": 7}
 
 
-@pytest.mark.slow
-def test_the_publish_notebook_builds_publishes_and_links_the_report_as_the_command_line_does(tmp_path):
+def test_the_publish_notebook_builds_publishes_and_links_the_report_as_the_command_line_does(
+    published_by_notebook,
+):
     """notebooks/00-publish.ipynb, executed as JupyterLab's Run All does (papermill), on a SYNTHETIC
-    edition: it publishes v1 with the command line's messages, links the documents, and says "up to date"
-    the second time. (Its action cells are NBVAL_SKIP: nbval runs only its parameters and imports; see the
-    next test.)"""
-    data = tmp_path / "data"
-    shutil.copytree(Path(__file__).parent / "synthetic" / "2090", data / "2090")
-    parameters = {"year": 2090, "data_dir": str(data), "reports_dir": str(tmp_path / "reports"),
-                  "refresh_notebooks": False}  # fmt: skip (refreshing would rewrite the committed notebooks)
-
-    def run_all(out: Path) -> str:
-        papermill.execute_notebook(
-            str(paths.NOTEBOOKS_DIR / "00-publish.ipynb"), str(out), parameters=parameters, progress_bar=False,
-            cwd=str(paths.NOTEBOOKS_DIR), kernel_name="python3",
-        )  # fmt: skip
-        cells = nbformat.read(out, as_version=4).cells
-        return "\n".join(
-            "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
-            for cell in cells if cell.cell_type == "code" for o in cell.get("outputs", [])
-        )  # fmt: skip
-
-    first = run_all(tmp_path / "first.ipynb")
-    assert f"2090: built {tmp_path / 'reports' / '2090' / 'v1'} in " in first
+    edition (tests/conftest.py): it publishes v1 with the command line's messages, links the documents, and
+    says "up to date" the second time. (Its action cells are NBVAL_SKIP: nbval runs only its parameters and
+    imports; see the next test.)"""
+    reports = published_by_notebook.root / "reports"
+    first = published_by_notebook.first
+    assert f"2090: built {reports / '2090' / 'v1'} in " in first
     assert "**2090, v1:** [HTML](" in first and "/reports/2090/v1/report-2090.html)" in first
-    assert (tmp_path / "reports" / "2090" / "v1" / "report-2090.pdf").is_file()
-    assert "2090: up to date (" in run_all(tmp_path / "second.ipynb")
+    assert (reports / "2090" / "v1" / "report-2090.pdf").is_file()
+    assert "2090: up to date (" in published_by_notebook.second
 
 
 def test_nbval_runs_only_the_publish_notebook_s_parameters_and_imports():
