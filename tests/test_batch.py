@@ -31,12 +31,19 @@ def batch(tmp_path_factory):
 
 
 def test_batch_isolates_the_broken_edition(batch):
-    _, reports, results = batch
+    """The broken edition's message names the notebook, its cell and the analyst's own file."""
+    data, reports, results = batch
     assert [(r.year, r.status, r.version) for r in results] == [
         ("2091", "built", "v1"),
         ("2099", "failed", "-"),
     ]
-    assert "notebook 01-mapping-tables.ipynb failed in cell 3" in results[1].message
+    cell = json.loads((paths.NOTEBOOKS_DIR / "01-mapping-tables.ipynb").read_text())["cells"][2]
+    first_line = "".join(cell["source"]).splitlines()[0]  # the cell as JupyterLab numbers and shows it
+    message = results[1].message
+    assert message.startswith(f"notebook 01-mapping-tables.ipynb failed in cell 3 ({first_line!r}): EditionError:")
+    # The file the analyst edits, not the build's copy of it.
+    path = data.resolve() / "2099" / "outcome_sdg.csv"
+    assert f"{path}, row 7 (line 8), column 'sdg', value '18': not an SDG (1-17)" in message
     table = format_results(results).splitlines()
     assert table[0].split() == ["year", "status", "version", "seconds", "message"]
     assert table[-1] == "1 of 2 years ok; failed: 2099"

@@ -5,7 +5,6 @@ several years at once: test_batch.py.)"""
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import zipfile
@@ -16,7 +15,6 @@ import pytest
 from itud import build, paths, printer, render, versions
 from itud.cli import main
 from itud.document import Document, Paragraph, Section, TableBlock
-from itud.errors import BuildError
 from itud.revisions import Revision
 from tests.conftest import GOLDEN_2019
 
@@ -56,21 +54,6 @@ def test_2019_tables_are_tidy_with_numeric_columns(published):
     workbook = zipfile.ZipFile(published[1].version / "tables-2019.xlsx").read("xl/workbook.xml").decode()
     assert re.findall(r'<sheet name="([^"]+)"', workbook)[0] == "notes"
     assert '<sheet name="coverage-by-objective"' in workbook and '<sheet name="outcome-sdg-links"' in workbook
-
-
-@pytest.mark.slow
-def test_failing_notebook_is_named_with_its_cell_and_nothing_is_published(synthetic_data, tmp_path):
-    with pytest.raises(BuildError) as error:
-        build.build_report(2099, synthetic_data, tmp_path, progress=False)
-    message = str(error.value)
-
-    cell = json.loads((paths.NOTEBOOKS_DIR / "01-mapping-tables.ipynb").read_text())["cells"][2]
-    first_line = "".join(cell["source"]).splitlines()[0]  # the cell as JupyterLab numbers and shows it
-    assert message.startswith(f"notebook 01-mapping-tables.ipynb failed in cell 3 ({first_line!r}): EditionError:")
-    # The file the analyst edits, not the build's copy of it.
-    path = synthetic_data.resolve() / "2099" / "outcome_sdg.csv"
-    assert f"{path}, row 7 (line 8), column 'sdg', value '18': not an SDG (1-17)" in message
-    assert list((tmp_path / "2099").iterdir()) == []
 
 
 def test_report_refuses_a_path_as_year(tmp_path, capsys):
