@@ -416,6 +416,32 @@ def test_a_reworded_paragraph_is_quoted_from_just_before_its_change(tmp_path):
     ]
 
 
+def test_a_reworded_report_is_printed_once_as_its_new_version_not_also_to_compare_it(
+    published_2090, tmp_path, monkeypatch
+):
+    """The notebooks' outputs are v1's and an edition template adds a paragraph: the HTML differs, so v2 is
+    published without printing a PDF of the page as v1 (the comparison stops at the HTML)."""
+    from itud import printer, render
+
+    data, reports, first = published_2090
+    copy = tmp_path / "reports"
+    shutil.copytree(reports / "2090" / "v1", copy / "2090" / "v1")
+    monkeypatch.setattr(build, "_build_into", _outputs_of(first.version))
+    # The Word document embeds the figures' PNGs, which a version does not keep: v1's stands in for it.
+    word = first.version / "report-2090.docx"
+    monkeypatch.setattr(render, "write_docx", lambda document, path: shutil.copy(word, path))
+    printed = []
+    print_ = printer.PdfPrinter.print
+    monkeypatch.setattr(printer.PdfPrinter, "print", lambda self, *args: printed.append(args) or print_(self, *args))
+    own = tmp_path / "data"
+    shutil.copytree(data, own)
+    (own / "2090" / "report").mkdir()
+    (own / "2090" / "report" / "15-extra.md.j2").write_text("# Extra\n\nA SYNTHETIC paragraph.\n", encoding="utf-8")
+    result = build.build_report(2090, own, copy, progress=False)
+    assert (result.status, result.version.name, len(printed)) == ("built", "v2", 1)
+    assert "A SYNTHETIC paragraph." in (result.version / "report-2090.html").read_text(encoding="utf-8")
+
+
 def test_an_edition_template_that_tries_to_run_code_fails_the_build_naming_the_analyst_s_file(
     published_2090, capsys, monkeypatch
 ):

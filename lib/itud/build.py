@@ -54,6 +54,7 @@ from itud.versions import (
     make_readable,
     output_hashes,
     reader_outputs,
+    sha256,
     snapshot,
     state_of,
 )
@@ -271,8 +272,9 @@ class Verdict:
 
 def _compare(render, scratch: Path, year_dir: Path, number: int, manifest: dict, pdf, *, complete=False) -> Verdict:
     """Whether readers would see exactly version `number` in `scratch`, rendered as that version says itself
-    (`render(previous, note=its note)`). Figures and results are compared first: when they differ, the documents are not
-    rendered (they are rendered as the next version instead), unless `complete`.
+    (`render(previous, note=its note)`). Figures and results are compared first, then the HTML: when they
+    differ, the other documents are not rendered (they are rendered as the next version instead), unless
+    `complete`.
 
     Every output is made by pinned Python code but the PDF, which the machine's Pango, HarfBuzz, FreeType and
     fontconfig lay out. A PDF printed from the very page the version's was (`printed_from`, recorded since
@@ -283,7 +285,14 @@ def _compare(render, scratch: Path, year_dir: Path, number: int, manifest: dict,
     made = {name: digest for name, digest in made.items() if name.startswith(_NOTEBOOK_OUTPUTS)}
     if not complete and made != {n: d for n, d in published.items() if n.startswith(_NOTEBOOK_OUTPUTS)}:
         return Verdict("differs")
-    render(year_dir / f"v{number - 1}" if number > 1 else None, note=manifest.get("note", ""))  # as it said itself
+    previous = year_dir / f"v{number - 1}" if number > 1 else None
+    as_it_said_itself = {"previous": previous, "note": manifest.get("note", "")}
+    if not complete:  # the HTML first: when it differs, printing the PDF to compare it would be wasted
+        html = f"report-{year_dir.name}.html"
+        render(**as_it_said_itself, kinds=("html",))
+        if sha256(scratch / html) != published.get(html):
+            return Verdict("differs")
+    render(**as_it_said_itself)
     made = reader_outputs(output_hashes(scratch))
     if made == published:
         return Verdict("reproduced")
@@ -379,10 +388,10 @@ def _build_into(
 
 def _render(
     folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float, note: str = "",
-    data_dir: Path = paths.DATA_DIR, on_event=None,
+    data_dir: Path = paths.DATA_DIR, on_event=None, kinds: tuple[str, ...] = _DOCUMENTS,
 ) -> Revision:
     """Render the documents and tables into `folder` as the version after `previous` (None: the first);
-    returns the revision they are.
+    returns the revision they are. `kinds`: the documents to write (the workbook comes with the PDF).
 
     `pdf` (a `printer.PdfPrinter`) prints the PDF while this process writes the other files; it may take
     `timeout` seconds.
@@ -468,7 +477,9 @@ def _render(
         revision.number = revision_number(previous, content_changed=not revision.form_only)
         revision.changes = changes(previous, folder, year)
     report = assemble(revision.changes, final=True)
-    write(report, _DOCUMENTS)
+    write(report, kinds)
+    if "pdf" not in kinds:
+        return revision
     try:
         with time_limit(timeout):
             render.write_xlsx(report, folder / f"tables-{year}.xlsx")
