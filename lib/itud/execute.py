@@ -484,7 +484,8 @@ def execute_all(
 
     Raises `BuildError` for the first failing notebook in reading order, whatever ran in
     parallel; the outputs do not depend on `kernels`. `timeout`: seconds per notebook.
-    `server`: the `kernel_server.KernelServer` that forks the kernels (default: one started here).
+    `server`: the `kernel_server.KernelServer` that forks the kernels (default: one started here when there
+    are several notebooks; a single one is started the usual way).
     """
     if timeout <= 0:
         raise BuildError(f"the notebook timeout must be a positive number of seconds, not {timeout:g}")
@@ -496,7 +497,9 @@ def execute_all(
     count = max(1, min(kernels, len(runs)))
     from itud.kernel_server import KernelServer
 
-    own_server = server is None
+    # A server pays off when it forks several kernels from one import of their libraries; one kernel
+    # imports them itself, as fast, and no server process is started for it.
+    own_server = server is None and len(runs) > 1
     server = KernelServer() if own_server else server
     pool = KernelPool(cwd, total=len(runs), ahead=count, server=server, timeout=timeout)
     # The biggest notebooks first: their stored outputs (figures) are the best guess of their cost, and
