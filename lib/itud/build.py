@@ -141,32 +141,24 @@ def build_report(
     if newest is not None and current in (manifest.get("fingerprint"), _reproduced(year_dir, newest)) and not force:
         return BuildResult(year, "up to date", newest, time.perf_counter() - started, taken.ignored)
 
-    from itud.kernel_server import KernelServer
     from itud.printer import PdfPrinter
 
     work_is_kept(False)  # a stop ends this build (after another one's publication in the same process)
     print_ = _printer(progress)
-    # Both start now: their processes import the kernels' libraries and WeasyPrint while this one goes on.
-    # A version keeps its notebooks with their figures by reference (`_figures_by_reference`): its kernels
-    # draw no pictures for them (a second of CPU a build).
-    kernel_server, pdf = KernelServer({paths.FIGURE_PREVIEWS: "off"}), PdfPrinter()
+    pdf = PdfPrinter()  # starts now: its process imports WeasyPrint while the notebooks run
     try:
         scratch = make_scratch(year_dir if publish else Path(tempfile.gettempdir()))
     except BaseException:
-        kernel_server.close()
         pdf.close()
         raise
     try:
         taken.write(scratch / INPUTS_DIR / "data")
         meta_file = scratch / INPUTS_DIR / "data" / str(year) / "edition.toml"
         try:
-            _build_into(
-                scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, kernel_server, on_event
-            )
+            _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, on_event)
         except BuildError as error:
             raise BuildError(_as_in_data_dir(str(error), data_dir)) from None
         raise_if_stopped()
-        kernel_server.close()  # its work is done: its memory is the PDF's
         render = functools.partial(
             _render, scratch, year, meta_file, pdf=pdf, timeout=timeout, data_dir=data_dir, on_event=on_event
         )
@@ -225,7 +217,6 @@ def build_report(
             raise OSError(error.errno, error.strerror, str(year_dir)) from None  # say where it was writing
         raise
     finally:
-        kernel_server.close()
         pdf.close()
     from itud.index import write_index
 
@@ -352,13 +343,13 @@ def _printer(enabled: bool):
     return (lambda text: print(text, file=sys.stderr)) if enabled else (lambda text: None)
 
 
-def _build_into(
-    folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float, server, on_event=None
-) -> None:
-    """Execute the snapshot's notebooks in `folder`, reading the snapshot's data."""
+def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float, on_event=None) -> None:
+    """Execute the snapshot's notebooks in `folder`, reading the snapshot's data, in kernels forked by a kernel
+    server of their own (stopped once they are done: its memory is the PDF's)."""
     from tqdm import tqdm
 
     from itud.execute import execute_all
+    from itud.kernel_server import KernelServer
 
     sources = folder / ".notebook-sources"
     sources.mkdir()
@@ -376,12 +367,16 @@ def _build_into(
         if on_event:
             on_event("notebook", Path(source).name)
 
+    # A version keeps its notebooks with their figures by reference (`_figures_by_reference`): its kernels
+    # draw no pictures for them (a second of CPU a build).
+    server = KernelServer({paths.FIGURE_PREVIEWS: "off"})
     try:
         execute_all(
             jobs, parameters, cwd=folder, on_done=done, kernels=kernels, timeout=timeout,
             server=server,
         )  # fmt: skip
     finally:
+        server.close()
         bar.close()  # clears its line, so an error message is not printed after the bar
         shutil.rmtree(sources, ignore_errors=True)
 
