@@ -196,17 +196,18 @@ SUITE_CPU_GOAL = 0.60  # the suite's CPU time at most 60% of the baseline commit
 SUITE_BASELINE = "9221dc6"  # the commit issue 22 measured (its suite: 285 s CPU there)
 
 
-def _whole(command: list[str], cwd: Path) -> tuple[float, float, int]:
-    """Wall and CPU seconds (user + system of the command and every process it waited for), exit status."""
+def _whole(command: list[str], cwd: Path) -> tuple[float, float, int, str]:
+    """Wall and CPU seconds (user + system of the command and every process it waited for), exit status,
+    and what it printed on standard output."""
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, done.returncode
+    return wall, cpu, done.returncode, done.stdout
 
 
 def fresh_clone(suite: bool) -> int:
@@ -223,15 +224,17 @@ def fresh_clone(suite: bool) -> int:
         print(f"(f) set-up {setup[0]:.1f} s ({setup[1]:.1f} s CPU), first report {report[0]:.1f} s "
               f"({report[1]:.1f} s CPU): {total:.1f} s   goal <= {FIRST_REPORT_GOAL_S:g} s "
               f"{'met' if total <= FIRST_REPORT_GOAL_S else 'NOT met'}")  # fmt: skip
+        said = [line for line in report[3].splitlines() if line[:4].isdigit()]  # "2019: reproduced v13 ..."
+        print(f"    the report said: {said[-1] if said else report[3].strip()[-200:]}")
         if suite:
-            wall, cpu, status = _whole(["python3", "tasks.py", "test"], clone)
+            wall, cpu, status, _ = _whole(["python3", "tasks.py", "test"], clone)
             print(f"    suite {wall:.1f} s, {cpu:.1f} s CPU, exit {status}", flush=True)
             # The goal is relative (40% below the baseline commit's CPU), so the baseline is measured here too,
             # in the same conditions: across sessions the same commit's suite took 285 s and 171 s of CPU.
             subprocess.run(["git", "checkout", "-q", SUITE_BASELINE], cwd=clone, check=True)
             shutil.rmtree(clone / ".venv", ignore_errors=True)
             _whole(["python3", "tasks.py", "setup"], clone)
-            base_wall, base_cpu, base_status = _whole(["python3", "tasks.py", "test"], clone)
+            base_wall, base_cpu, base_status, _ = _whole(["python3", "tasks.py", "test"], clone)
             ratio = cpu / base_cpu if base_cpu else float("inf")
             print(f"    baseline {SUITE_BASELINE[:7]}: {base_wall:.1f} s, {base_cpu:.1f} s CPU, exit {base_status}; "
                   f"HEAD / baseline = {ratio:.2f}   goal <= {SUITE_CPU_GOAL:.2f} "
