@@ -54,6 +54,16 @@ def _outputs_of(version: Path, *, changed: bool = False):
     return run
 
 
+def _documents_from_outputs_of(version: Path, monkeypatch) -> None:
+    """The notebooks stood in for by `version`'s outputs (`_outputs_of`); its Word document stands in for the
+    one written, which embeds the figures' PNGs, and a version does not keep them."""
+    from itud import render
+
+    monkeypatch.setattr(build, "_build_into", _outputs_of(version))
+    word = version / "report-2090.docx"
+    monkeypatch.setattr(render, "write_docx", lambda document, path: shutil.copy(word, path))
+
+
 def test_first_build_publishes_a_readable_version_with_a_true_manifest(published_2090):
     data, reports, first = published_2090
     assert sorted(p.name for p in (reports / "2090").glob("v*")) == ["v1"]
@@ -163,7 +173,6 @@ def test_a_pdf_laid_out_by_other_system_libraries_reproduces_the_content_and_say
     """Another machine's Pango lays the same page out otherwise: the PDF's bytes differ, what it says does not.
     Simulated by a copy of v1 whose PDF and build record are another machine's, its printed page the same.
     (The notebooks' outputs are v1's: the documents are what is compared here.)"""
-    from itud import render
     from itud.buildinfo import font_dir, system_libraries
 
     data, reports, first = published_2090
@@ -182,9 +191,7 @@ def test_a_pdf_laid_out_by_other_system_libraries_reproduces_the_content_and_say
     arguments = ["report", "--year", "2090", "--data-dir", str(data), "--reports-dir", str(copy), "--quiet"]
 
 
-    monkeypatch.setattr(build, "_build_into", _outputs_of(v1))
-    # The Word document embeds the figures' PNGs, which a version does not keep: v1's stands in for it.
-    monkeypatch.setattr(render, "write_docx", lambda document, path: shutil.copy(v1 / "report-2090.docx", path))
+    _documents_from_outputs_of(v1, monkeypatch)
     assert main([*arguments, "--force"]) == 0
     out = capsys.readouterr().out
     here = system_libraries()["Pango"]
@@ -417,24 +424,17 @@ def test_a_reworded_paragraph_is_quoted_from_just_before_its_change(tmp_path):
 
 
 def test_a_reworded_report_is_printed_once_as_its_new_version_not_also_to_compare_it(
-    published_2090, tmp_path, monkeypatch
+    published_by_notebook, tmp_path, monkeypatch
 ):
     """The notebooks' outputs are v1's and an edition template adds a paragraph: the HTML differs, so v2 is
     published without printing a PDF of the page as v1 (the comparison stops at the HTML)."""
-    from itud import printer, render
+    from itud import printer
 
-    data, reports, first = published_2090
-    copy = tmp_path / "reports"
-    shutil.copytree(reports / "2090" / "v1", copy / "2090" / "v1")
-    monkeypatch.setattr(build, "_build_into", _outputs_of(first.version))
-    # The Word document embeds the figures' PNGs, which a version does not keep: v1's stands in for it.
-    word = first.version / "report-2090.docx"
-    monkeypatch.setattr(render, "write_docx", lambda document, path: shutil.copy(word, path))
+    own, copy = published_by_notebook.copy_to(tmp_path)  # v1 alone: other tests here publish beside it
+    _documents_from_outputs_of(copy / "2090" / "v1", monkeypatch)
     printed = []
     print_ = printer.PdfPrinter.print
     monkeypatch.setattr(printer.PdfPrinter, "print", lambda self, *args: printed.append(args) or print_(self, *args))
-    own = tmp_path / "data"
-    shutil.copytree(data, own)
     (own / "2090" / "report").mkdir()
     (own / "2090" / "report" / "15-extra.md.j2").write_text("# Extra\n\nA SYNTHETIC paragraph.\n", encoding="utf-8")
     result = build.build_report(2090, own, copy, progress=False)
