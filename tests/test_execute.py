@@ -120,7 +120,13 @@ def test_a_notebook_before_a_failure_in_reading_order_still_runs_though_started_
         execute_all([(first, tmp_path / "a.ipynb"), (big, tmp_path / "b.ipynb")], kernels=1, timeout=60)
 
 
-def test_report_with_a_too_short_timeout_fails_naming_the_first_notebook(synthetic_data, tmp_path, capsys):
+def test_report_with_a_too_short_timeout_fails_naming_the_first_notebook(synthetic_data, tmp_path, capsys, monkeypatch):
+    """... and, no notebook being done, never starts the PDF printer (a second of CPU for nothing)."""
+    from itud import printer
+
+    started = []
+    start = printer.PdfPrinter.start
+    monkeypatch.setattr(printer.PdfPrinter, "start", lambda self: started.append(self) or start(self))
     reports = tmp_path / "reports"
     arguments = ["--data-dir", str(synthetic_data), "--reports-dir", str(reports), "--quiet"]
     assert main(["report", "--year", "2090", *arguments, "--timeout", "0.2"]) == 1
@@ -129,6 +135,7 @@ def test_report_with_a_too_short_timeout_fails_naming_the_first_notebook(synthet
     assert message.startswith(f"{first} did not finish within its time limit of 0.2 s (stopped in ")
     assert message.endswith("; give more time with --timeout SECONDS\n")
     assert list((reports / "2090").iterdir()) == []
+    assert started == []
 
 
 def test_timeout_must_be_positive(tmp_path):

@@ -118,6 +118,18 @@ def test_a_pdf_printer_that_dies_or_is_closed_says_so_and_leaves_no_process(tmp_
     assert working._process.poll() is not None  # noqa: SLF001
 
 
+def test_a_pdf_printer_started_later_starts_with_its_first_print_and_never_once_closed(tmp_path):
+    later = printer.PdfPrinter(start=False)
+    assert later.pid is None
+    assert later.print(_tiny_document("T"), tmp_path / "x.pdf").result(timeout=120).is_file()
+    assert later.pid is not None
+    later.close()
+    never = printer.PdfPrinter(start=False)
+    never.close()
+    never.start()
+    assert never.pid is None  # a build stopped before its first notebook was done: no process to stop
+
+
 def test_pdf_is_deterministic_and_carries_no_dates(tmp_path):
     a = render.write_pdf(_tiny_document("T <x>"), tmp_path / "a.pdf").read_bytes()
     b = render.write_pdf(_tiny_document("T <x>"), tmp_path / "b.pdf").read_bytes()

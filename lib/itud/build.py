@@ -145,7 +145,9 @@ def build_report(
 
     work_is_kept(False)  # a stop ends this build (after another one's publication in the same process)
     print_ = _printer(progress)
-    pdf = PdfPrinter()  # starts now: its process imports WeasyPrint while the notebooks run
+    # Started once the first notebook is done: its process imports WeasyPrint while the others run, and a
+    # build that fails or is stopped in its first notebooks (a broken edition, Ctrl-C) never starts it.
+    pdf = PdfPrinter(start=False)
     try:
         scratch = make_scratch(year_dir if publish else Path(tempfile.gettempdir()))
     except BaseException:
@@ -155,7 +157,7 @@ def build_report(
         taken.write(scratch / INPUTS_DIR / "data")
         meta_file = scratch / INPUTS_DIR / "data" / str(year) / "edition.toml"
         try:
-            _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, on_event)
+            _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, on_event, pdf.start)
         except BuildError as error:
             raise BuildError(_as_in_data_dir(str(error), data_dir)) from None
         raise_if_stopped()
@@ -343,9 +345,12 @@ def _printer(enabled: bool):
     return (lambda text: print(text, file=sys.stderr)) if enabled else (lambda text: None)
 
 
-def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float, on_event=None) -> None:
+def _build_into(
+    folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float, on_event=None, on_first_done=None
+) -> None:
     """Execute the snapshot's notebooks in `folder`, reading the snapshot's data, in kernels forked by a kernel
-    server of their own (stopped once they are done: its memory is the PDF's)."""
+    server of their own (stopped once they are done: its memory is the PDF's). `on_first_done()` is called
+    when the first notebook is done."""
     from tqdm import tqdm
 
     from itud.execute import execute_all
@@ -362,7 +367,15 @@ def _build_into(folder: Path, year: int, taken, progress: bool, kernels: int, ti
     parameters = {"year": year, "data_dir": f"{INPUTS_DIR}/data", "output_dir": "."}
     jobs = [(sources / name, folder / "notebooks" / name) for name in names]
 
+    first = [on_first_done] if on_first_done else []  # popped once (atomically), by the first notebook done
+
     def done(source) -> None:
+        try:
+            call = first.pop()
+        except IndexError:  # not the first notebook done
+            call = None
+        if call:
+            call()
         bar.update()
         if on_event:
             on_event("notebook", Path(source).name)

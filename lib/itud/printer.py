@@ -1,7 +1,8 @@
 """The PDF printer: a process of its own that prints the report's PDF with WeasyPrint (`render.print_pdf`).
 
-A build starts it with its notebooks (`build.build_report`): the process imports WeasyPrint while
-the notebooks run, and prints the PDF while the build writes the other documents.
+A build starts it once its first notebook is done (`build.build_report`): the process imports WeasyPrint
+while the other notebooks run, and prints the PDF while the build writes the other documents. A build that
+fails or is stopped before any notebook is done never starts it.
 """
 
 from __future__ import annotations
@@ -40,15 +41,16 @@ def serve_pdf() -> None:
 class PdfPrinter(ServerProcess):
     """Prints PDFs in a process of its own (`servers.ServerProcess`), started ahead of need.
 
-    The process imports WeasyPrint while the notebooks run, and prints the PDF while the
+    The process imports WeasyPrint while the notebooks run (once `start`ed), and prints the PDF while the
     caller writes the other documents: the PDF takes most of a report's rendering, and
     WeasyPrint holds the interpreter lock, so a thread would not run beside it.
     """
 
     name = "PDF printer"
 
-    def __init__(self) -> None:
-        super().__init__("itud.printer:serve_pdf")
+    def __init__(self, *, start: bool = True) -> None:
+        """`start=False`: the process starts with `start`, or with the first `print`."""
+        super().__init__("itud.printer:serve_pdf", start=start)
         self._waiter = ThreadPoolExecutor(1, thread_name_prefix="itud-pdf")
         self.record: dict = {}  # the build record of the PDF printed last (`buildinfo.record`)
 

@@ -44,27 +44,44 @@ class ServerProcess:
 
     name = "server"
 
-    def __init__(self, entry: str, variables: dict[str, str] | None = None) -> None:
-        """`variables`: environment variables the process is given beyond the caller's and the pinned ones."""
-        module, function = entry.split(":")
+    def __init__(self, entry: str, variables: dict[str, str] | None = None, *, start: bool = True) -> None:
+        """`variables`: environment variables the process is given beyond the caller's and the pinned ones.
+        `start=False`: the process is started by `start` (or the first `ask`), not now."""
+        self.entry = entry
         self.variables = dict(variables or {})
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `close`): its stderr, for a crash's last word
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", f"from {module} import {function}; {function}()"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, encoding="utf-8",
-            start_new_session=True,
-            # Python's view of the environment, as kernels are given it (C code such as readline can add
-            # variables, LINES and COLUMNS, that only a child started without `env` would inherit), with
-            # the hash seed, time zone and locale fixed (`buildinfo.PINNED_VARIABLES`): the kernels it forks
-            # and the PDF printer make the same bytes whatever the user's shell has set.
-            env={**os.environ, **PINNED_VARIABLES, **self.variables},
-        )  # fmt: skip
         self._lock = threading.Lock()  # one request at a time, whichever thread asks
-        self.pid = self._process.pid
+        self._starting = threading.Lock()  # `start` and `close` from different threads (a build's stop)
+        self._process: subprocess.Popen | None = None
+        self._closed = False
+        self.pid: int | None = None
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the process, unless it was started or closed already."""
+        with self._starting:
+            if self._process is not None or self._closed:
+                return
+            module, function = self.entry.split(":")
+            self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `close`): its stderr, for a crash's last word
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", f"from {module} import {function}; {function}()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, encoding="utf-8",
+                start_new_session=True,
+                # Python's view of the environment, as kernels are given it (C code such as readline can add
+                # variables, LINES and COLUMNS, that only a child started without `env` would inherit), with
+                # the hash seed, time zone and locale fixed (`buildinfo.PINNED_VARIABLES`): the kernels it forks
+                # and the PDF printer make the same bytes whatever the user's shell has set.
+                env={**os.environ, **PINNED_VARIABLES, **self.variables},
+            )  # fmt: skip
+            self.pid = self._process.pid
 
     def ask(self, request: dict, timeout: float | None = None) -> dict:
         """Send `request` and return the answer; raises `ServerStopped` if the process ended, or did not answer
         within `timeout` seconds (it is then stopped)."""
+        self.start()
+        if self._process is None:
+            raise ServerStopped(f"the {self.name} was closed")
         with self._lock:
             try:
                 self._process.stdin.write(json.dumps(request) + "\n")
@@ -91,15 +108,21 @@ class ServerProcess:
 
     def close(self, grace: float = 0.0) -> None:
         """Stop the process: at once, whatever it is doing (a request waiting for an answer sees the pipe
-        close), or after up to `grace` seconds to end by itself once its stdin is closed."""
-        if grace and self._process.poll() is None:
+        close), or after up to `grace` seconds to end by itself once its stdin is closed. A process not
+        started yet never will be."""
+        with self._starting:
+            self._closed = True
+            process = self._process
+        if process is None:
+            return
+        if grace and process.poll() is None:
             with contextlib.suppress(OSError):
-                self._process.stdin.close()
+                process.stdin.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self._process.wait(grace)
-        self._process.kill()
-        self._process.wait()
-        for pipe in (self._process.stdin, self._process.stdout):
+                process.wait(grace)
+        process.kill()
+        process.wait()
+        for pipe in (process.stdin, process.stdout):
             with contextlib.suppress(OSError):  # a broken pipe: nothing was left to send
                 pipe.close()
         self._log.close()
