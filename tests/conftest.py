@@ -97,8 +97,9 @@ def run_publish_notebook(out: Path, parameters: dict) -> str:
 def published_by_notebook(tmp_path_factory) -> PublishedByNotebook:
     """SYNTHETIC 2090 published once for the whole run, by the publish notebook (run twice: the second time it
     must say "up to date"). The build is the suite's most used one: tests/test_notebooks.py checks what the
-    notebook said, tests/test_versions.py publishes further versions on a copy. With several test workers
-    the first one to ask builds it and the others wait (pytest-xdist's recipe for a shared fixture)."""
+    notebook said, tests/test_versions.py and tests/test_batch.py publish further versions on copies. With
+    several test workers the first one to ask builds it and the others wait (pytest-xdist's recipe for a
+    shared fixture)."""
     from itud.versions import locked
 
     base = tmp_path_factory.getbasetemp()

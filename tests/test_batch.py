@@ -1,5 +1,6 @@
-"""The batch: several years at once, a broken edition kept apart, and the year-over-year section of a
-report whose previous edition is in the data folder. Builds run the real notebooks (SYNTHETIC editions)."""
+"""The batch: several years at once, a correction published as a revision, a broken edition kept apart, and
+the year-over-year section of a report whose previous edition is in the data folder. Builds run the real
+notebooks (SYNTHETIC editions)."""
 
 from __future__ import annotations
 
@@ -14,40 +15,80 @@ from itud import paths
 from itud.batch import format_results, run_batch
 from itud.cli import main
 
+CORRECTION = (
+    "action,table,unit,target,reason,authority,date,reference\n"
+    "add,outcome_sdg,P.1-1,5,SYNTHETIC: the outcome also serves gender equality,SYNTHETIC authority,"
+    "2025-05-01,SYNTHETIC letter 1\n"
+)
+
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    """SYNTHETIC 2091 (its year-over-year section compares it with the 2090 data beside it; it has a priority
-    and a study group with nothing under them) and the broken 2099, side by side.
-    (2090's own report is built by tests/test_versions.py.)"""
+def batch(published_by_notebook, tmp_path_factory):
+    """The batch an analyst runs after correcting a link of SYNTHETIC 2090 (v1 published by the publish
+    notebook, tests/conftest.py) and adding two editions, two years at once: 2090 again (its correction makes
+    v2), 2091 (its year-over-year section compares it with 2090; it has a priority and a study group with
+    nothing under them) and the broken 2099."""
     import shutil
 
-    data = tmp_path_factory.mktemp("batch-data")
-    shutil.copytree(paths.DATA_DIR / "reference", data / "reference")
-    for year in ("2090", "2091", "2099"):
+    data, reports = published_by_notebook.copy_to(tmp_path_factory.mktemp("batch"))
+    if not (data / "reference").exists():
+        shutil.copytree(paths.DATA_DIR / "reference", data / "reference")
+    (data / "2090" / "corrections.csv").write_text(CORRECTION, encoding="utf-8")
+    for year in ("2091", "2099"):
         shutil.copytree(Path(__file__).parent / "synthetic" / year, data / year)
-    reports = tmp_path_factory.mktemp("batch-reports")
-    return data, reports, run_batch(["2091", "2099"], data, reports, jobs=2, progress=False)
+    return data, reports, run_batch(["2090", "2091", "2099"], data, reports, jobs=2, progress=False)
 
 
 def test_batch_isolates_the_broken_edition(batch):
     """The broken edition's message names the notebook, its cell and the analyst's own file."""
     data, reports, results = batch
     assert [(r.year, r.status, r.version) for r in results] == [
+        ("2090", "built", "v2"),
         ("2091", "built", "v1"),
         ("2099", "failed", "-"),
     ]
     cell = json.loads((paths.NOTEBOOKS_DIR / "01-mapping-tables.ipynb").read_text())["cells"][2]
     first_line = "".join(cell["source"]).splitlines()[0]  # the cell as JupyterLab numbers and shows it
-    message = results[1].message
+    message = results[2].message
     assert message.startswith(f"notebook 01-mapping-tables.ipynb failed in cell 3 ({first_line!r}): EditionError:")
     # The file the analyst edits, not the build's copy of it.
     path = data.resolve() / "2099" / "outcome_sdg.csv"
     assert f"{path}, row 7 (line 8), column 'sdg', value '18': not an SDG (1-17)" in message
     table = format_results(results).splitlines()
     assert table[0].split() == ["year", "status", "version", "seconds", "message"]
-    assert table[-1] == "1 of 2 years ok; failed: 2099"
+    assert table[-1] == "2 of 3 years ok; failed: 2099"
     assert list((reports / "2099").iterdir()) == []  # no version, no temporary folder
+
+
+def test_a_correction_publishes_a_revision_that_says_what_changed(batch, capsys):
+    _, reports, results = batch
+    second = reports / "2090" / results[0].version
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert (manifest["reason"], manifest["corrections"], manifest["previous_version"]) == (
+        "a correction to the data", 1, "v1"
+    )  # fmt: skip
+    html = (second / "report-2090.html").read_text()  # notebook 01 hands the corrections to the report
+    assert "1 correction was applied after reading the source" in html
+    assert "[1] added: P.1-1 -&gt; SDG 5 (SYNTHETIC: the outcome also serves gender equality; SYNTHETIC" in html
+    assert re.search(r'<th scope="row">P\.1-1</th><td>[^<]*</td><td>[^<]*\b5<sup class="mark">a</sup>', html)  # Annex 1
+    assert main(["diff", "2090", "v1", "v2", "--reports-dir", str(reports)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Changes from v1 to v2 of the 2090 report:"
+    assert "  - link added by correction 1: P.1-1 -> SDG 5" in out  # said once, not also as "correction made"
+    assert not [line for line in out if "correction made" in line]
+    links = [line for line in out if line.startswith("  - key number summary.outcome_sdg_links (notebook 01-")]
+    assert len(links) == 1 and links[0].endswith(" -> " + str(int(links[0].split(": ")[1].split(" ")[0]) + 1))
+    block = html[html.index('id="changes-in-this-revision"') :]
+    block = block[: block.index("</section>")]
+    assert "This revision is version v2 of the 2090 report; what follows is what changed since the original " in block
+    assert "Link added by correction 1: P.1-1 -&gt; SDG 5" in block and "key number" not in block
+    redrawn = [line for line in out if "redrawn" in line][0]
+    numbered = set(re.findall(r"<figcaption><strong>Figure (\d+):", html))
+    assert redrawn.startswith("  - figures redrawn: Figures ") and set(re.findall(r"\d+", redrawn)) <= numbered
+    index = (reports / "index.html").read_text()
+    assert '<th scope="row">v2</th>' in index and "correction" in index
+    assert main(["verify", "2090", "--reports-dir", str(reports)]) == 0
+    assert capsys.readouterr().out.strip() == "2 version(s) checked, 0 difference(s) from their manifests"
 
 
 def test_an_edition_with_an_empty_priority_and_study_group_makes_a_report(batch):
@@ -59,12 +100,22 @@ def test_an_edition_with_an_empty_priority_and_study_group_makes_a_report(batch)
     assert 'id="questions-sg3"' not in html
 
 
-def test_batch_command_exits_non_zero_when_a_year_fails(batch, capsys):
-    data, reports, _ = batch
-    command = ["batch", "2091", "2099", "--data-dir", str(data), "--reports-dir", str(reports), "--quiet"]
+def test_batch_command_exits_non_zero_when_a_year_fails(batch, tmp_path, capsys):
+    """The other years are up to date; 2097's data folder holds a folder where a table belongs, so its build
+    fails before any notebook runs (2099's failure in a notebook is checked above)."""
+    import shutil
+
+    data, reports = tmp_path / "data", tmp_path / "reports"
+    shutil.copytree(batch[0], data)
+    shutil.copytree(batch[1], reports)
+    shutil.copytree(data / "2091", data / "2097")
+    (data / "2097" / "outcomes.csv").unlink()
+    (data / "2097" / "outcomes.csv").mkdir()
+    command = ["batch", "2091", "2097", "--data-dir", str(data), "--reports-dir", str(reports), "--quiet"]
     assert main([*command, "--jobs", "2"]) == 1
     out = capsys.readouterr().out
-    assert "2091   up to date" in out and "2099   failed" in out
+    assert "2091   up to date" in out and "2097   failed" in out
+    assert "2097/outcomes.csv: is a folder, not a regular file" in out
 
 
 def test_an_edition_that_publishes_question_links_has_them_audited_too(batch):
@@ -86,12 +137,14 @@ def test_year_over_year_section_on_the_synthetic_pair(batch):
         ("outcome", "P.3-1", "added"), ("study_group", "SG3", "added"), ("question", "Q3/1", "added"),
     ]  # fmt: skip
     gained_lost = [(r["from"], r["to"], r["change"]) for r in changes["changed_links"] if r["link"] == "outcome -> sdg"]
-    assert gained_lost == [("P.1-2", 4, "lost"), ("P.1-2", 9, "lost"), ("P.2-1", 10, "lost"),
+    # P.1-1 -> SDG 5 is 2090's correction (the batch's), which 2091's source does not give
+    assert gained_lost == [("P.1-1", 5, "lost"), ("P.1-2", 4, "lost"), ("P.1-2", 9, "lost"), ("P.2-1", 10, "lost"),
                            ("P.1-1", 1, "gained"), ("P.3-1", 16, "gained")]  # fmt: skip
+    assert [r["by"] for r in changes["changed_links"]].count("a correction") == 1
     before_after = {r["measure"]: (r["2090"], r["2091"], r["change"]) for r in changes["coverage_before_after"]}
     assert before_after["objectives"] == (2, 4, 2)
     assert before_after["study groups"] == (2, 3, 1)
-    assert before_after["outcome -> SDG links"] == (6, 5, -1)
+    assert before_after["outcome -> SDG links"] == (7, 5, -2)
     assert before_after["questions"] == (3, 4, 1)
     html = (reports / "2091/v1/report-2091.html").read_text()
     assert ">Changes since the 2090 edition</h2>" in html
@@ -102,10 +155,14 @@ def test_year_over_year_section_on_the_synthetic_pair(batch):
     # the numbers of the two tables it refers to, whatever comes before them (an analyst's table renumbers)
     number = {label: n for label, n in re.findall(r'<caption id="caption-([^"]+)">Table (\d+):', html)}
     tables = f"Tables {number['coverage-before-after']} and {number['links-gained-and-lost']}"
-    assert f"5 links were gained and 7 links lost ({tables})." in html
+    assert (
+        f"5 links were gained and 8 links lost ({tables}), 1 link of them by a correction made in one edition and "
+        "not in the other rather than in the source."
+    ) in html
     shown = (reports / "2091/v1/tables/links-gained-and-lost.csv").read_text(encoding="utf-8-sig").splitlines()
     assert shown[0] == "Outcome or question,Linked to,Change,Through"  # reader words, not `outcome -> sdg`
-    assert "P.1-2,SDG 4,lost,the source" in shown and "Q1/1,Action Line C6,lost,the source" in shown
+    assert "P.1-1,SDG 5,lost,a correction" in shown and "P.1-2,SDG 4,lost,the source" in shown
+    assert "Q1/1,Action Line C6,lost,the source" in shown
 
 
 def test_batch_progress_in_a_pipe_is_a_line_a_notebook_and_a_year_and_warnings_once_with_their_year(capsys):
