@@ -97,8 +97,10 @@ def test_docx_has_real_headings_numbered_paragraphs_and_tables(tmp_path):
 
 
 def test_the_pdf_printer_process_prints_what_write_pdf_does_and_reports_errors(tmp_path):
-    with printer.PdfPrinter() as pdf:
+    with printer.PdfPrinter(start=False) as pdf:  # as a build makes it: started later, or by its first print
+        assert pdf.pid is None
         printed = pdf.print(_tiny_document("T <x>"), tmp_path / "printed.pdf").result(timeout=120)
+        assert pdf.pid is not None
         assert printed.read_bytes() == render.write_pdf(_tiny_document("T <x>"), tmp_path / "here.pdf").read_bytes()
         with pytest.raises(printer.PdfError, match=r"^FileNotFoundError: .*no such folder/x\.pdf"):
             pdf.print(_tiny_document("T"), tmp_path / "no such folder" / "x.pdf").result(timeout=120)
@@ -118,12 +120,7 @@ def test_a_pdf_printer_that_dies_or_is_closed_says_so_and_leaves_no_process(tmp_
     assert working._process.poll() is not None  # noqa: SLF001
 
 
-def test_a_pdf_printer_started_later_starts_with_its_first_print_and_never_once_closed(tmp_path):
-    later = printer.PdfPrinter(start=False)
-    assert later.pid is None
-    assert later.print(_tiny_document("T"), tmp_path / "x.pdf").result(timeout=120).is_file()
-    assert later.pid is not None
-    later.close()
+def test_a_pdf_printer_closed_before_it_started_never_starts():
     never = printer.PdfPrinter(start=False)
     never.close()
     never.start()
