@@ -40,18 +40,7 @@ def outputs(path: Path) -> list[list[str]]:
     return texts
 
 
-@pytest.fixture(scope="module")
-def kernel_server():
-    """One kernel server for this file's tests of several notebooks (a build starts one of its own; the
-    server's own tests are in tests/test_kernel_server.py)."""
-    from itud.kernel_server import KernelServer
-
-    server = KernelServer()
-    yield server
-    server.close()
-
-
-def test_each_notebook_runs_in_a_fresh_kernel(tmp_path, kernel_server):
+def test_each_notebook_runs_in_a_fresh_kernel(tmp_path):
     first = make_notebook(
         tmp_path / "01-set.ipynb",
         "import matplotlib as mpl\nimport pandas as pd\n\n"
@@ -65,7 +54,7 @@ def test_each_notebook_runs_in_a_fresh_kernel(tmp_path, kernel_server):
     out = tmp_path / "out"
     out.mkdir()
     # One notebook at a time: the second starts after the first is done, as in a shared kernel before.
-    execute_all([(first, out / first.name), (second, out / second.name)], kernels=1, server=kernel_server)
+    execute_all([(first, out / first.name), (second, out / second.name)], kernels=1)
     assert outputs(out / second.name) == [["60 10.0 False\n"]]  # the defaults, not 3 and 30.0
     counts = [c["execution_count"] for c in json.loads((out / second.name).read_text())["cells"]]
     assert counts == [1]  # its own kernel's first execution
@@ -116,21 +105,19 @@ def test_a_dead_kernel_is_an_error_naming_the_notebook_and_cell(tmp_path):
     assert str(error.value) == "notebook 01-dies.ipynb: its kernel died in cell 2 ('import os')"
 
 
-def test_the_first_failing_notebook_in_reading_order_is_reported_whatever_runs_in_parallel(tmp_path, kernel_server):
+def test_the_first_failing_notebook_in_reading_order_is_reported_whatever_runs_in_parallel(tmp_path):
     fails = make_notebook(tmp_path / "01-fails.ipynb", "import time\n\ntime.sleep(2)\nraise ValueError('late')")
     early = make_notebook(tmp_path / "02-fails-early.ipynb", "raise ValueError('early')")
     with pytest.raises(BuildError, match=r"^notebook 01-fails\.ipynb failed in cell 1 \('import time'\): ValueError"):
-        execute_all([(fails, tmp_path / "a.ipynb"), (early, tmp_path / "b.ipynb")], kernels=2, timeout=60,
-                    server=kernel_server)  # fmt: skip
+        execute_all([(fails, tmp_path / "a.ipynb"), (early, tmp_path / "b.ipynb")], kernels=2, timeout=60)
 
 
-def test_a_notebook_before_a_failure_in_reading_order_still_runs_though_started_later(tmp_path, kernel_server):
+def test_a_notebook_before_a_failure_in_reading_order_still_runs_though_started_later(tmp_path):
     """The biggest notebooks start first; a failure in one still lets those before it in reading order run."""
     first = make_notebook(tmp_path / "01-small.ipynb", "raise ValueError('first in reading order')")
     big = make_notebook(tmp_path / "02-big.ipynb", "# " + "x" * 20_000 + "\nraise ValueError('started first')")
     with pytest.raises(BuildError, match=r"^notebook 01-small\.ipynb failed in cell 1 .*first in reading order"):
-        execute_all([(first, tmp_path / "a.ipynb"), (big, tmp_path / "b.ipynb")], kernels=1, timeout=60,
-                    server=kernel_server)  # fmt: skip
+        execute_all([(first, tmp_path / "a.ipynb"), (big, tmp_path / "b.ipynb")], kernels=1, timeout=60)
 
 
 def test_report_with_a_too_short_timeout_fails_naming_the_first_notebook(synthetic_data, tmp_path, capsys, monkeypatch):
