@@ -39,15 +39,16 @@ def _wanted_stamp() -> str:
 
 
 UV = "uv==0.13.9"  # the installer: pinned like everything else; pip installs when uv cannot
+_PIP = [sys.executable, "-m", "pip", "--python", str(BIN / "python")]
+"""The machine's own pip, working on .venv: the environment is made without a pip of its own (Python's
+ensurepip takes 3.5 s of a 15-20 s set-up); everything in it comes from requirements.lock."""
 
 
 def _index_options() -> list[str]:
     """The machine's pip settings (`pip config list`: index, extra indexes, find-links, constraints) as uv's
     options, so that uv installs from where pip would. pip considers every index for every package, so uv
     is told to as well (`unsafe-best-match`; its default takes a package from the first index that has it)."""
-    listed = subprocess.run(
-        [str(BIN / "python"), "-m", "pip", "config", "list"], capture_output=True, text=True, check=True
-    ).stdout
+    listed = subprocess.run([*_PIP, "config", "list"], capture_output=True, text=True, check=True).stdout
     settings: dict[str, list[str]] = {}
     for line in listed.splitlines():
         key, _, value = line.partition("=")
@@ -90,8 +91,8 @@ def setup() -> None:
         return
     print("tasks.py: setting up .venv (pinned dependencies from requirements.lock) ...", flush=True)
     if not (BIN / "python").exists():
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        venv.EnvBuilder(with_pip=False).create(VENV)
+    pip = [*_PIP, "install", "--quiet", "--disable-pip-version-check"]
     if os.environ.get("ITUD_INSTALLER") == "pip" or not _install_with_uv(pip):
         subprocess.run([*pip, "-r", str(ROOT / "requirements.lock")], check=True)
         subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
