@@ -162,8 +162,9 @@ def build_report(
             raise BuildError(_as_in_data_dir(str(error), data_dir)) from None
         raise_if_stopped()
         render = functools.partial(
-            _render, scratch, year, meta_file, pdf=pdf, timeout=timeout, data_dir=data_dir, on_event=on_event
-        )
+            _render, scratch, year, meta_file, pdf=pdf, timeout=timeout, data_dir=data_dir, on_event=on_event,
+            memo={},
+        )  # fmt: skip
         # `itud report --check` lists the files that differ, so it renders every one of them.
         verdict = _compare(render, scratch, year_dir, number, manifest, pdf, complete=not publish) if newest else None
         if verdict and verdict.same:
@@ -396,7 +397,7 @@ def _build_into(
 
 def _render(
     folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float, note: str = "",
-    data_dir: Path = paths.DATA_DIR, on_event=None, kinds: tuple[str, ...] = _DOCUMENTS,
+    data_dir: Path = paths.DATA_DIR, on_event=None, kinds: tuple[str, ...] = _DOCUMENTS, memo: dict | None = None,
 ) -> Revision:
     """Render the documents and tables into `folder` as the version after `previous` (None: the first);
     returns the revision they are. `kinds`: the documents to write (the workbook comes with the PDF).
@@ -410,6 +411,8 @@ def _render(
 
     The HTML is rendered first without its changes block, so the paragraphs the block
     compares are the document's own (the revision block is left out of the comparison).
+    `memo`: a dict kept between the renderings of one build, which then compares `folder` with a given
+    `previous` once (a build renders its HTML alone first, then every document, from the same outputs).
     """
     from itud import document, render, results
     from itud.printer import PdfError
@@ -479,11 +482,15 @@ def _render(
             except Exception as error:
                 raise BuildError(f"rendering {path.name} failed: {type(error).__name__}: {error}") from None
 
-    if previous is not None:  # the document's own paragraphs and tables first, then what changed in them
+    memo = {} if memo is None else memo
+    if previous is not None and previous in memo:
+        revision.form_only, revision.number, revision.changes = memo[previous]
+    elif previous is not None:  # the document's own paragraphs and tables first, then what changed in them
         write(assemble([], final=False), ("html",))
         revision.form_only = content(previous, year) == content(folder, year)
         revision.number = revision_number(previous, content_changed=not revision.form_only)
         revision.changes = changes(previous, folder, year)
+        memo[previous] = revision.form_only, revision.number, revision.changes
     report = assemble(revision.changes, final=True)
     write(report, kinds)
     if "pdf" not in kinds:
