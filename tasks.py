@@ -40,16 +40,22 @@ def _wanted_stamp() -> str:
 
 
 UV = "uv==0.13.9"  # the installer: pinned like everything else; pip installs when uv cannot
-_PIP = [sys.executable, "-m", "pip", "--python", str(BIN / "python")]
-"""The machine's own pip, working on .venv: the environment is made without a pip of its own (Python's
-ensurepip takes 3.5 s of a 15-20 s set-up); everything in it comes from requirements.lock."""
+
+
+def _pip() -> list[str]:
+    """pip, working on .venv: the machine's own (`pip --python`), so that the environment is made without a
+    pip of its own (Python's ensurepip takes 3.5 s of a 15-20 s set-up; everything in it comes from
+    requirements.lock); where this Python has no pip, the environment's own, made by ensurepip."""
+    if (BIN / "pip").exists():
+        return [str(BIN / "python"), "-m", "pip"]
+    return [sys.executable, "-m", "pip", "--python", str(BIN / "python")]
 
 
 def _index_options() -> list[str]:
     """The machine's pip settings (`pip config list`: index, extra indexes, find-links, constraints) as uv's
     options, so that uv installs from where pip would. pip considers every index for every package, so uv
     is told to as well (`unsafe-best-match`; its default takes a package from the first index that has it)."""
-    listed = subprocess.run([*_PIP, "config", "list"], capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run([*_pip(), "config", "list"], capture_output=True, text=True, check=True).stdout
     settings: dict[str, list[str]] = {}
     for line in listed.splitlines():
         key, _, value = line.partition("=")
@@ -103,8 +109,9 @@ def setup() -> None:
         return
     print("tasks.py: setting up .venv (pinned dependencies from requirements.lock) ...", flush=True)
     if not (BIN / "python").exists():
-        venv.EnvBuilder(with_pip=False).create(VENV)
-    pip = [*_PIP, "install", "--quiet", "--disable-pip-version-check"]
+        machine_pip = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True).returncode == 0
+        venv.EnvBuilder(with_pip=not machine_pip).create(VENV)
+    pip = [*_pip(), "install", "--quiet", "--disable-pip-version-check"]
     if os.environ.get("ITUD_INSTALLER") == "pip" or not _install_with_uv(pip):
         subprocess.run([*pip, "-r", str(ROOT / "requirements.lock")], check=True)
         subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
