@@ -347,11 +347,11 @@ def _printer(enabled: bool):
 
 
 def _build_into(
-    folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float, on_event=None, on_first_done=None
+    folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float, on_event=None, on_notebook_done=None
 ) -> None:
     """Execute the snapshot's notebooks in `folder`, reading the snapshot's data, in kernels forked by a kernel
-    server of their own (stopped once they are done: its memory is the PDF's). `on_first_done()` is called
-    when the first notebook is done."""
+    server of their own (stopped once they are done: its memory is the PDF's). `on_notebook_done()` is called
+    as each notebook is done (the build's `PdfPrinter.start`, which starts the printer once)."""
     from tqdm import tqdm
 
     from itud.execute import execute_all
@@ -368,15 +368,9 @@ def _build_into(
     parameters = {"year": year, "data_dir": f"{INPUTS_DIR}/data", "output_dir": "."}
     jobs = [(sources / name, folder / "notebooks" / name) for name in names]
 
-    first = [on_first_done] if on_first_done else []  # popped once (atomically), by the first notebook done
-
     def done(source) -> None:
-        try:
-            call = first.pop()
-        except IndexError:  # not the first notebook done
-            call = None
-        if call:
-            call()
+        if on_notebook_done:
+            on_notebook_done()
         bar.update()
         if on_event:
             on_event("notebook", Path(source).name)
