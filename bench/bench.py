@@ -52,7 +52,7 @@ not inflate.
 
     .venv/bin/python bench/bench.py --audit [--runs 3]
 
-(g) the link audit (`itud.audit.run`: scores, links to review and the leave-one-out
+(g) the link audit (`itud.analysis.audit.run`: scores, links to review and the leave-one-out
     evaluation) for the 2019 edition and for 1,000 outcomes made here (each a 2019
     outcome's text with one SDG target's text, 3 to 8 links each, seeded), in this
     process after its imports, median of the runs; goals: at most 1 s and 30 s on two
@@ -293,7 +293,7 @@ def main() -> int:
         )
         show("(b') papermill API, one process", floor_api, api_all)
         ours = (
-            "import sys; from pathlib import Path; from itud.execute import execute_all\n"
+            "import sys; from pathlib import Path; from itud.run.execute import execute_all\n"
             "execute_all([(Path(p), Path(sys.argv[1]) / Path(p).name) for p in sys.argv[2:]], {'year': 2019})\n"
         )
         floor_ours, ours_all = timed([sys.executable, "-c", ours, str(out), *map(str, copies)], runs, prepare=reset)
@@ -338,8 +338,8 @@ STATS_AND_FIGURES = """
 import json, resource, sys, time
 from pathlib import Path
 started = time.perf_counter()
-from itud import coverage, figures
-from itud.load import load_edition
+from itud.analysis import coverage, figures
+from itud.data.load import load_edition
 edition = load_edition(int(sys.argv[2]), Path(sys.argv[1]))
 loaded = time.perf_counter()
 for mapping in (coverage.outcome_mapping(edition), coverage.question_mapping(edition)):
@@ -443,7 +443,7 @@ def _many_outcomes(edition, count: int, seed: int = 0):
 
     import pandas as pd
 
-    from itud.coverage import Mapping
+    from itud.analysis.coverage import Mapping
 
     rng = random.Random(seed)
     own = list(edition.outcomes.itertuples())
@@ -465,8 +465,8 @@ def _many_outcomes(edition, count: int, seed: int = 0):
 
 def audit_benchmark(runs: int) -> int:
     """(g): the audit's time for 2019 and for 1,000 outcomes, against the goals of 1 s and 30 s."""
-    from itud import audit, coverage
-    from itud.load import load_edition
+    from itud.analysis import audit, coverage
+    from itud.data.load import load_edition
 
     edition = load_edition(2019)
     mapping = coverage.outcome_mapping(edition)

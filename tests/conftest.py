@@ -100,7 +100,7 @@ def published_by_notebook(tmp_path_factory) -> PublishedByNotebook:
     notebook said, tests/test_versions.py and tests/test_batch.py publish further versions on copies. With
     several test workers the first one to ask builds it and the others wait (pytest-xdist's recipe for a
     shared fixture)."""
-    from itud.versions import locked
+    from itud.publish.versions import locked
 
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's, not one worker's

@@ -130,7 +130,7 @@ def test_report_check_reads_a_read_only_reports_folder(tmp_path: Path, capsys, m
     reports = tmp_path / "reports"
     reports.mkdir()
     monkeypatch.setattr(cli, "_writable", lambda folder: False)
-    from itud import build
+    from itud.publish import build
 
     monkeypatch.setattr(build, "build_report", lambda *args, **kwargs: build.BuildResult(2019, "differs", None, 0.0))
     monkeypatch.setattr(cli, "_report_differences", lambda result, reports_dir: 1)

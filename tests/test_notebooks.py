@@ -13,8 +13,8 @@ import papermill
 import pytest
 
 from itud import paths
-from itud.execute import notebooks
-from itud.load import load_edition
+from itud.data.load import load_edition
+from itud.run.execute import notebooks
 
 NAMES = [p.stem for p in notebooks()]  # the report's notebooks as they are (an analyst may add one)
 
@@ -55,7 +55,7 @@ def test_committed_notebooks_are_executed_without_errors(name):
 def papermilled():
     """The notebooks' outputs for the newest edition, as published in its newest version (which
     tests/test_committed_reports.py checks is what the notebooks make now; nbval runs them with their defaults)."""
-    from itud import versions
+    from itud.publish import versions
 
     _, newest, _ = versions.latest(paths.REPORTS_DIR / paths.available_years(paths.DATA_DIR)[-1])
     assert newest is not None, "the newest edition has no published version: run `python3 tasks.py report`"
@@ -64,7 +64,7 @@ def papermilled():
 
 def test_papermill_outputs_hold_what_the_library_computes(papermilled):
     """The notebooks hand on the library's results for the edition (whatever its numbers: they follow the data)."""
-    from itud import coverage
+    from itud.analysis import coverage
 
     edition = load_edition(paths.available_years(paths.DATA_DIR)[-1], paths.DATA_DIR)
     mapping = coverage.outcome_mapping(edition)

@@ -1,17 +1,19 @@
 """ITU-D mapping to WSIS Action Lines and SDGs: data, statistics, figures and the TDAG report.
 
-Data flow, one module per step:
+The package is grouped by the data flow it serves, one subpackage a stage; a stage may import the
+stages before it, never one after it (tests/test_stages.py checks the imports):
 
-    parse     source annex text -> edition tables in data/<year>/
-    schemas   table descriptions: pandera schemas and datapackage.json
-    load      data/<year>/ -> validated `Edition`
-    coverage  Edition -> coverage statistics (pure pandas)
-    figures   statistics -> matplotlib figures (SVG + PNG, deterministic)
-    compare   two editions -> what changed
-    execute   notebooks run with papermill
-    document  statistics + edition -> report content; render -> HTML/DOCX/PDF
-    versions  reports/<year>/v<N>/ with manifest, atomic publish
-    cli       the `itud` command
+    data/      source annex -> edition tables in data/<year>/ -> validated `Edition`
+    analysis/  Edition -> coverage statistics, comparisons, the link audit, figures
+    report/    statistics -> the notebooks' report items -> one document -> HTML, DOCX, PDF
+    publish/   documents -> reports/<year>/v<N>/: when a version is published, its manifest and index
+
+    run/       processes that the report and publish stages start: notebooks run with papermill,
+               the kernel and PDF servers, time limits and stops, the pinned build environment;
+               it imports neither of them
+
+At the top: `paths` and `errors` (used by every stage), `cli` (the `itud` command) and `jupyter`
+(JupyterLab's entry points), which use them all.
 """
 
 __version__ = "0.1.0"

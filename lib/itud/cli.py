@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 
 from itud import paths
+from itud.data.ids import NOT_PUBLISHED
 from itud.errors import UsageError
-from itud.ids import NOT_PUBLISHED
 
 DESCRIPTION = """\
 Reproducible report on how ITU-D's work serves the WSIS Action Lines (C1-C11)
@@ -254,7 +254,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _timeout_option(parser: argparse.ArgumentParser) -> None:
-    from itud.execute import DEFAULT_TIMEOUT
+    from itud.run.execute import DEFAULT_TIMEOUT
 
     parser.add_argument(
         "--timeout",
@@ -337,7 +337,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
         years = [args.year] if args.command == "report" else args.years or paths.available_years(args.data_dir)
         check_reports_dir(args.reports_dir, years, writing=not getattr(args, "check", False))
     if args.command == "notebooks":
-        from itud.execute import notebooks
+        from itud.run.execute import notebooks
 
         if not args.notebooks_dir.is_dir():
             raise UsageError(f"{args.notebooks_dir}: the notebooks folder does not exist: give --notebooks-dir FOLDER")
@@ -349,7 +349,7 @@ def _check_arguments(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from itud.load import load_edition, source_checksum
+    from itud.data.load import load_edition, source_checksum
 
     edition = load_edition(args.year, args.data_dir)
     checksum = source_checksum(edition)
@@ -364,7 +364,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def format_summary(year: int, meeting: str, counts: dict, kind: str, note: str, synthetic: bool) -> str:
     """The counts of a validated edition, as `itud validate` and `itud report` print them."""
-    from itud.grammar import plural_form
+    from itud.data.grammar import plural_form
 
     labels = {
         "objectives": plural_form(kind),
@@ -385,7 +385,7 @@ def format_summary(year: int, meeting: str, counts: dict, kind: str, note: str, 
 
 
 def _summary_of_edition(edition) -> str:
-    from itud.corrections import describe_all
+    from itud.data.corrections import describe_all
 
     note = edition.meta["question_links"].get("note", "")
     text = format_summary(
@@ -404,7 +404,7 @@ def _summary_of_version(version: Path) -> str:
     """The same summary, read from a published version's key figures (no pandas needed)."""
     import json
 
-    from itud.document import parent_kind
+    from itud.report.document import parent_kind
 
     payload = json.loads((version / "results" / "01-mapping-tables.json").read_text(encoding="utf-8"))
     key = payload.get("numbers") or payload["key_figures"]  # versions before the typed results say key_figures
@@ -417,8 +417,8 @@ def _summary_of_version(version: Path) -> str:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    from itud.data.parse import parse_file, write_tables
     from itud.errors import EditionError
-    from itud.parse import parse_file, write_tables
 
     if args.out is None and args.year is None:
         raise SystemExit("itud parse: give --year (writes to DATA_DIR/<year>/) or --out FOLDER")
@@ -448,7 +448,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_datapackage(args: argparse.Namespace) -> int:
-    from itud.schemas import datapackage_json
+    from itud.data.schemas import datapackage_json
 
     text = datapackage_json(args.data_dir, paths.available_years(args.data_dir))
     path = args.data_dir / "datapackage.json"
@@ -464,15 +464,16 @@ def cmd_datapackage(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
-    from itud.execute import execute_in_place
+    from itud.report.results import NOTEBOOK_LIBRARIES
+    from itud.run.execute import execute_in_place
 
-    for path in execute_in_place(args.notebooks_dir, timeout=args.timeout):
+    for path in execute_in_place(args.notebooks_dir, timeout=args.timeout, preload=NOTEBOOK_LIBRARIES):
         print(f"executed {path}")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from itud.build import build_report
+    from itud.publish.build import build_report
 
     result = build_report(
         args.year,
@@ -499,7 +500,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def environment_verdict(manifest: dict, record: dict, version: str) -> str:
     """Whether this machine builds in the environment `version` was built in, and how it differs if not."""
-    from itud.buildinfo import differences
+    from itud.run.buildinfo import differences
 
     said = differences(manifest.get("build_record"), record, version)
     if not said:
@@ -511,7 +512,7 @@ def _report_differences(result, reports_dir: Path) -> int:
     """`itud report --check` found a rebuild that differs from the newest version: say which files."""
     import shutil
 
-    from itud.versions import differing, latest, output_hashes
+    from itud.publish.versions import differing, latest, output_hashes
 
     _, newest, manifest = latest(reports_dir / str(result.year))
     rebuilt = output_hashes(result.version)
@@ -528,7 +529,7 @@ def _report_differences(result, reports_dir: Path) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from itud.versions import verify, versions
+    from itud.publish.versions import verify, versions
 
     years = [args.year] if args.year else sorted(p.name for p in args.reports_dir.iterdir() if p.name.isdigit())
     problems, checked = [], 0
@@ -545,8 +546,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from itud.revisions import changes
-    from itud.versions import verify_version, versions
+    from itud.publish.revisions import changes
+    from itud.publish.versions import verify_version, versions
 
     year_dir = args.reports_dir / str(args.year)
     published = {path.name: path for _, path in versions(year_dir)}
@@ -572,7 +573,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_new_edition(args: argparse.Namespace) -> int:
-    from itud.editions import new_edition
+    from itud.data.editions import new_edition
 
     made = paths.edition_dir(args.data_dir, args.previous) / "corrections.csv"
     if args.corrections is None and made.is_file():  # a choice the command needs: a usage error, not bad data
@@ -593,7 +594,7 @@ def cmd_new_edition(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from itud.batch import format_results, run_batch
+    from itud.publish.batch import format_results, run_batch
 
     results = run_batch(
         args.years or None,

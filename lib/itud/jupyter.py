@@ -44,7 +44,7 @@ def newest_documents(year: int, reports_dir: str | Path = "", start: Path | None
     every version, relative to `start` (the notebook's folder), so JupyterLab opens them on a click."""
     import os
 
-    from itud.versions import latest
+    from itud.publish.versions import latest
 
     reports = Path(reports_dir) if str(reports_dir) else paths.REPORTS_DIR
     _, newest, _ = latest(reports / str(year))

@@ -10,7 +10,8 @@ from pathlib import Path
 from itud.errors import EditionError, InputFileError, Problem
 
 # lib/itud/paths.py -> the repository root (the package is installed editable from it).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent  # lib/itud: the code and its templates
+PROJECT_ROOT = PACKAGE_DIR.parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = PROJECT_ROOT / "reports"

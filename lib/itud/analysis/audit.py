@@ -1,0 +1,350 @@
+"""The link audit: which SDG links an outcome's (or question's) text supports, which it does not, measured
+against the hand-made links.
+
+The scorer is transparent on purpose: each unit's text (with its objective's or study group's) and each
+SDG's goal title and target texts become stemmed words (Snowball's English stemmer, scikit-learn's
+English stop words), weighted by TF-IDF over all of those texts (so a word every outcome uses, such as
+"ICT", counts little), and a unit's score for an SDG is the cosine similarity with the SDG's best-matching
+text (a target or the goal's title). Every suggestion carries its evidence: the targets that matched and
+the words the unit shares with them. Nothing is downloaded at run time: the target texts are
+data/reference/sdg_targets.csv (open-sdg/sdg-translations, pinned; data/reference/open-sdg/SOURCE.toml).
+
+`evaluate` measures the method honestly, leaving one unit out at a time: for each unit, the SDGs are
+ranked using only the texts and the other units' links, and the ranking is compared with the unit's own
+hand-made links (precision and recall at k, area under the ROC curve), against two baselines that use no
+text: the SDGs most often linked by the other units, and by the other units of the same objective.
+Blanket units (linked to every SDG) are evaluated apart: any ranking of them is perfect.
+
+Action Line links are not audited: no public copy of the Geneva Plan of Action's Action Line texts under
+a licence that lets the project ship it was found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from itud.analysis.coverage import Mapping, blanket_units
+from itud.data import ids
+
+K_VALUES = (3, 5)  # the ranks at which precision and recall are reported
+SUGGESTIONS_PER_UNIT = 3  # at most this many links to add are suggested for one unit
+DISTINCTIVE = 0.05  # a word used by at most this share of all texts is evidence ("development" is not)
+EVIDENCE_WORDS = 2  # a link to add needs at least this many distinctive words shared with its best texts
+PARENT_MARK = "*"  # after a shared word that comes from the parent's text (the objective's), not the unit's own
+WORD = re.compile(r"[a-z][a-z0-9]+")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+@lru_cache(maxsize=100_000)
+def _stem(word: str) -> str:
+    """A word's Snowball stem, once per word (the stemmer is pure Python; 1,000 outcomes share their words)."""
+    return _stemmer().stemWord(word)
+
+
+def words(text: str) -> list[tuple[str, str]]:
+    """(stem, word) for every content word of `text`: lower case, stop words and one-letter words left out."""
+    found = [w for w in WORD.findall(str(text).lower().replace("’", "'")) if w not in _stop_words()]
+    return [(_stem(w), w) for w in found]
+
+
+@dataclass
+class Scores:
+    """A unit x SDG score matrix with what it was computed from, for evidence."""
+
+    scores: pd.DataFrame  # units x SDGs: the best cosine similarity with the SDG's title or targets
+    best: pd.DataFrame  # units x SDGs: the id of that best-matching text ("9.c", or "goal 9")
+    similarity: pd.DataFrame  # units x texts: the cosine similarity with every target and goal title
+    texts: pd.DataFrame  # text id, SDG, text: the targets and goal titles
+    unit_words: dict[str, dict[str, str]]  # unit -> stem -> the first word of the unit's text with it
+    text_stems: dict[str, set[str]]  # text id -> its stems
+    spread: dict[str, float]  # stem -> the share of all texts (units, titles, targets) that use it
+    own_stems: dict[str, set[str]]  # unit -> the stems of its own text (the rest come from its parent's)
+
+
+def reference_texts(targets: pd.DataFrame, goal_titles: pd.DataFrame) -> pd.DataFrame:
+    """Every text an SDG is scored by: its goal title ("goal 9") and its targets ("9.c"), with their SDG."""
+    goals = pd.DataFrame({"id": [f"goal {int(s)}" for s in goal_titles["sdg"]], "sdg": goal_titles["sdg"].astype(int),
+                          "text": goal_titles["title"].astype(str)})  # fmt: skip
+    found = pd.DataFrame({"id": targets["target"].astype(str), "sdg": targets["sdg"].astype(int),
+                          "text": targets["text"].astype(str)})  # fmt: skip
+    return pd.concat([goals, found], ignore_index=True)
+
+
+def score(units: pd.DataFrame, targets: pd.DataFrame, goal_titles: pd.DataFrame) -> Scores:
+    """Score every unit against every SDG. `units`: columns `unit` (id), `text` (its own text, and its
+    parent's after it: both are what the unit is about)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = reference_texts(targets, goal_titles)
+    unit_stems = [[s for s, _ in words(t)] for t in units["text"]]
+    text_stems = [[s for s, _ in words(t)] for t in texts["text"]]
+    # One vocabulary and one IDF for all texts, units and targets alike. (The analyzer is the identity: the
+    # words are already stemmed, and TfidfVectorizer's own tokenizer would split them differently.)
+    vectorizer = TfidfVectorizer(analyzer=lambda stems: stems, sublinear_tf=True, norm="l2")
+    matrix = vectorizer.fit_transform(text_stems + unit_stems)
+    reference, own = matrix[: len(texts)], matrix[len(texts) :]
+    similarity = pd.DataFrame((own @ reference.T).toarray(), index=list(units["unit"]), columns=list(texts["id"]))
+    sdgs = sorted(texts["sdg"].unique())
+    by_sdg = {s: list(texts.loc[texts["sdg"] == s, "id"]) for s in sdgs}
+    scores = pd.DataFrame({s: similarity[by_sdg[s]].max(axis=1) for s in sdgs})
+    best = pd.DataFrame({s: similarity[by_sdg[s]].idxmax(axis=1) for s in sdgs})
+    unit_words, own_stems = {}, {}
+    own_texts = units["own"] if "own" in units else units["text"]
+    for unit, text, own in zip(units["unit"], units["text"], own_texts, strict=True):
+        found: dict[str, str] = {}
+        for stem, word in words(text):
+            found.setdefault(stem, word)
+        unit_words[unit] = found
+        own_stems[unit] = {stem for stem, _ in words(own)}
+    documents = [set(s) for s in text_stems + unit_stems]
+    spread = {stem: sum(stem in d for d in documents) / len(documents) for stem in set().union(*documents)}
+    return Scores(scores.round(6), best, similarity, texts, unit_words,
+                  {i: set(s) for i, s in zip(texts["id"], text_stems, strict=True)}, spread, own_stems)  # fmt: skip
+
+
+def evidence(scores: Scores, unit: str, sdg: int, top: int = 2) -> tuple[list[str], list[str]]:
+    """The targets (or goal title) of `sdg` that match `unit` best, and the distinctive words of the unit
+    they share (used by at most `DISTINCTIVE` of all texts), rarest first."""
+    texts = list(scores.texts.loc[scores.texts["sdg"] == sdg, "id"])
+    ranked = scores.similarity.loc[unit, texts].sort_values(ascending=False, kind="stable")
+    matched = [i for i, value in ranked.items() if value > 0][:top]
+    stems = {stem for text in matched for stem in scores.text_stems[text]} & set(scores.unit_words[unit])
+    distinctive = sorted((s for s in stems if scores.spread[s] <= DISTINCTIVE), key=lambda s: (scores.spread[s], s))
+    # a word only the parent's text (the objective's) has is marked so: every unit of that parent shares it
+    return matched, [scores.unit_words[unit][s] + ("" if s in scores.own_stems[unit] else PARENT_MARK)
+                     for s in distinctive]  # fmt: skip
+
+
+def _linked(mapping: Mapping) -> pd.DataFrame:
+    """Units x SDGs: 1 where the hand-made links join them."""
+    units = list(mapping.units[mapping.unit])
+    table = mapping.links["sdg"]
+    matrix = pd.crosstab(table[mapping.unit], table["sdg"]).reindex(index=units, fill_value=0)
+    return (matrix.reindex(columns=list(ids.ALL_SDGS), fill_value=0) > 0).astype(int)
+
+
+def review(mapping: Mapping, scores: Scores) -> pd.DataFrame:
+    """The links to review, per unit in the mapping's order: links the text supports that the hand-made
+    links lack (among the unit's best `SUGGESTIONS_PER_UNIT` SDGs, and at least as strong as the median
+    of its own links), then links the hand-made links have that the text does not support (no word in
+    common with the SDG's title or targets, or none of its distinctive words and a score below the median
+    of the SDGs the unit is not linked to); each with its score and evidence."""
+    linked = _linked(mapping)
+    blanket = set(blanket_units(mapping))
+    group = dict(zip(mapping.units[mapping.unit], mapping.units[mapping.group], strict=True))
+    rows = []
+    for unit in linked.index:
+        if unit not in scores.scores.index:
+            continue
+        own = scores.scores.loc[unit]
+        links = [s for s in linked.columns if linked.loc[unit, s]]
+        bar = float(np.median([own[s] for s in links])) if links else 0.0
+        ranked = own.sort_values(ascending=False, kind="stable")
+        if unit not in blanket:
+            for sdg in [s for s in ranked.index[:SUGGESTIONS_PER_UNIT] if s not in links]:
+                found = evidence(scores, unit, sdg)
+                if own[sdg] > 0 and own[sdg] >= bar and len(found[1]) >= EVIDENCE_WORDS:
+                    rows.append([unit, group[unit], int(sdg), ADD, round(float(own[sdg]), 3), *found])
+            unlinked = [own[s] for s in linked.columns if s not in links]
+            floor = float(np.median(unlinked)) if unlinked else 0.0
+            for sdg in sorted(links, key=lambda s: (own[s], s)):
+                found = evidence(scores, unit, sdg)
+                if own[sdg] == 0 or (own[sdg] < floor and not found[1]):
+                    rows.append([unit, group[unit], int(sdg), CHECK, round(float(own[sdg]), 3), *found])
+    columns = [mapping.unit, mapping.group, "SDG", "suggestion", "score", "matched", "shared words"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+ADD = "add: the text supports it, the links lack it"
+CHECK = "check: linked, but the text shares no distinctive word with it and supports it less than most others"
+
+
+# --- The evaluation ------------------------------------------------------------------------------------
+
+METHODS = {
+    "targets": "the text against the SDGs' titles and targets",
+    "neighbours": "the links of the outcomes whose texts are most alike",
+    "targets and neighbours": "both, each scaled to 0-1, averaged",
+    "most linked": "baseline: the SDGs the other outcomes link most",
+    "most linked in the objective": "baseline: the SDGs the other outcomes of the same objective link most",
+}
+
+
+def _unit_similarity(units: pd.DataFrame) -> pd.DataFrame:
+    """Units x units: cosine similarity of their texts (TF-IDF of stemmed words), 0 on the diagonal."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    stems = [[s for s, _ in words(t)] for t in units["text"]]
+    matrix = TfidfVectorizer(analyzer=lambda s: s, sublinear_tf=True).fit_transform(stems)
+    similar = (matrix @ matrix.T).toarray()
+    np.fill_diagonal(similar, 0.0)
+    return pd.DataFrame(similar, index=list(units["unit"]), columns=list(units["unit"]))
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    low, high = values.min(), values.max()
+    return (values - low) / (high - low) if high > low else np.zeros_like(values, dtype=float)
+
+
+def rankings(mapping: Mapping, units: pd.DataFrame, scores: Scores) -> dict[str, pd.DataFrame]:
+    """Per method, units x SDGs scores computed leaving each unit's own links out. (As matrices: the unit
+    similarity has a zero diagonal, so a unit's own links never count for it; 0.2 s instead of 15 s for
+    1,000 outcomes.)"""
+    linked = _linked(mapping).loc[list(units["unit"])]
+    links = linked.to_numpy(dtype=float)
+    group = dict(zip(mapping.units[mapping.unit], mapping.units[mapping.group], strict=True))
+    groups = np.array([group[u] for u in linked.index], dtype=object)
+    same = (groups[:, None] == groups[None, :]).astype(float)
+    np.fill_diagonal(same, 0.0)  # the other units of the same objective
+    similar = _unit_similarity(units).loc[linked.index, linked.index].to_numpy()
+    targets = scores.scores.loc[linked.index, linked.columns].to_numpy(dtype=float)
+    neighbours = similar @ links
+    popular = links.sum(axis=0)[None, :] - links
+    found = {
+        "targets": targets,
+        "neighbours": neighbours,
+        "targets and neighbours": (np.apply_along_axis(_scaled, 1, targets)
+                                   + np.apply_along_axis(_scaled, 1, neighbours)) / 2,  # fmt: skip
+        "most linked": popular,
+        # ties within the objective are broken by the overall counts (a thousandth of a link each)
+        "most linked in the objective": same @ links + popular / 1000,
+    }
+    return {name: pd.DataFrame(found[name], index=linked.index, columns=linked.columns) for name in METHODS}
+
+
+def _aucs(truth: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each row's area under the ROC curve, as the Mann-Whitney statistic (a tie counts half): what
+    sklearn.metrics.roc_auc_score gives for one row, for all rows at once (scipy's ranks; 5,000 calls of
+    roc_auc_score took 10 s for 1,000 outcomes). Every row has linked and unlinked SDGs."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(values, axis=1)  # average ranks of ties
+    positives = truth.sum(axis=1)
+    negatives = truth.shape[1] - positives
+    return ((ranks * truth).sum(axis=1) - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+def _ranked(values: pd.Series, k: int) -> list:
+    """The `k` best SDGs: highest score first, the lower SDG number first among equal scores."""
+    return sorted(values.index, key=lambda s: (-values[s], s))[:k]
+
+
+def evaluate(mapping: Mapping, units: pd.DataFrame, scores: Scores) -> pd.DataFrame:
+    """Precision and recall at each k of `K_VALUES` and ROC AUC, averaged over the units that are not
+    blanket, for every method of `METHODS` (leave-one-out: `rankings`)."""
+    linked = _linked(mapping).loc[list(units["unit"])]
+    blanket = set(blanket_units(mapping))
+    judged = [u for u in linked.index if u not in blanket and 0 < linked.loc[u].sum() < linked.shape[1]]
+    rows = []
+    for name, table in rankings(mapping, units, scores).items():
+        row = {"method": name, "what it ranks by": METHODS[name], f"{plural_unit(mapping)} evaluated": len(judged)}
+        for k in K_VALUES:
+            hits = [len(set(_ranked(table.loc[u], k)) & set(linked.columns[linked.loc[u] > 0])) for u in judged]
+            row[f"precision at {k}"] = round(float(np.mean([h / k for h in hits])), 3) if judged else None
+            recalls = [h / linked.loc[u].sum() for h, u in zip(hits, judged, strict=True)]
+            row[f"recall at {k}"] = round(float(np.mean(recalls)), 3) if judged else None
+        aucs = _aucs(linked.loc[judged].to_numpy(), table.loc[judged].to_numpy()) if judged else []
+        row["area under the ROC curve"] = round(float(np.mean(aucs)), 3) if judged else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plural_unit(mapping: Mapping) -> str:
+    return f"{mapping.unit}s"
+
+
+def units_with_text(mapping: Mapping, texts: dict[str, str], parent_texts: dict[str, str]) -> pd.DataFrame:
+    """The units of `mapping` with what the scorer reads: the unit's own text, then its parent's."""
+    units = mapping.units
+    return pd.DataFrame({
+        "unit": list(units[mapping.unit]),
+        "text": [f"{texts.get(u, '')} {parent_texts.get(g, '')}".strip()
+                 for u, g in zip(units[mapping.unit], units[mapping.group], strict=True)],
+        "own": [texts.get(u, "") for u in units[mapping.unit]],
+    })  # fmt: skip
+
+
+BASELINES = ("most linked", "most linked in the objective")
+
+
+MARGIN = 0.02  # a method beats a baseline when its area under the ROC curve is higher by at least this much
+
+
+def summary(evaluation: pd.DataFrame) -> dict:
+    """What the report says of the evaluation: the best method that reads the texts, by how much its area
+    under the ROC curve exceeds the better baseline's, and whether that is at least `MARGIN`."""
+    auc = dict(zip(evaluation["method"], evaluation["area under the ROC curve"], strict=True))
+    text = [m for m in evaluation["method"] if m not in BASELINES and auc[m] is not None]
+    baselines = [auc[b] for b in BASELINES if auc.get(b) is not None]
+    if not text or not baselines:
+        return {"best_text_method": text[0] if text else "", "text_beats_baselines": False, "margin": None}
+    best = max(text, key=lambda m: (auc[m], -text.index(m)))
+    margin = round(auc[best] - max(baselines), 3)
+    return {"best_text_method": best, "text_beats_baselines": margin >= MARGIN, "margin": margin}
+
+
+def review_sheet(review: pd.DataFrame) -> pd.DataFrame:
+    """`review` for a spreadsheet: the lists of targets and words as text, separated by "; "."""
+    sheet = review.copy()
+    for column in ("matched", "shared words"):
+        sheet[column] = ["; ".join(v) for v in sheet[column]]
+    return sheet
+
+
+def scores_table(mapping: Mapping, scores: Scores) -> pd.DataFrame:
+    """One row per unit and SDG: the score, whether the hand-made links join them, the best-matching text."""
+    linked = _linked(mapping)
+    rows = [
+        (unit, int(sdg), round(float(scores.scores.loc[unit, sdg]), 4), "yes" if linked.loc[unit, sdg] else "no",
+         scores.best.loc[unit, sdg])
+        for unit in linked.index if unit in scores.scores.index for sdg in linked.columns
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=[mapping.unit, "SDG", "score", "linked", "best-matching text"])
+
+
+@dataclass
+class Audit:
+    """One mapping audited: what was read, the scores, the links to review and the evaluation."""
+
+    units: pd.DataFrame
+    scores: Scores
+    review: pd.DataFrame
+    evaluation: pd.DataFrame
+
+
+def run(mapping: Mapping, texts: dict[str, str], parent_texts: dict[str, str], targets: pd.DataFrame,
+        goal_titles: pd.DataFrame) -> Audit:  # fmt: skip
+    """Audit a mapping's SDG links: `texts` by unit id, `parent_texts` by group id (objective, study group)."""
+    units = units_with_text(mapping, texts, parent_texts)
+    scores = score(units, targets, goal_titles)
+    return Audit(units, scores, review(mapping, scores), evaluate(mapping, units, scores))
+
+
+def outcome_texts(edition) -> tuple[dict[str, str], dict[str, str]]:
+    """What an outcome is about: its text, and its objective's."""
+    return (dict(zip(edition.outcomes["outcome"], edition.outcomes["text"], strict=True)),
+            dict(zip(edition.objectives["objective"], edition.objectives["text"], strict=True)))  # fmt: skip
+
+
+def question_texts(edition) -> tuple[dict[str, str], dict[str, str]]:
+    """What a question is about: its title, and its study group's name."""
+    return (dict(zip(edition.questions["question"], edition.questions["title"], strict=True)),
+            dict(zip(edition.study_groups["study_group"], edition.study_groups["name"], strict=True)))  # fmt: skip

@@ -1,0 +1,15 @@
+"""Stage 3, report: what the report says and how it is written.
+
+Takes: an edition and the analysis stage's tables and figures, as a notebook declares them. Hands on:
+one `document.Document` and its HTML, DOCX, PDF, workbook and CSVs.
+
+    results    what a notebook declares for the report (tables, figures, key numbers, sheets)
+    tables     the standard report tables; sheets, the standard workbook sheets
+    document   section templates (Jinja's sandbox) + the notebooks' results -> `Document`
+    render     `Document` -> HTML, DOCX, workbook, CSVs; the PDF's page
+    printer    the PDF printer (WeasyPrint in a process of its own)
+    templates/ the HTML template and the Word house style
+
+May use: `itud.data`, `itud.analysis`, `itud.run` (the printer's process and pinned environment),
+`itud.paths`, `itud.errors`; never `itud.publish`.
+"""

@@ -1,0 +1,80 @@
+"""The workbook's tidy tables: one row per objective, outcome, link, study group, question or coverage figure.
+
+The report's own tables are written for reading (an outcome's SDGs as "1, 3, 5 and 17", outcomes split
+by objective); a spreadsheet user wants to filter and count, so the notebooks also declare these long
+tables with `out.sheet(...)`: identifiers as text, numbers as numbers, a missing value as an empty cell,
+and the provenance columns of the data tables kept. `itud.report.render.write_xlsx` writes each as an Excel
+table with filters, after a notes sheet.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from itud.analysis.coverage import Mapping, coverage_by_group
+from itud.data.ids import NotPublished
+from itud.data.load import Edition
+
+PROVENANCE = ["source_document", "annex", "source_line"]  # where each row of a parsed table was read
+COLUMN_WORDS = {
+    "sdg": "SDG", "action_line": "Action Line", "short_name": "short name", "study_group": "study group",
+    "title_status": "title status", "source_document": "source document", "source_line": "source line",
+    "sdg_links": "SDG links", "sdgs_reached": "SDGs reached", "sdg_share": "share of the SDGs reached",
+    "action_line_links": "Action Line links", "action_lines_reached": "Action Lines reached",
+    "action_line_share": "share of the Action Lines reached",
+}  # fmt: skip
+
+
+def in_reader_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with its column names as a reader says them ("SDG", "source line"), not as code does."""
+    return frame.rename(columns=COLUMN_WORDS)
+
+
+def objectives(edition: Edition) -> pd.DataFrame:
+    """One row per objective (or priority): id, kind, short name, text, where it was read."""
+    return in_reader_words(edition.objectives[["objective", "kind", "short_name", "text", *PROVENANCE]]).reset_index(
+        drop=True
+    )
+
+
+def outcomes(edition: Edition) -> pd.DataFrame:
+    """One row per outcome, with its objective: all outcomes in one table, not one per objective."""
+    return in_reader_words(edition.outcomes[["outcome", "objective", "text", *PROVENANCE]]).reset_index(drop=True)
+
+
+def outcome_links(edition: Edition, dimension: str) -> pd.DataFrame:
+    """One row per outcome -> SDG (or Action Line) link, as corrected, with the target's name."""
+    if dimension == "sdg":
+        links, names = edition.outcome_sdg, edition.sdgs.set_index("sdg")["short_name"]
+    else:
+        links, names = edition.outcome_action_line, edition.action_lines.set_index("action_line")["name"]
+    frame = links[["outcome", dimension, *PROVENANCE]].reset_index(drop=True)
+    frame.insert(2, "name", [names[t] for t in frame[dimension]])
+    return in_reader_words(frame)
+
+
+def unit_links(mapping: Mapping, dimension: str) -> pd.DataFrame:
+    """One row per unit -> SDG (or Action Line) link of a mapping, with the unit's group (question links)."""
+    return in_reader_words(mapping.linked(dimension))
+
+
+def study_groups(edition: Edition) -> pd.DataFrame:
+    return in_reader_words(edition.study_groups[["study_group", "name", *PROVENANCE]]).reset_index(drop=True)
+
+
+def questions(edition: Edition) -> pd.DataFrame:
+    """One row per question: its study group, its title and how sure that title is."""
+    frame = edition.questions[["question", "study_group", "title", "title_status", "source"]]
+    return in_reader_words(frame).reset_index(drop=True)
+
+
+def coverage_figures(mapping: Mapping | NotPublished, group: str) -> pd.DataFrame | None:
+    """One row per objective (or study group): the counts and shares of the coverage table, without the
+    lists of ids (the link sheets hold those, one row per link); None when the links are not published."""
+    if isinstance(mapping, NotPublished):
+        return None
+    table = coverage_by_group(mapping)
+    counts = [f"{mapping.unit}s", "sdg_links", "sdgs_reached", "sdg_share", "action_line_links", "action_lines_reached",
+              "action_line_share"]  # fmt: skip
+    frame = table[[c for c in counts if c in table.columns]].copy()
+    return in_reader_words(frame.rename_axis(group).reset_index())

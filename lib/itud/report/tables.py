@@ -1,0 +1,207 @@
+"""The report's tables, as data frames a notebook shows and declares with `out.table(...)`.
+
+Column headers are the words the report prints; cells stay numbers where they are numbers (so the
+workbook and the CSV exports get numeric columns), lists stay lists (printed as "1, 3 and 17"), and
+missing data is the NOT_PUBLISHED marker. Counts of SDGs and Action Lines come from `itud.data.ids`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pandas as pd
+
+from itud.analysis import coverage
+from itud.analysis.coverage import Mapping
+from itud.data.ids import ALL_ACTION_LINES, ALL_SDGS, NOT_PUBLISHED, NotPublished
+from itud.data.load import Edition
+from itud.report.document import plural_form
+from itud.report.results import slug
+
+
+class ReportTable(NamedTuple):
+    """One of several tables a function makes: its frame, a label and a caption for `out.table`."""
+
+    frame: pd.DataFrame
+    label: str
+    caption: str
+    marks: list[dict] = []  # per-cell footnotes for `out.table(..., marks=...)`: corrected links
+
+
+def sdg_list(values: list[int]) -> str:
+    """SDG numbers as the source annex writes them; every SDG is `1-17 (all)`."""
+    if tuple(values) == ALL_SDGS:
+        return f"{ALL_SDGS[0]}-{ALL_SDGS[-1]} (all)"
+    return _listing(values)
+
+
+def action_line_list(values: list[str]) -> str:
+    """Action Lines as the source annex writes them; every line is `C1-C11 (all)`."""
+    if tuple(values) == ALL_ACTION_LINES:
+        return f"{ALL_ACTION_LINES[0]}-{ALL_ACTION_LINES[-1]} (all)"
+    return _listing(values)
+
+
+def _listing(values: list) -> str:
+    items = [str(v) for v in values]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}" if items else "-"
+
+
+def coverage_by_group(mapping: Mapping | NotPublished, group_name: str) -> pd.DataFrame | NotPublished:
+    """Per objective (or study group): units, links and reach; `group_name` heads the first column."""
+    table = coverage.coverage_by_group(mapping)
+    if isinstance(table, NotPublished):
+        return table
+    unit = f"{mapping.unit}s"
+    return pd.DataFrame(
+        {
+            group_name: table.index,
+            unit.replace("_", " ").capitalize(): table[unit].to_numpy(),
+            "SDG links": table["sdg_links"].to_numpy(),
+            f"SDGs reached (of {len(ALL_SDGS)})": table["sdgs_reached"].to_numpy(),
+            "Action Line links": table["action_line_links"].to_numpy(),
+            f"Action Lines reached (of {len(ALL_ACTION_LINES)})": table["action_lines_reached"].to_numpy(),
+            "SDGs not reached": table["sdgs_not_reached"].to_numpy(),
+            "Action Lines not reached": table["action_lines_not_reached"].to_numpy(),
+        }
+    )
+
+
+def parents(edition: Edition) -> ReportTable:
+    """The objectives (or priorities) with their short names and texts."""
+    kind = edition.parent_kind.capitalize()
+    rows = edition.objectives
+    frame = pd.DataFrame({kind: rows["objective"], "Short name": rows["short_name"], "Text": rows["text"]})
+    return ReportTable(frame, "objectives", plural_form(edition.parent_kind).capitalize())
+
+
+def outcomes_per_parent(edition: Edition, mapping: Mapping) -> list[ReportTable]:
+    """Annex 1: one table per objective, each outcome with its SDGs and Action Lines, corrections marked."""
+    units = coverage.coverage_by_unit(mapping)
+    texts = edition.outcomes.set_index("outcome")["text"]
+    tables = []
+    for objective in edition.objectives.itertuples():
+        rows = units[units["objective"] == objective.objective]
+        if rows.empty:  # the annex says the objective has no outcomes; no empty table
+            continue
+        frame = pd.DataFrame(
+            {
+                "Outcome": rows.index,
+                "Text": [texts[o] for o in rows.index],
+                "Contributes to achievement of SDG Goals": [sdg_list(v) for v in rows["sdgs"]],
+                "Contributes to facilitation of implementation of WSIS AL": [
+                    action_line_list(v) for v in rows["action_lines"]
+                ],
+            }
+        )
+        caption = f"Outcomes of {objective.objective} {objective.short_name}"
+        marks = correction_marks(edition, list(rows.index), list(frame.columns[2:]))
+        tables.append(ReportTable(frame, slug("outcomes", objective.objective), caption, marks))
+    return tables
+
+
+def correction_marks(edition: Edition, outcomes: list[str], columns: list[str]) -> list[dict]:
+    """A footnote on each cell of an Annex 1 table whose links a correction changed (`columns`: SDG, Action Line)."""
+    column_of = {"outcome_sdg": columns[0], "outcome_action_line": columns[1]}
+    marks = []
+    for correction in edition.corrections:
+        if correction.table in column_of and correction.unit in outcomes:
+            note = (
+                f"Correction {correction.number}: {correction.describe()} after the source "
+                f"({correction.reason}; {correction.authority}, {correction.date}; {correction.reference})."
+            )
+            # An added link is marked where the cell lists it; a removed one, which it no longer lists, at the end.
+            item = str(correction.target) if correction.action == "add" else ""
+            row = outcomes.index(correction.unit)
+            marks.append({"row": row, "column": column_of[correction.table], "note": note, "item": item})
+    return marks
+
+
+def questions_per_study_group(edition: Edition) -> list[ReportTable]:
+    """Annex 2: one table per study group with questions; links NOT_PUBLISHED where the edition's data do not
+    hold them."""
+    mapping = coverage.question_mapping(edition)
+    units = coverage.coverage_by_unit(mapping)
+    tables = []
+    for group in edition.study_groups.itertuples():
+        questions = edition.questions[edition.questions["study_group"] == group.study_group]
+        if questions.empty:  # the annex says the study group has no questions; no empty table
+            continue
+        status = [
+            t + (f": {n}" if n else "")
+            for t, n in zip(questions["title_status"], questions["status_note"], strict=True)
+        ]
+        if isinstance(units, NotPublished):
+            sdgs = lines = [NOT_PUBLISHED] * len(questions)
+        else:
+            sdgs = [sdg_list(units.loc[q, "sdgs"]) for q in questions["question"]]
+            lines = [action_line_list(units.loc[q, "action_lines"]) for q in questions["question"]]
+        frame = pd.DataFrame(
+            {
+                "Question": questions["question"].to_numpy(),
+                "Title": questions["title"].to_numpy(),
+                "Title status": status,
+                "SDGs": sdgs,
+                "WSIS Action Lines": lines,
+            }
+        )
+        tables.append(ReportTable(frame, slug("questions", group.study_group), f"{group.study_group}: {group.name}"))
+    return tables
+
+
+def readable_kind(kind: str) -> str:
+    """A normalisation's kind as the parser logs it (`action_line range expanded`) in words for readers."""
+    return kind.replace("action_line", "Action Line").replace("sdg", "SDG").replace("_", " ")
+
+
+def normalisations(edition: Edition) -> pd.DataFrame:
+    """The parser's normalisations of identifiers, ranges and lists (layout-only changes to spaces left out)."""
+    log = edition.normalisations
+    if log is None:
+        return pd.DataFrame(columns=["Line", "Kind", "Source text", "Read as"])
+    shown = log[~log["kind"].str.contains("spaces")]
+    return pd.DataFrame(
+        {
+            "Line": shown["source_line"].to_numpy(),
+            "Kind": [readable_kind(k) for k in shown["kind"]],
+            "Source text": shown["before"].to_numpy(),
+            "Read as": shown["after"].to_numpy(),
+        }
+    )
+
+
+def coverage_before_after(table: pd.DataFrame) -> pd.DataFrame:
+    """compare.coverage_before_after with the report's headers."""
+    return table.rename(columns={"measure": "Measure", "change": "Change"})
+
+
+def links_gained_and_lost(table: pd.DataFrame) -> pd.DataFrame:
+    """compare.changed_links in reader words: the outcome or question, what it is linked to ("SDG 9",
+    "Action Line C1"), gained or lost, and whether in the source or by a correction."""
+    linked_to = [
+        f"SDG {to}" if link.endswith("sdg") else f"Action Line {to}"
+        for link, to in zip(table["link"], table["to"], strict=True)
+    ]
+    return pd.DataFrame({
+        "Outcome or question": table["from"], "Linked to": linked_to, "Change": table["change"],
+        "Through": list(table["by"]) if "by" in table else ["the source"] * len(table),
+    })  # fmt: skip
+
+
+def links_to_review(review: pd.DataFrame, unit: str = "outcome") -> pd.DataFrame:
+    """`audit.review` in reader words: the unit, the SDG, add or check, the score and the evidence."""
+    return pd.DataFrame({
+        unit.capitalize(): review[unit], "SDG": review["SDG"],
+        "Suggestion": ["add?" if s.startswith("add") else "check" for s in review["suggestion"]],
+        "Score": [f"{v:.3f}" for v in review["score"]], "Best-matching targets": [list(m) for m in review["matched"]],
+        "Shared words": [", ".join(w) if w else "none distinctive" for w in review["shared words"]],
+    })  # fmt: skip
+
+
+def audit_evaluation(evaluation: pd.DataFrame) -> pd.DataFrame:
+    """`audit.evaluate` for the report: method, what it ranks by, precision and recall at k, AUC."""
+    shown = evaluation.drop(columns=[c for c in evaluation.columns if c.endswith(" evaluated")])
+    for column in shown.columns[2:]:  # three decimals throughout, as the text quotes them
+        shown[column] = ["" if v is None or v != v else f"{v:.3f}" for v in shown[column]]
+    shown.columns = [c[0].upper() + c[1:] for c in shown.columns]
+    return shown
