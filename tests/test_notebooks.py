@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import pytest
 
 from itud import paths
 from itud.data.load import load_edition
+from itud.report.notebooks import PARAMETERS, RULE, RULES, broken, new_notebook, problems
 from itud.run.execute import notebooks
 
 NAMES = [p.stem for p in notebooks()]  # the report's notebooks as they are (an analyst may add one)
@@ -26,29 +28,35 @@ def test_notebooks_in_reading_order():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_exactly_one_typed_and_commented_parameters_cell(name):
-    notebook = nbformat.read(paths.NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
-    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1
-    lines = [line for line in tagged[0].source.splitlines() if not line.startswith("#")]
-    assert [line.split(":")[0] for line in lines] == ["year", "data_dir", "output_dir"]
-    assert all(": int =" in line or ": str =" in line for line in lines)
-    assert all("  # " in line for line in lines)
-    # papermill itself must read them (its parser rejects, for instance, an "=" inside the comment).
-    inferred = papermill.inspect_notebook(str(paths.NOTEBOOKS_DIR / f"{name}.ipynb"))
-    assert {key: (p["inferred_type_name"], p["default"]) for key, p in inferred.items()} == {
-        "year": ("int", "0"), "data_dir": ("str", '""'), "output_dir": ("str", '""'),
-    }  # fmt: skip
-    assert all(p["help"] for p in inferred.values())
+def test_every_notebook_meets_the_rules_of_adding_an_analysis(name):
+    """The rules of the README's "Adding an analysis" (itud.report.notebooks.RULES), each failure naming its
+    rule and its fix."""
+    path = paths.NOTEBOOKS_DIR / f"{name}.ipynb"
+    found = problems(path)
+    assert not found, f"{name}.ipynb breaks rules of the README's 'Adding an analysis':\n" + "\n".join(found)
+    # papermill itself must read the parameters (its parser rejects, for instance, an "=" inside the comment).
+    inferred = papermill.inspect_notebook(str(path))
+    assert {key: inferred[key]["inferred_type_name"] for key in PARAMETERS} == PARAMETERS, (
+        broken("parameters cell", f"papermill reads {inferred}")
+    )
+    assert all(p["help"] for p in inferred.values()), broken("parameters cell", "a parameter has no comment")
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_committed_notebooks_are_executed_without_errors(name):
-    notebook = nbformat.read(paths.NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
-    code = [c for c in notebook.cells if c.cell_type == "code"]
-    assert all(c.execution_count is not None for c in code)
-    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
-    assert sum("nbval-check-output" in c.metadata.get("tags", []) for c in code) >= 2
+def test_the_readme_lists_every_rule_a_notebook_must_meet():
+    readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Adding an analysis", 1)[-1].split("\n### ", 1)[0]
+    assert "### Adding an analysis" in readme
+    assert [rule.name for rule in RULES if f"**{rule.name}**" not in section] == []
+
+
+def test_a_notebook_that_breaks_the_rules_is_told_which_and_how_to_fix_it(tmp_path):
+    notebook = new_notebook("07-delegate-question")
+    notebook.cells[1].source = "year = 0"
+    notebook.cells[4].metadata["tags"] = []
+    nbformat.write(notebook, tmp_path / "7-Delegate.ipynb")
+    found = "\n".join(problems(tmp_path / "7-Delegate.ipynb"))
+    for rule in ("file name", "parameters cell", "results name", "checked output", "executed"):
+        assert f"rule '{rule}'" in found and RULE[rule].fix in found
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +126,7 @@ def test_nbval_fails_when_a_checked_number_moves(tmp_path):
                "--nbval-sanitize-with", "notebooks/sanitize.cfg", "notebooks/01-mapping-tables.ipynb"]  # fmt: skip
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stdout[-2000:]
-    assert "01-mapping-tables.ipynb::Cell 2 - " in run.stdout and "Cell outputs differ" in run.stdout
+    assert re.search(r"01-mapping-tables\.ipynb::Cell \d+ - ", run.stdout) and "Cell outputs differ" in run.stdout
     assert f"links': {stored - 1}," in run.stdout and f"links': {stored}," in run.stdout
 
 
@@ -170,3 +178,35 @@ def test_a_refused_command_stops_the_publish_notebook_with_its_message(capsys):
     with pytest.raises(jupyter.CommandFailed, match=r"^itud report ended with exit status 2: its message is"):
         jupyter.run("report", "--year", "19")
     assert "not a year (expected four digits such as 2019): '19'" in capsys.readouterr().err
+
+
+def test_a_new_notebook_meets_every_rule_and_itud_notebooks_applies_ruff_s_fixes(tmp_path, capsys):
+    """`itud new-notebook` writes an executed notebook that meets the rules; `itud notebooks` sorts the imports
+    an analyst left unsorted, and a figure given a table's label is refused naming the rule and its fix."""
+    from itud.cli import main
+
+    assert main(["new-notebook", "07-delegate-question", "--notebooks-dir", str(tmp_path)]) == 0
+    path = tmp_path / "07-delegate-question.ipynb"
+    assert f"wrote {path}" in capsys.readouterr().out and problems(path) == []
+    assert subprocess.run([sys.executable, "-m", "ruff", "check", str(path)], capture_output=True).returncode == 0
+    assert main(["new-notebook", "07-other", "--notebooks-dir", str(tmp_path)]) == 2
+    assert "the number 07 is 07-delegate-question.ipynb's" in capsys.readouterr().err
+
+    notebook = nbformat.read(path, as_version=4)
+    setup = next(c for c in notebook.cells if "NotebookResults(" in c.source)
+    imports = [line for line in setup.source.splitlines() if line.startswith("from ")]
+    setup.source = setup.source.replace("\n".join(imports), "\n".join(reversed(imports)))
+    figure = next(c for c in notebook.cells if "out.figure(" in c.source)
+    nbformat.write(notebook, path)
+    assert main(["notebooks", "--notebooks-dir", str(tmp_path)]) == 0
+    fixed = nbformat.read(path, as_version=4)
+    assert next(c for c in fixed.cells if "NotebookResults(" in c.source).source == setup.source.replace(
+        "\n".join(reversed(imports)), "\n".join(imports)
+    )
+
+    figure.source = figure.source.replace('out.figure(chart, section="coverage")',
+                                          'out.figure(chart, section="coverage", label="delegate-question-table")')
+    nbformat.write(notebook, path)
+    assert main(["notebooks", "--notebooks-dir", str(tmp_path)]) == 1
+    message = capsys.readouterr().err
+    assert "rule 'labels'" in message and "'delegate-question-table'" in message and RULE["labels"].fix in message

@@ -40,6 +40,7 @@ examples:
   itud verify                        check every published file against its manifest
   itud diff 2019 v4 v5               what changed between two versions
   itud new-edition 2020 --from 2019  start data/2020/ with the facts to enter
+  itud new-notebook 07-delegate-question   a new analysis notebook that meets every rule
 exit status: 0 success, 1 invalid data or a failed build, 2 wrong usage,
   130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM.
 errors name the file and what to do; `itud --debug COMMAND ...` also shows the Python traceback.
@@ -142,6 +143,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--notebooks-dir", type=Path, default=paths.NOTEBOOKS_DIR, help="folder of the notebooks (default: %(default)s)"
     )
     _timeout_option(refresh)
+
+    new = commands.add_parser(
+        "new-notebook",
+        help="write a new analysis notebook that meets every rule, executed, ready to edit",
+        description="Write notebooks/NAME.ipynb: a title and question to write, the parameters cell, the "
+        "set-up, one example table (the output nbval checks) and one example figure declared for the report, "
+        "and the cell that hands them on; then execute it, so that it meets every rule of the README's "
+        "'Adding an analysis' from the start. Replace the examples with your analysis.",
+    )
+    new.add_argument("name", help="NN-words: two digits (its place in the reading order, unused) and lower-case "
+                     "words joined by hyphens, e.g. 07-delegate-question")  # fmt: skip
+    new.add_argument(
+        "--section", default="coverage", help="the report section its table and figure go to (default: %(default)s; "
+        "the sections are the files of report/sections/, e.g. coverage, matrix, study-groups)",
+    )  # fmt: skip
+    new.add_argument(
+        "--notebooks-dir", type=Path, default=paths.NOTEBOOKS_DIR, help="folder of the notebooks (default: %(default)s)"
+    )
+    _timeout_option(new)
 
     report = commands.add_parser(
         "report",
@@ -336,6 +356,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
     if args.command in ("report", "batch"):
         years = [args.year] if args.command == "report" else args.years or paths.available_years(args.data_dir)
         check_reports_dir(args.reports_dir, years, writing=not getattr(args, "check", False))
+    if args.command == "new-notebook":
+        _check_new_notebook(args)
     if args.command == "notebooks":
         from itud.run.execute import notebooks
 
@@ -463,12 +485,72 @@ def cmd_datapackage(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_notebooks(args: argparse.Namespace) -> int:
-    from itud.report.results import NOTEBOOK_LIBRARIES
-    from itud.run.execute import execute_in_place
+def _check_new_notebook(args: argparse.Namespace) -> None:
+    from itud.report.notebooks import NAME, numbers_taken
 
-    for path in execute_in_place(args.notebooks_dir, timeout=args.timeout, preload=NOTEBOOK_LIBRARIES):
+    rule = "(rule 'file name' of the README's 'Adding an analysis')"
+    if not NAME.match(args.name) or args.name.startswith("00"):
+        raise UsageError(
+            f"{args.name!r}: a notebook's name is NN-words {rule}: two digits from 01, a hyphen and lower-case "
+            "words joined by hyphens, e.g. 07-delegate-question (00 is for tools the build never runs)"
+        )
+    if not args.notebooks_dir.is_dir():
+        raise UsageError(f"{args.notebooks_dir}: the notebooks folder does not exist: give --notebooks-dir FOLDER")
+    taken = numbers_taken(args.notebooks_dir).get(args.name[:2])
+    if taken:
+        raise UsageError(f"{args.name!r}: the number {args.name[:2]} is {taken}'s {rule}; choose an unused number")
+    sections = sorted(re.sub(r"^\d+-|\.md\.j2$", "", p.name) for p in paths.SECTIONS_DIR.glob("*.md.j2"))
+    if args.section not in sections:
+        raise UsageError(f"--section {args.section!r}: no such report section; the sections: {', '.join(sections)}")
+
+
+def _lint_and_execute(folder: Path, timeout: float, only: list[Path] | None = None) -> list[Path]:
+    """ruff's fixes, then the notebooks executed in place; raises if a notebook then breaks one of the rules."""
+    from itud.errors import BuildError
+    from itud.report.notebooks import apply_lint_fixes, problems
+    from itud.report.results import NOTEBOOK_LIBRARIES
+    from itud.run.execute import execute_in_place, notebooks
+
+    remaining = apply_lint_fixes(only or notebooks(folder))
+    executed = execute_in_place(folder, timeout=timeout, preload=NOTEBOOK_LIBRARIES, only=only)
+    for path in executed:
         print(f"executed {path}")
+    found = [f"{path.name}: {problem}" for path in executed for problem in problems(path)]
+    if remaining:
+        found.append("rule 'lint': ruff still finds, after applying its own fixes:\n" + remaining)
+    if found:
+        raise BuildError("\n".join(found))
+    return executed
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    _lint_and_execute(args.notebooks_dir, args.timeout)
+    return 0
+
+
+def cmd_new_notebook(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from itud.report.notebooks import new_notebook
+
+    path = args.notebooks_dir / f"{args.name}.ipynb"
+    nbformat.write(new_notebook(args.name, args.section), path)
+    try:
+        _lint_and_execute(args.notebooks_dir, args.timeout, only=[path])
+    except BaseException:
+        path.unlink(missing_ok=True)  # all or nothing: no half-made notebook is left to commit
+        raise
+    print(
+        f"wrote {path}\n"
+        "next:\n"
+        "  1. open it in JupyterLab; write its question; replace the example table and figure with your analysis\n"
+        "     (keep the tag nbval-check-output on the cell that shows your main numbers);\n"
+        f"  2. place its items in the text if you wish: report/sections/*{args.section}.md.j2 (report/README.md);\n"
+        "     until then the build places them at the end of the section, with a warning;\n"
+        "  3. run `itud notebooks`, then commit notebooks/ (and report/);\n"
+        "  4. a new notebook changes every year's report: publish each year (`itud batch`, or 00-publish.ipynb "
+        "per year), then commit reports/"
+    )
     return 0
 
 
@@ -614,6 +696,7 @@ COMMANDS = {
     "parse": cmd_parse,
     "datapackage": cmd_datapackage,
     "notebooks": cmd_notebooks,
+    "new-notebook": cmd_new_notebook,
     "report": cmd_report,
     "batch": cmd_batch,
     "verify": cmd_verify,
@@ -635,6 +718,7 @@ _AFTER_STOP = {
     "report": "kernels shut down, nothing published",
     "batch": "kernels shut down, unfinished years not published",
     "notebooks": "kernels shut down, no notebook changed",
+    "new-notebook": "kernels shut down, no notebook written",
 }
 
 

@@ -33,7 +33,16 @@ from itud import __version__, paths
 from itud.data import ids
 from itud.data.grammar import agree, listing, plural, plural_form
 from itud.errors import TimeLimit, time_limit
-from itud.report.results import DataTable, FigureItem, NotebookOutput, ResultsError, TableItem, slug, typed_numbers
+from itud.report.results import (
+    DataTable,
+    FigureItem,
+    NotebookOutput,
+    ResultsError,
+    TableItem,
+    label_used_twice,
+    slug,
+    typed_numbers,
+)
 
 SECTIONS_DIR = paths.SECTIONS_DIR
 NOT_GIVEN = "not given"
@@ -436,7 +445,8 @@ def _items(outputs: dict[str, NotebookOutput], sections: set[str]):
             for item in items:
                 if item.label in figures or item.label in tables:
                     other = (figures.get(item.label) or tables.get(item.label))[0]
-                    raise ReportError(f"notebook {name}: {kind} label {item.label!r} is also used by notebook {other}")
+                    raise ReportError(f"notebook {name}: {kind} {item.label!r}: "
+                                      + label_used_twice(item.label, f"notebooks {other} and {name}"))
                 if item.section not in sections:
                     raise ReportError(
                         f"notebook {name}: {kind} {item.label!r} is for section {item.section!r}, which no template "

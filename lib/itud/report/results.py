@@ -220,8 +220,15 @@ class NotebookOutput(_Item):
         labels += [f"sheet {item.label}" for item in self.sheets]  # a sheet may share its table's label
         doubled = sorted({label for label in labels if labels.count(label) > 1})
         if doubled:
-            raise ValueError(f"label used twice: {', '.join(doubled)}")
+            raise ValueError(label_used_twice(doubled[0], "this notebook"))
         return self
+
+
+def label_used_twice(label: str, where: str) -> str:
+    """The message for a label that a table and a figure (or two of either) share, with its rule and fix."""
+    from itud.report.notebooks import broken
+
+    return broken("labels", f"the label {label!r} is used twice, in {where}")
 
 
 # --- The key numbers the report's standard templates use, per notebook --------------------------
@@ -533,6 +540,14 @@ class NotebookResults:
             )
 
     def _checked(self, model: type[_Item], **fields) -> _Item:
+        label = fields.get("label")
+        if model in (FigureItem, TableItem) and label in {item.label for item in (*self.figures, *self.tables)}:
+            kind = next(k for k, items in (("figure", self.figures), ("table", self.tables))
+                        if label in {i.label for i in items})  # fmt: skip
+            raise ResultsError(
+                f"notebook {self.notebook}: {model.__name__.removesuffix('Item').lower()} {label!r}: "
+                + label_used_twice(label, f"this notebook, which already declared a {kind} with it")
+            )
         try:
             return model(**fields)
         except ValidationError as error:

@@ -573,13 +573,15 @@ def execute_in_place(
     timeout: float = DEFAULT_TIMEOUT,
     kernels: int | None = None,
     preload: tuple[str, ...] = (),
+    only: list[Path] | None = None,
 ) -> list[Path]:
     """Re-execute the committed notebooks with their default parameters (after a data or code change).
 
     `kernels`: notebooks executed at once (default: the number of cores); the outputs do not depend on it.
-    `preload`: the modules they import, for the kernel server (`execute_all`).
+    `preload`: the modules they import, for the kernel server (`execute_all`). `only`: these notebooks of
+    the folder, not all of them.
     """
-    sources = notebooks(folder)
+    sources = [p for p in notebooks(folder) if only is None or p in only]
     if not sources:
         raise BuildError(f"no notebooks to execute in {folder} (expected files named like 01-name.ipynb)")
     with tempfile.TemporaryDirectory() as scratch:
