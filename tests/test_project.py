@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
-
-import yaml
 
 from itud import paths
 from itud.cli import build_parser, main
@@ -24,23 +21,6 @@ def _lock() -> dict[str, str]:
 
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def test_environment_yml_pins_the_same_direct_dependencies_as_the_lock():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    direct = {_canonical(d) for d in project["dependencies"] + project["optional-dependencies"]["test"]}
-    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    conda_pins = dict(_canonical_pin(line) for line in pip_section if not line.startswith("-e"))
-    lock = _lock()
-    assert set(conda_pins) == direct
-    assert conda_pins == {name: lock[name] for name in direct}
-    assert "python=3.11" in environment["dependencies"]
-
-
-def _canonical_pin(line: str) -> tuple[str, str]:
-    name, version = line.split("==")
-    return _canonical(name), version
 
 
 def test_datapackage_json_is_current(capsys):
