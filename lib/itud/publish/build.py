@@ -24,6 +24,7 @@ gives byte-identical files.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,22 +150,24 @@ def build_report(
     # Started once the first notebook is done: its process imports WeasyPrint while the others run, and a
     # build that fails or is stopped in its first notebooks (a broken edition, Ctrl-C) never starts it.
     pdf = PdfPrinter(start=False)
+    bar = Progress(year, len(taken.notebooks), enabled=progress)
     try:
         scratch = make_scratch(year_dir if publish else Path(tempfile.gettempdir()))
     except BaseException:
+        bar.close()
         pdf.close()
         raise
     try:
         taken.write(scratch / INPUTS_DIR / "data")
         meta_file = scratch / INPUTS_DIR / "data" / str(year) / "edition.toml"
         try:
-            _build_into(scratch, year, taken, progress, kernels or os.cpu_count() or 1, timeout, on_event, pdf.start)
+            _build_into(scratch, year, taken, bar, kernels or os.cpu_count() or 1, timeout, on_event, pdf.start)
         except BuildError as error:
             raise BuildError(_as_in_data_dir(str(error), data_dir)) from None
         raise_if_stopped()
         render = functools.partial(
             _render, scratch, year, meta_file, pdf=pdf, timeout=timeout, data_dir=data_dir, on_event=on_event,
-            memo={},
+            memo={}, progress=bar,
         )  # fmt: skip
         # `itud report --check` lists the files that differ, so it renders every one of them.
         verdict = _compare(render, scratch, year_dir, number, manifest, pdf, complete=not publish) if newest else None
@@ -220,6 +224,7 @@ def build_report(
             raise OSError(error.errno, error.strerror, str(year_dir)) from None  # say where it was writing
         raise
     finally:
+        bar.close()  # clears its line, so an error message is not printed after the bar
         pdf.close()
     from itud.publish.index import write_index
 
@@ -346,14 +351,67 @@ def _printer(enabled: bool):
     return (lambda text: print(text, file=sys.stderr)) if enabled else (lambda text: None)
 
 
+def document_steps(year: int, kinds: tuple[str, ...] = _DOCUMENTS, *, draft_html: bool = False) -> list[str]:
+    """The documents one rendering (`_render`) writes, in the order the progress bar counts them: the HTML
+    without its changes block first if `draft_html`, then the HTML and DOCX of `kinds`, the PDF (printed
+    meanwhile) and, with the PDF, the workbook. The CSV tables are written with each and are no step."""
+    names = [f"report-{year}.html"] if draft_html else []
+    names += [f"report-{year}.{kind}" for kind in kinds if kind != "pdf"]
+    if "pdf" in kinds:
+        names += [f"report-{year}.pdf", f"tables-{year}.xlsx"]
+    return names
+
+
+class Progress:
+    """A build's one progress bar on stderr: a step per notebook executed, then a step per document written,
+    labelled with the document's file name, so that it reaches 100% when the last document is written.
+
+    The bar expects one full rendering at first; a build that renders more (to compare with the newest
+    version, then as the next revision) tells it so as each rendering starts (`expect`)."""
+
+    def __init__(self, year: int, notebooks: int, *, enabled: bool = True) -> None:
+        from tqdm import tqdm
+
+        self.label = f"report {year}"
+        self.bar = tqdm(
+            total=notebooks + len(document_steps(year)), desc=self.label, unit="step", disable=not enabled,
+            file=sys.stderr, leave=False, mininterval=0, miniters=1,
+        )  # fmt: skip
+
+    def notebook_done(self) -> None:
+        """One notebook executed."""
+        self.bar.update()
+
+    def expect(self, names: list[str]) -> None:
+        """A rendering that writes `names` starts: the total grows if they do not fit in the steps left."""
+        if self.bar.n + len(names) > self.bar.total:
+            self.bar.total = self.bar.n + len(names)
+            self.bar.refresh()
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Writing the document `name`: shown in the bar's description, counted once it is written."""
+        self.bar.set_description(f"{self.label}: {name}")
+        yield
+        self.bar.update()
+
+    def write(self, text: str) -> None:
+        """Print `text` on stderr above the bar (the bar is drawn again under it)."""
+        self.bar.write(text, file=sys.stderr)
+
+    def close(self) -> None:
+        """Clear the bar's line."""
+        self.bar.close()
+
+
 def _build_into(
-    folder: Path, year: int, taken, progress: bool, kernels: int, timeout: float, on_event=None, on_notebook_done=None
+    folder: Path, year: int, taken, progress: Progress, kernels: int, timeout: float, on_event=None,
+    on_notebook_done=None,
 ) -> None:
     """Execute the snapshot's notebooks in `folder`, reading the snapshot's data, in kernels forked by a kernel
     server of their own (stopped once they are done: its memory is the PDF's). `on_notebook_done()` is called
-    as each notebook is done (the build's `PdfPrinter.start`, which starts the printer once)."""
-    from tqdm import tqdm
-
+    as each notebook is done (the build's `PdfPrinter.start`, which starts the printer once); `progress`
+    counts each."""
     from itud.report.results import NOTEBOOK_LIBRARIES
     from itud.run.execute import execute_all
     from itud.run.kernel_server import KernelServer
@@ -363,7 +421,6 @@ def _build_into(
     for name, data in taken.notebooks.items():
         (sources / name).write_bytes(data)
     names = sorted(taken.notebooks)
-    bar = tqdm(names, desc=f"report {year}", unit="notebook", disable=not progress, file=sys.stderr, leave=False)
     (folder / "notebooks").mkdir()
     # Paths relative to the build folder: the same from .tmp-*/ and from the published v<N>/.
     parameters = {"year": year, "data_dir": f"{INPUTS_DIR}/data", "output_dir": "."}
@@ -372,7 +429,7 @@ def _build_into(
     def done(source) -> None:
         if on_notebook_done:
             on_notebook_done()
-        bar.update()
+        progress.notebook_done()
         if on_event:
             on_event("notebook", Path(source).name)
 
@@ -386,13 +443,13 @@ def _build_into(
         )  # fmt: skip
     finally:
         server.close()
-        bar.close()  # clears its line, so an error message is not printed after the bar
         shutil.rmtree(sources, ignore_errors=True)
 
 
 def _render(
     folder: Path, year: int, meta_file: Path, previous: Path | None, *, pdf, timeout: float, note: str = "",
     data_dir: Path = paths.DATA_DIR, on_event=None, kinds: tuple[str, ...] = _DOCUMENTS, memo: dict | None = None,
+    progress: Progress | None = None,
 ) -> Revision:
     """Render the documents and tables into `folder` as the version after `previous` (None: the first);
     returns the revision they are. `kinds`: the documents to write (the workbook comes with the PDF).
@@ -408,10 +465,12 @@ def _render(
     compares are the document's own (the revision block is left out of the comparison).
     `memo`: a dict kept between the renderings of one build, which then compares `folder` with a given
     `previous` once (a build renders its HTML alone first, then every document, from the same outputs).
+    `progress`: the build's bar, which counts each document written (`document_steps`).
     """
     from itud.report import document, render, results
     from itud.report.printer import PdfError
 
+    progress = progress or Progress(year, 0, enabled=False)
     meta = document.read_prose(meta_file)
     edition_dir = meta_file.parent
     revision = Revision(revision_number(previous), previous.name if previous else None)
@@ -444,7 +503,7 @@ def _render(
                 if on_event:
                     on_event("warning", str(warning.message))
                 else:
-                    print(f"warning: {warning.message}", file=sys.stderr)
+                    progress.write(f"warning: {warning.message}")
         return built
 
     writers = {"html": render.write_html, "docx": render.write_docx}
@@ -454,7 +513,7 @@ def _render(
         printing = pdf.print(report, path) if "pdf" in kinds else None
         for kind in (kind for kind in kinds if kind != "pdf"):
             try:
-                with time_limit(timeout):
+                with progress.step(f"report-{year}.{kind}"), time_limit(timeout):
                     writers[kind](report, folder / f"report-{year}.{kind}")
             except TimeLimit as error:
                 raise BuildError(
@@ -466,7 +525,8 @@ def _render(
             render.write_tables_csv(report, folder / "tables")
         if printing is not None:
             try:
-                printing.result(timeout=timeout)
+                with progress.step(path.name):
+                    printing.result(timeout=timeout)
             except concurrent.futures.TimeoutError:
                 raise BuildError(
                     f"printing {path.name} did not finish within its time limit of {timeout:g} s; "
@@ -478,6 +538,7 @@ def _render(
                 raise BuildError(f"rendering {path.name} failed: {type(error).__name__}: {error}") from None
 
     memo = {} if memo is None else memo
+    progress.expect(document_steps(year, kinds, draft_html=previous is not None and previous not in memo))
     if previous is not None and previous in memo:
         revision.form_only, revision.number, revision.changes = memo[previous]
     elif previous is not None:  # the document's own paragraphs and tables first, then what changed in them
@@ -491,7 +552,7 @@ def _render(
     if "pdf" not in kinds:
         return revision
     try:
-        with time_limit(timeout):
+        with progress.step(f"tables-{year}.xlsx"), time_limit(timeout):
             render.write_xlsx(report, folder / f"tables-{year}.xlsx")
     except TimeLimit as error:
         raise BuildError(f"writing tables-{year}.xlsx {error}; give more time with --timeout SECONDS") from None
