@@ -439,7 +439,7 @@ def _summary_of_version(version: Path) -> str:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from itud.data.parse import parse_file, write_tables
+    from itud.data.parse import parse_file, record_source, write_tables
     from itud.errors import EditionError
 
     if args.out is None and args.year is None:
@@ -461,6 +461,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     for path in written:
         rows = len(parsed.tables()[path.stem])
         print(f"wrote {path} ({rows} rows)")
+    print(record_source(args.source, out))
     if parsed.question_rows == 0:
         print(
             f"Annex 2: no question rows in {args.source.name}: set question_links.status = "
@@ -669,7 +670,8 @@ def cmd_new_edition(args: argparse.Namespace) -> int:
         print(f"wrote {folder / 'corrections.csv'}: the corrections of {args.previous}, carried over; remove a row the "
               "new source no longer needs (itud validate says which links the source now has)")
     print("next:")
-    print(f"  itud parse SOURCE --year {args.year}      the new contribution's annexes -> tables")
+    print(f"  itud parse SOURCE --year {args.year}      the new contribution's annexes -> tables; it records the "
+          "source's file name and SHA-256 in [source_document]")
     print(f"  enter questions.csv and every 'TO ENTER' in {folder / 'edition.toml'}, each with its source")
     print(f"  itud validate --year {args.year}          lists what is still missing")
     return 0

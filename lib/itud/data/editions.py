@@ -23,6 +23,8 @@ TO_ENTER = "TO ENTER"
 # Facts that stay true from one edition to the next unless a source says otherwise.
 _KEPT = {"group", "synthetic", "question_links.status"}
 _EDITION_FILE = "edition.toml"
+_SOURCE_TABLE = "source_document"
+_PARSED_SOURCE_KEYS = ("file", "sha256")  # what `itud parse` records of its source (`parse.record_source`)
 
 
 def _blank(table, prefix: str = "") -> None:
@@ -40,6 +42,15 @@ def _blank(table, prefix: str = "") -> None:
             table[key] = TO_ENTER
 
 
+def _mark_parsed_source_keys(document, year: int) -> None:
+    """Say beside [source_document] `file` and `sha256` (where the previous edition has them) that
+    `itud parse` writes them: their value stays TO_ENTER until it does, never a guess."""
+    table = document.get(_SOURCE_TABLE)
+    for key in _PARSED_SOURCE_KEYS if hasattr(table, "keys") else ():
+        if key in table:
+            table[key].comment(f"written by `itud parse SOURCE --year {year}`")
+
+
 def new_edition_toml(previous_text: str, year: int) -> str:
     """The new edition's edition.toml from the previous one's text."""
     import tomlkit
@@ -50,10 +61,12 @@ def new_edition_toml(previous_text: str, year: int) -> str:
     document["year"] = year
     if "question_links" in document:
         document["question_links"]["status"] = "not published"
+    _mark_parsed_source_keys(document, year)
     head = (
         f"# Edition {year}, started by `itud new-edition` from edition {previous}: every '{TO_ENTER}' is a fact\n"
         "# of this edition still to enter, each with its source under [sources]. Comments below are\n"
-        f"# the {previous} edition's; update them too.\n"
+        f"# the {previous} edition's; update them too. [{_SOURCE_TABLE}] {' and '.join(_PARSED_SOURCE_KEYS)}\n"
+        f"# are written by `itud parse SOURCE --year {year}`, from the source file itself.\n"
     )
     return head + tomlkit.dumps(document)
 

@@ -980,3 +980,107 @@ def _roll_back_interrupted(edition_dir: Path) -> None:
             if (leftover / _JOURNAL).exists():
                 _roll_back(leftover, edition_dir)
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+# --- Recording the source in edition.toml -------------------------------------------------------
+
+EDITION_FILE = "edition.toml"
+SOURCE_TABLE = "source_document"  # edition.toml's [source_document]: `file` (the name) and `sha256`
+_NOT_RECORDED = "the tables were written but the source was not recorded: fix the file and run `itud parse` again"
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks (a source may be large), as `sha256sum` prints it."""
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """What `itud parse` recorded of its source in an edition's edition.toml: the file's name and SHA-256,
+    and the values they replaced (`previous`, only those that changed). `written` is False when the
+    values were already there, or when there is no edition.toml (`found` False) to record them in."""
+
+    edition_file: Path
+    file: str
+    sha256: str
+    found: bool = True
+    written: bool = False
+    previous: dict[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        values = f'[{SOURCE_TABLE}] file = "{self.file}", sha256 = "{self.sha256}"'
+        if not self.found:
+            return f"{self.edition_file} does not exist, so the source was not recorded: enter {values} there"
+        if not self.written:
+            return f"{self.edition_file}: {values} already recorded"
+        was = ", ".join(f"{key} = {value!r}" for key, value in self.previous.items() if value not in ("", None))
+        return f"recorded in {self.edition_file}: {values}" + (f" (was {was})" if was else "")
+
+
+def with_source_recorded(text: str, file: str, sha256: str, where: Path) -> tuple[str, dict[str, object]]:
+    """edition.toml's `text` with [source_document] `file` and `sha256` set (created if missing), everything
+    else kept as written (tomlkit: comments, order, layout); and the previous values of the keys changed.
+    `where` names the file in errors."""
+    from collections.abc import MutableMapping
+
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        document = tomlkit.parse(text)
+    except ParseError as error:
+        raise ParseFileError(where, f"is not valid TOML ({error}); {_NOT_RECORDED}") from None
+    if SOURCE_TABLE not in document:
+        document[SOURCE_TABLE] = tomlkit.table()
+    table = document[SOURCE_TABLE]
+    if not isinstance(table, MutableMapping):
+        raise ParseFileError(
+            where, f"key '{SOURCE_TABLE}' is {table!r}, not a table [{SOURCE_TABLE}]: make it one; {_NOT_RECORDED}"
+        )
+    previous = {}
+    for key, value in (("file", file), ("sha256", sha256)):
+        if table.get(key) != value:
+            previous[key] = table[key].unwrap() if key in table else None
+            table[key] = value
+    return tomlkit.dumps(document), previous
+
+
+def record_source(source: Path, edition_dir: Path) -> SourceRecord:
+    """Record the source file's name and SHA-256 in `edition_dir`'s edition.toml ([source_document] `file` and
+    `sha256`, created or updated; nothing else changes), under the edition folder's lock. Without an
+    edition.toml nothing is written, and the record says what to enter."""
+    source, path = Path(source), Path(edition_dir) / EDITION_FILE
+    name, digest = source.name, file_sha256(source)
+    if not path.exists() and not path.is_symlink():
+        return SourceRecord(path, name, digest, found=False)
+    with edition_lock(Path(edition_dir)):
+        if not path.is_file():
+            raise ParseFileError(path, f"is not a regular file; {_NOT_RECORDED}")
+        try:
+            text = path.read_bytes().decode("utf-8")  # line ends kept as they are
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or error
+            raise ParseFileError(path, f"cannot be read ({reason}); {_NOT_RECORDED}") from None
+        updated, previous = with_source_recorded(text, name, digest, path)
+        if updated == text:
+            return SourceRecord(path, name, digest)
+        _replace_text(path.resolve(), updated)  # a symbolic link stays one
+    return SourceRecord(path, name, digest, written=True, previous=previous)
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write `text` over `path` in one step (a temporary file beside it, renamed), keeping its permissions."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        shutil.copymode(path, temporary)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise ParseFileError(path, f"could not be written ({error.strerror or error}); {_NOT_RECORDED}") from None
