@@ -8,6 +8,7 @@ result in one command:
     python3 tasks.py test     # lint and run every test (unit tests, report builds, nbval): what CI runs
     python3 tasks.py test --fast   # lint and the fast tier: unit tests only, no Jupyter kernel
     python3 tasks.py setup    # only create/refresh .venv
+    python3 tasks.py lab      # JupyterLab at the repository root, with its Git panel: the analyst's workplace
 
 Extra arguments are passed on (`python3 tasks.py report --year 2019 --force`,
 `python3 tasks.py test -k parser`). The environment lives in `.venv/` inside the
@@ -128,10 +129,14 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     task, rest = argv[0], argv[1:]
-    if task not in {"setup", "report", "test"}:
-        print(f"tasks.py: unknown task {task!r}; expected setup, report or test", file=sys.stderr)
+    if task not in {"setup", "report", "test", "lab"}:
+        print(f"tasks.py: unknown task {task!r}; expected setup, report, test or lab", file=sys.stderr)
         return 2
     setup()
+    if task == "lab":  # the repository root, so that data/, notebooks/ and reports/ are all in its file browser
+        lab = [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={ROOT}", *rest]
+        path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"  # a terminal in JupyterLab finds itud and git
+        return subprocess.run(lab, cwd=ROOT, env={**os.environ, "PATH": path}).returncode
     if task == "report":
         return _run([str(BIN / "itud"), "report", *rest])
     if task == "test":
