@@ -11,15 +11,25 @@ from __future__ import annotations
 
 import csv
 import difflib
+import hashlib
 import html
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
 from itud.data.grammar import listing, plural, plural_form
-from itud.publish.versions import INPUTS_DIR, output_hashes, read_manifest, reader_outputs, sha256, versions
+from itud.publish.versions import (
+    INPUTS_DIR,
+    output_hashes,
+    read_manifest,
+    reader_outputs,
+    same_software,
+    sha256,
+    versions,
+)
 
 MAX_LINES = 8  # per kind of change; the rest is counted
 REVISION_SECTION = "changes-in-this-revision"  # report/sections/05-changes-in-this-revision.md.j2: left out
@@ -115,23 +125,47 @@ class _Text(_Reader):
             self.found.append(" ".join(data.split()))
 
 
-def content(folder: Path, year: int) -> dict[str, str]:
-    """What a version says, apart from which revision it is: the SHA-256 of its tables, figures and results,
-    and of its HTML document's text without the revision label and block. Equal for two versions whose
-    documents differ only in form (a PDF laid out by another Pango, a Word box kept on one page)."""
-    import hashlib
+_ITEM_LISTS = ("figures", "tables", "sheets")  # the items of a notebook's results, which templates place by label
 
-    found = {
-        name: digest
-        for name, digest in reader_outputs(output_hashes(folder)).items()
-        if name.startswith(("tables/", "figures/", "results/")) and name.endswith((".csv", ".svg", ".json"))
-    }
+
+def results_said(data: bytes) -> str:
+    """The SHA-256 of what a notebook's results (`results/<notebook>.json`) say: its numbers and its items,
+    whatever order the notebook declared them in. That order is form: the templates place items by label
+    (an item no template places follows its section in that order, which the document's text then shows),
+    and the workbook lists its sheets in it. Results that are not JSON: the SHA-256 of their bytes."""
+    try:
+        said = json.loads(data.decode("utf-8"))
+    except ValueError:
+        return hashlib.sha256(data).hexdigest()
+    if isinstance(said, dict):
+        for kind in _ITEM_LISTS:
+            if isinstance(said.get(kind), list):
+                said[kind] = sorted(said[kind], key=lambda item: json.dumps(item, sort_keys=True))
+    return hashlib.sha256(json.dumps(said, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def content(folder: Path, year: int) -> dict[str, str]:
+    """What a version says, apart from which revision it is: the SHA-256 of its tables and figures, of what
+    its results say (`results_said`) and of its HTML document's text without the revision label and block.
+    Equal for two versions whose documents differ only in form (a PDF laid out by another Pango, a Word box
+    kept on one page, two notebook cells that declare items swapped)."""
+    found = {}
+    for name, digest in reader_outputs(output_hashes(folder)).items():
+        if name.startswith("results/") and name.endswith(".json"):
+            found[name] = results_said((folder / name).read_bytes())
+        elif name.startswith(("tables/", "figures/", "results/")) and name.endswith((".csv", ".svg", ".json")):
+            found[name] = digest
     page = folder / f"report-{year}.html"
     if page.exists():
-        reader = _Text()
-        reader.feed(page.read_text(encoding="utf-8"))
-        found[f"report-{year}.html (text)"] = hashlib.sha256("\n".join(reader.found).encode("utf-8")).hexdigest()
+        found[f"report-{year}.html (text)"] = hashlib.sha256("\n".join(document_text(page)).encode("utf-8")).hexdigest()
     return found
+
+
+def document_text(page: Path) -> list[str]:
+    """The lines of text of an HTML document but its revision label and block, its contents list and styles."""
+    reader = _Text()
+    reader.feed(page.read_text(encoding="utf-8") if page.exists() else "")
+    return reader.found
 
 
 def _flatten(value, prefix: str, into: dict) -> None:
@@ -447,26 +481,82 @@ def changes(old: Path, new: Path, year: int, *, numbers: bool = False) -> list[s
         + paragraph_changes(old, new, year)
     )
     figures = figure_changes(old, new, year)
+    if not lines and not figures:
+        lines = unlisted_changes(old, new, year)  # [] only when `content` is the same: a change of form
     if not lines:
         same = f"The text, tables and numbers are those of {document_name(old)}"
         lines = [same + ("." if figures else "; only the form changed.")]
     return lines + figures
 
 
+def text_changes(old: Path, new: Path, year: int) -> list[str]:
+    """Lines of the documents' text (`document_text`: headings, captions, list items as well as paragraphs)
+    added, removed, moved or reworded, quoted as the newer document reads."""
+    before = document_text(old / f"report-{year}.html")
+    after = document_text(new / f"report-{year}.html")
+    lines = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
+        if tag in ("replace", "delete"):
+            lines += [("text moved" if t in after else "text removed") + f": \u201c{_short(t)}\u201d"
+                      for t in before[i1:i2]]  # fmt: skip
+        if tag in ("replace", "insert"):
+            lines += [f"text added: \u201c{_short(t)}\u201d" for t in after[j1:j2] if t not in before]
+    return _capped(lines, "text changes")
+
+
+def unlisted_changes(old: Path, new: Path, year: int) -> list[str]:
+    """What differs in two versions' `content` that links, tables, paragraphs and figures do not show: lines
+    of text (headings, captions), then key numbers, else the names of the outputs whose content differs;
+    [] when their content is the same, so that the revision block says a change of form only when the
+    version keeps its revision number (`revision_number`)."""
+    before, after = content(old, year), content(new, year)
+    differ = sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
+    if not differ:
+        return []
+    lines = text_changes(old, new, year) if f"report-{year}.html (text)" in differ else []
+    lines += number_changes(old, new)
+    return lines or [f"{name.removesuffix(' (text)')}: what it says changed" for name in differ]
+
+
+_CODE = "lib/"  # the package's code and templates, as `versions.code_files` names them
+_LOCK = "requirements.lock"  # an input of the first versions; the packages' versions are in `environment` since
+_RECORDED_SINCE = (_CODE, "report/sections/", _LOCK)  # kinds of input not every manifest recorded
+
+
+def _code_contents(inputs: dict[str, str]) -> Counter[str]:
+    """The SHA-256 of every file of the package's code, whatever its path."""
+    return Counter(digest for name, digest in inputs.items() if name.startswith(_CODE))
+
+
+def changed_inputs(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    """The inputs that differ between two manifests' `inputs` ({name: SHA-256}). The package's code is
+    compared by content alone: modules moved with their bytes unchanged (lib/itud/figures.py ->
+    lib/itud/analysis/figures.py) are no change. A kind of input one of the two did not record at all
+    (the first versions recorded no section templates; later ones no lock file) is not compared."""
+    changed = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
+    for prefix in _RECORDED_SINCE:
+        if not any(n.startswith(prefix) for n in before) or not any(n.startswith(prefix) for n in after):
+            changed = {name for name in changed if not name.startswith(prefix)}
+    if _code_contents(before) == _code_contents(after):
+        changed = {name for name in changed if not name.startswith(_CODE)}
+    return changed
+
+
 def reason(previous: dict, manifest: dict, form_only: bool = False) -> str:
     """Why a version was published, in words for readers of `reports/index.html`, from two manifests: its
     first version, a correction, a change of the data, or a change of the notebooks, the report's wording,
-    its code or the software it is built with; and whether that changed what the documents say or only
-    their form (`form_only`, as the build found it comparing the two versions' `content`). A note given
-    with `itud report --note` follows."""
+    its code or the software it is built with, each named only when its inputs differ (`changed_inputs`,
+    `versions.same_software`); and whether that changed what the documents say or only their form
+    (`form_only`, as the build found it comparing the two versions' `content`). A note given with
+    `itud report --note` follows."""
     note = f": {manifest['note']}" if manifest.get("note") else ""
     if not previous:
         return "first version" + note
-    before, after = previous.get("inputs", {}), manifest.get("inputs", {})
-    changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+    changed = changed_inputs(previous.get("inputs", {}), manifest.get("inputs", {}))
+    software = _LOCK in changed or not same_software(previous.get("environment"), manifest.get("environment"))
     corrected = any(k.endswith("/corrections.csv") for k in changed)
     data = any(k.startswith("data/") and "/report/" not in k and not k.endswith("/corrections.csv") for k in changed)
-    others = {k for k in changed if not k.startswith("data/")} or any("/report/" in k for k in changed)
+    others = software or any(not k.startswith("data/") or "/report/" in k for k in changed)
     if corrected and not data and not others:
         return "a correction to the data" + note
     # every kind of input that changed, the data first (one cause alone used to hide the others)
@@ -479,13 +569,12 @@ def reason(previous: dict, manifest: dict, form_only: bool = False) -> str:
         for prefixes, words in (
             (("notebooks/",), "a notebook"),
             (("report/sections/",), "the report's wording"),
-            (("lib/",), "the report's code"),
+            ((_CODE,), "the report's code"),
         )
         if any(k.startswith(prefixes) for k in changed)
     ]
     causes += ["an edition's own wording"] if any("/report/" in k for k in changed if k.startswith("data/")) else []
-    if previous.get("environment") != manifest.get("environment"):
-        causes.append("the software the report is built with")
+    causes += ["the software the report is built with"] if software else []
     cause = f"a change to {listing(causes)}" if causes else "a rebuild"
     if reader_outputs(previous.get("outputs", {})) == reader_outputs(manifest.get("outputs", {})):
         return f"{cause}; the documents are those of the previous version" + note

@@ -164,6 +164,30 @@ def environment() -> dict:
     }
 
 
+def _minor(python: str) -> str:
+    """Python's major.minor ("3.11") of a recorded version, which the first versions recorded as "3.11.7"."""
+    return ".".join(python.split(".")[:2])
+
+
+def _build_packages(environment: dict) -> dict[str, str]:
+    """The packages an `environment` lists that take part in a build (the first versions also listed tools)."""
+    return {name: version for name, version in environment.get("packages", {}).items() if name not in _NOT_IN_A_BUILD}
+
+
+def same_software(before: dict | None, after: dict | None) -> bool:
+    """Whether two manifests' `environment`s name the same software, in what both record: Python's
+    major.minor, the packages a build uses and their versions, and the system libraries (which the versions
+    before 2019 v9 did not record: not a change)."""
+    if not before or not after:
+        return True
+    if "python" in before and "python" in after and _minor(before["python"]) != _minor(after["python"]):
+        return False
+    if _build_packages(before) != _build_packages(after):
+        return False
+    old, new = before.get("system", {}), after.get("system", {})
+    return all(old[name] == new[name] for name in set(old) & set(new))
+
+
 def fingerprint(state: dict) -> str:
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()
 
@@ -177,22 +201,31 @@ def state_of(year: int, taken: Snapshot) -> dict:
     }
 
 
+BUILT_FROM = ("data", "notebooks", "report", "lib")  # the folders a version is built from, which git must hold
+
+
+def _git(*arguments: str) -> str:
+    return subprocess.run(
+        ["git", *arguments], cwd=paths.PROJECT_ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+
+
+def uncommitted() -> list[str] | None:
+    """The files of `BUILT_FROM` with changes git has not committed (new files included); None outside git."""
+    try:
+        listed = _git("status", "--porcelain", "--untracked-files=all", "--", *BUILT_FROM)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return [line[3:] for line in listed.splitlines() if line.strip()]
+
+
 def code_commit() -> str:
     """The git commit of the code, marked when the working tree has changes; 'unknown' outside git."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=paths.PROJECT_ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "lib", "notebooks", "data"],
-            cwd=paths.PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        head = _git("rev-parse", "HEAD").strip()
+    except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return head + (" (with uncommitted changes)" if dirty else "")
+    return head + (" (with uncommitted changes)" if uncommitted() else "")
 
 
 def versions(year_dir: Path) -> list[tuple[int, Path]]:

@@ -124,32 +124,68 @@ def record(embedded: dict[str, str]) -> dict:
     }
 
 
+def this_machine() -> dict:
+    """This machine's build record without a PDF: Python, the machine and the PDF renderer, no fonts."""
+    return {part: value for part, value in record({}).items() if part != "fonts"}
+
+
+def _parts(built_with: dict) -> dict[str, str]:
+    """A build record's Python, machine and PDF renderer's parts (by name, in that order), those it records."""
+    parts = {"python": built_with.get("python"), "machine": built_with.get("machine")}
+    parts.update(sorted((built_with.get("pdf_renderer") or {}).items()))
+    return {name: str(value) for name, value in parts.items() if value}
+
+
+def record_differences(old: dict, new: dict, version: str) -> list[str]:
+    """How build record `new` (this machine's) differs from `old` (`version`'s) in Python, the machine and the
+    PDF renderer, in words; what `old` did not record is said once as such, what `new` no longer records not."""
+    before, after = _parts(old), _parts(new)
+    said = [
+        f"this machine's {name} is {value}, {version} was built with {before[name]}"
+        for name, value in after.items()
+        if name in before and before[name] != value
+    ]
+    unrecorded = [name for name in after if name not in before]
+    return said + ([f"{version} did not record its {', '.join(unrecorded)}"] if unrecorded else [])
+
+
+def font_differences(old: dict[str, str], new: dict[str, str], version: str, *, printed: bool = True) -> list[str]:
+    """How the fonts `version`'s PDF embeds ({font file: SHA-256}, as its build record lists them) differ from
+    `new`'s, in words: the same bytes under another name or path are the same font. `printed=False`: `new` is
+    this machine's pinned font files, not a PDF's, so only fonts that `version` embedded and they lack are said."""
+    old_files = {digest: Path(name).name for name, digest in old.items()}
+    new_files = {digest: Path(name).name for name, digest in new.items()}
+    said: dict[str, str] = {}
+    for digest in set(old_files) - set(new_files):
+        name = old_files[digest]
+        if name in new_files.values():
+            said[name] = f"the font file {name} differs from the one {version} embedded (SHA-256)"
+        else:
+            lacking = "which this one does not" if printed else "which is not among this machine's pinned fonts"
+            said[name] = f"{version}'s PDF embeds the font {name}, {lacking}"
+    added = set(new_files) - set(old_files) if printed else set()
+    for name in {new_files[digest] for digest in added} - set(old_files.values()):
+        said[name] = f"this PDF embeds the font {name}, which {version}'s does not"
+    return [said[name] for name in sorted(said)]
+
+
 def differences(built_with: dict | None, here: dict, version: str) -> list[str]:
-    """How this machine's build record differs from the one `version` was built with, in words
-    ("this machine's Pango is 1.50.12, v8 was built with 1.51.0"); [] when they agree."""
+    """How this machine's build record `here` differs from the one `version` was built with, in words
+    ("this machine's Pango is 1.50.12, v8 was built with 1.51.0"); [] when they agree. Where `here` lacks a
+    part (a build that printed no PDF has no record), the part is this machine's own (`this_machine`), and
+    the fonts `version` embedded are looked for among this machine's pinned fonts."""
     if not built_with:
         return [f"{version} records no build environment (it was published before itud recorded one)"]
-    said = []
-    for part in ("python", "machine"):
-        if built_with.get(part) != here.get(part):
-            said.append(f"this machine's {part} is {here.get(part)}, {version} was built with {built_with.get(part)}")
-    old, new = built_with.get("pdf_renderer", {}), here.get("pdf_renderer", {})
-    for name in sorted(set(old) | set(new)):
-        if old.get(name) != new.get(name):
-            said.append(
-                f"this machine's {name} is {new.get(name, 'not recorded')}, "
-                f"{version} was built with {old.get(name, 'not recorded')}"
-            )
-    old_fonts, new_fonts = built_with.get("fonts", {}), here.get("fonts", {})
-    for name in sorted(set(old_fonts) | set(new_fonts)):
-        if old_fonts.get(name) != new_fonts.get(name):
-            if name not in old_fonts:
-                said.append(f"this PDF embeds the font {name}, which {version}'s does not")
-            elif name not in new_fonts:
-                said.append(f"{version}'s PDF embeds the font {name}, which this one does not")
-            else:
-                said.append(f"the font file {name} differs from the one {version} embedded (SHA-256)")
-    return said
+    machine = this_machine()
+    complete = {**machine, **{part: value for part, value in here.items() if value}}
+    complete["pdf_renderer"] = {**machine["pdf_renderer"], **(here.get("pdf_renderer") or {})}
+    said = record_differences(built_with, complete, version)
+    if not built_with.get("fonts"):
+        return said
+    if here.get("fonts"):
+        return said + font_differences(built_with["fonts"], here["fonts"], version)
+    pinned = {name: digest for digest, name in _fonts_by_digest().items()}
+    return said + font_differences(built_with["fonts"], pinned, version, printed=False)
 
 
 # --- what the project pins --------------------------------------------------------------------------------
