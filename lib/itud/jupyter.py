@@ -7,14 +7,62 @@ command that fails or is refused stops "Run All" there (`CommandFailed`) instead
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from itud import paths
+
+# What JupyterLab's Git panel (jupyterlab-git) calls its controls, for the messages that send the analyst there.
+GIT_PANEL = (
+    "open the Git panel (the Git icon in JupyterLab's left sidebar); under 'Changed' and 'Untracked', stage "
+    "the files (the + beside each heading stages them all); write what you changed in the 'Summary' box at "
+    "the bottom and click 'Commit'"
+)
 
 
 class CommandFailed(Exception):
     """An `itud` command ended with a non-zero exit status; its message is printed above."""
+
+
+class PublishParameters(BaseModel):
+    """The parameters of `00-publish.ipynb`, typed strictly: papermill's `-r check_only False` hands the
+    notebook the text "False", which Python counts as true; it is refused instead, naming the parameter."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    year: int = Field(ge=0)
+    note: str
+    check_only: bool
+    draft: bool
+    refresh: bool
+    run_tests: bool
+    data_dir: str
+    reports_dir: str
+
+
+_WANTED = {bool: "True or False", int: "a whole number (0 or a year)", str: "text"}
+
+
+def check_parameters(**values) -> PublishParameters:
+    """The publish notebook's parameters, or `CommandFailed` naming each wrong one, its value and what it takes."""
+    try:
+        return PublishParameters(**values)
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"])
+            field = PublishParameters.model_fields.get(name)
+            wanted = _WANTED.get(field.annotation, "") if field else "a parameter of this notebook"
+            lines.append(
+                f"parameter {name} of 00-publish.ipynb: {problem['input']!r} is not {wanted} ({problem['msg']}); "
+                f"with papermill give it with `-p {name} VALUE` (not `-r`, which passes text)"
+            )
+        print("\n".join(lines), file=sys.stderr)
+        raise CommandFailed("a parameter of the publish notebook is wrong: see above") from None
 
 
 def run(command: str, *arguments: str) -> None:
@@ -26,24 +74,51 @@ def run(command: str, *arguments: str) -> None:
         raise CommandFailed(f"itud {command} ended with exit status {status}: its message is printed above")
 
 
+def run_fast_tests() -> None:
+    """The fast tier of the tests (`python3 tasks.py test --fast`, without the linter): what a change breaks
+    shows before anything is published. Raises `CommandFailed` naming the failures."""
+    command = [sys.executable, "-m", "pytest", "tests", "-m", "not slow", "-q", "-n", "auto", "--dist", "load",
+               "-p", "no:cacheprovider", "--no-header"]  # fmt: skip
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    done = subprocess.run(command, cwd=paths.PROJECT_ROOT, capture_output=True, text=True, env=env, timeout=1800)
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-500:]
+    if done.returncode:
+        failures = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        print(*failures, sep="\n", file=sys.stderr)
+        raise CommandFailed(
+            f"the fast tests failed ({summary}); README, 'When a test fails', says what each failure asks for"
+        )
+    print(f"fast tests: {summary}")
+
+
 def uncommitted() -> list[str]:
     """Files of data/, notebooks/, report/ and lib/ with changes git has not committed (a version built from
     them records its commit "with uncommitted changes"); [] outside git."""
-    try:
-        listed = subprocess.run(
-            ["git", "status", "--porcelain", "--", "data", "notebooks", "report", "lib"],
-            cwd=paths.PROJECT_ROOT, capture_output=True, text=True, check=True, timeout=30,
-        ).stdout  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [line[3:] for line in listed.splitlines() if line.strip()]
+    from itud.publish.versions import uncommitted as pending
+
+    return pending() or []
+
+
+def require_committed(draft: bool) -> None:
+    """Publishing from a committed state: say exactly what to commit first, in the Git panel's words; a draft
+    (asked for by name) goes on, and its version records "(with uncommitted changes)"."""
+    pending = uncommitted()
+    if not pending:
+        print("Everything the report is built from is committed.")
+        return
+    listed = "\n  ".join(pending)
+    if draft:
+        print(f"A draft: these changes are not committed, and the version will say so for good:\n  {listed}")
+        return
+    raise CommandFailed(
+        f"not committed yet, so nothing is published:\n  {listed}\nCommit them first: {GIT_PANEL}; then run this "
+        "notebook again (or set draft = True to publish a draft that records its uncommitted changes)"
+    )
 
 
 def newest_documents(year: int, reports_dir: str | Path = "", start: Path | None = None) -> str:
     """Markdown links to the newest version's HTML, Word and PDF documents of `year` and to the index of
     every version, relative to `start` (the notebook's folder), so JupyterLab opens them on a click."""
-    import os
-
     from itud.publish.versions import latest
 
     reports = Path(reports_dir) if str(reports_dir) else paths.REPORTS_DIR
@@ -56,4 +131,7 @@ def newest_documents(year: int, reports_dir: str | Path = "", start: Path | None
         for kind, label in (("html", "HTML"), ("docx", "Word"), ("pdf", "PDF"))
     ]
     index = Path(os.path.relpath(reports / "index.html", here)).as_posix()
-    return f"**{year}, {newest.name}:** " + " · ".join(links) + f" · [every version]({index})"
+    return (
+        f"**{year}, {newest.name}:** " + " · ".join(links) + f" · [every version]({index})\n\n"
+        f"Now commit `reports/` ({GIT_PANEL})."
+    )
