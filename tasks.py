@@ -135,6 +135,7 @@ def main(argv: list[str]) -> int:
     setup()
     if task == "lab":  # the repository root, so that data/, notebooks/ and reports/ are all in its file browser
         lab = [str(BIN / "jupyter"), "lab", f"--ServerApp.root_dir={ROOT}", *rest]
+        lab += ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # a container's root user
         path = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"  # a terminal in JupyterLab finds itud and git
         return subprocess.run(lab, cwd=ROOT, env={**os.environ, "PATH": path}).returncode
     if task == "report":
