@@ -226,3 +226,6 @@ def test_the_publish_notebook_refuses_a_parameter_of_the_wrong_type_naming_it(ca
     said = capsys.readouterr().err
     assert "parameter check_only of 00-publish.ipynb: 'False' is not True or False" in said
     assert "parameter year of 00-publish.ipynb: '2019' is not a whole number" in said and "`-p year VALUE`" in said
+    with pytest.raises(jupyter.CommandFailed):
+        jupyter.check_parameters(**{**good, "note": "a bell\x07"})
+    assert "parameter note of 00-publish.ipynb: U+0007 at position 7 is" in capsys.readouterr().err

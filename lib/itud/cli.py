@@ -54,6 +54,14 @@ def year_argument(text: str) -> str:
     return text
 
 
+def note_text(text: str) -> str:
+    """argparse type of --note: checked before any notebook runs (`itud.data.edition_file.note_argument`),
+    imported only when a note is given (pydantic is slow to import for --help)."""
+    from itud.data.edition_file import note_argument
+
+    return note_argument(text)
+
+
 def positive_int(text: str) -> int:
     """argparse type of --jobs and --kernels: a whole number of at least 1, in ASCII digits."""
     if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
@@ -186,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--note",
         default="",
         metavar="TEXT",
+        type=note_text,
         help="why this version is published, in words for readers (one sentence, e.g. 'the PDF now embeds its "
         "fonts the same way on every machine.'): printed in its 'Changes in this revision' block, its manifest "
         "and reports/index.html; ignored when nothing is published",

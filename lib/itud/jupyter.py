@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from itud import paths
 
@@ -43,6 +43,19 @@ class PublishParameters(BaseModel):
     data_dir: str
     reports_dir: str
 
+    @field_validator("note")
+    @classmethod
+    def _one_sentence_the_documents_can_hold(cls, note: str) -> str:
+        """The same limits as `itud report --note`, checked before the notebooks are refreshed and tested."""
+        import argparse
+
+        from itud.data.edition_file import note_argument
+
+        try:
+            return note_argument(note)
+        except argparse.ArgumentTypeError as error:
+            raise ValueError(str(error)) from None
+
 
 _WANTED = {bool: "True or False", int: "a whole number (0 or a year)", str: "text"}
 
@@ -55,6 +68,9 @@ def check_parameters(**values) -> PublishParameters:
         lines = []
         for problem in error.errors():
             name = ".".join(str(part) for part in problem["loc"])
+            if problem["type"] == "value_error":
+                lines.append(f"parameter {name} of 00-publish.ipynb: {problem['msg'].removeprefix('Value error, ')}")
+                continue
             field = PublishParameters.model_fields.get(name)
             wanted = _WANTED.get(field.annotation, "") if field else "a parameter of this notebook"
             lines.append(

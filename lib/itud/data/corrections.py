@@ -12,9 +12,11 @@ tables; the report lists every correction and marks each corrected link.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
+from itud import paths
 from itud.data import ids
 from itud.errors import Problem
 
@@ -28,6 +30,9 @@ LINK_TABLES: dict[str, tuple[str, str, object]] = {
     "question_action_line": ("question", "action_line", ids.action_line_id),
 }
 UNIT_TABLES = {"outcome": ("outcomes", ids.outcome_id), "question": ("questions", ids.question_id)}
+# The first edition of this report (data/2019; `new-edition` only starts later ones): no correction was
+# made before it. An edition entered before 2019 would lower this.
+FIRST_EDITION = 2019
 
 
 @dataclass(frozen=True)
@@ -90,12 +95,56 @@ def _read_row(
     )  # fmt: skip
 
 
+def _editions_before(name: str) -> tuple[int | None, list[int]]:
+    """The edition corrections.csv `name` belongs to (its folder's name; None when that is not a year) and the
+    earlier editions its data folder holds."""
+    folder = Path(name).parent
+    if not paths.YEAR.match(folder.name):
+        return None, []
+    year = int(folder.name)
+    return year, [int(y) for y in paths.available_years(folder.parent) if int(y) < year]
+
+
+def first_made_problem(value: str, year: int | None, earlier: list[int]) -> str | None:
+    """What is wrong with `first_made` `value` (four digits, schema-checked) of a correction carried into
+    edition `year`, or None. It must be an earlier edition: one of `earlier` (the editions the data folder
+    holds before `year`) when it falls in their span; before that span (a build's copy of the data holds only
+    the previous edition), a year from FIRST_EDITION on."""
+    made = int(value)
+    if year is not None and made >= year:
+        return f"must be an edition before this one ({year}): a carried correction was first made earlier"
+    if made < FIRST_EDITION:
+        return f"is before the first edition of this report ({FIRST_EDITION}): no correction was made then"
+    if earlier and made >= earlier[0] and made not in earlier:
+        listed = ", ".join(map(str, earlier))
+        return f"names no edition of the data folder (the editions before {year} are {listed})"
+    return None
+
+
+def _first_made_problems(frame: pd.DataFrame, name: str, lines: list[int]) -> list[Problem]:
+    """One problem per row whose `first_made` does not name an earlier edition."""
+    if "first_made" not in frame.columns:
+        return []
+    year, earlier = _editions_before(name)
+    found = []
+    for row, value in enumerate(frame["first_made"], start=1):
+        text = "" if pd.isna(value) else str(value).strip()
+        message = first_made_problem(text, year, earlier) if text else None
+        if message:
+            found.append(Problem(name, message, row, "first_made", text, lines[row - 1]))
+    return found
+
+
 def read_corrections(frame: pd.DataFrame | None, name: str, tables: dict, problems: list[Problem]) -> list[Correction]:
-    """The validated rows of corrections.csv (already schema-checked) as `Correction`s."""
+    """The validated rows of corrections.csv (already schema-checked) as `Correction`s.
+
+    `name` is the file's path, data/<year>/corrections.csv: `first_made` is checked against the editions of
+    that data folder before <year>."""
     if frame is None or frame.empty:
         return []
     found = []
     lines = frame.attrs.get("lines") or [row + 1 for row in range(1, len(frame) + 1)]
+    problems.extend(_first_made_problems(frame, name, lines))
     seen: dict[tuple, Correction] = {}  # the link, in canonical ids, -> the first correction of it
     for row, record in enumerate(frame.to_dict(orient="records"), start=1):
         correction = _read_row(row, lines[row - 1], record, name, tables, problems)

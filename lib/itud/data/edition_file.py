@@ -8,6 +8,7 @@ Adding a key is one line in the class of its table.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import difflib
 import re
@@ -32,14 +33,41 @@ _ALLOWED_CONTROLS = frozenset("\t\n\r")
 _NON_CHARACTERS = frozenset("\ufffe\uffff")
 
 
+def _unwritable(ch: str) -> bool:
+    """Whether a report cannot carry the character `ch` (see above)."""
+    return ch not in _ALLOWED_CONTROLS and (unicodedata.category(ch) in ("Cc", "Cs") or ch in _NON_CHARACTERS)
+
+
+def _label(ch: str) -> str:
+    return f"U+{ord(ch):04X}"
+
+
 def control_characters(text: str) -> list[str]:
     """The characters of `text` a report cannot show, as 'U+0007' labels (empty when clean)."""
-    found = [
-        ch
-        for ch in text
-        if ch not in _ALLOWED_CONTROLS and (unicodedata.category(ch) in ("Cc", "Cs") or ch in _NON_CHARACTERS)
-    ]
-    return [f"U+{ord(ch):04X}" for ch in dict.fromkeys(found)]
+    return [_label(ch) for ch in dict.fromkeys(ch for ch in text if _unwritable(ch))]
+
+
+# `itud report --note` is one sentence for readers, printed in the version's "Changes in this revision"
+# block, its manifest and a cell of reports/index.html's table of versions: 500 characters (about 80 words)
+# is a long sentence, and keeps that block a few lines of the report's first pages.
+MAX_NOTE_CHARACTERS = 500
+_LINE_BREAKS = frozenset("\n\r\u2028\u2029")
+_NOT_XML = "a character the report's documents cannot hold (XML 1.0 has no such character)"
+
+
+def note_argument(text: str) -> str:
+    """argparse type of `itud report --note`: refuses, before any notebook runs, a line break, a character
+    the documents cannot carry (named as U+XXXX with its position, from 1) and a note over the limit."""
+    for position, ch in enumerate(text, start=1):
+        if ch in _LINE_BREAKS or _unwritable(ch):
+            what = "a line break (the note is one sentence)" if ch in _LINE_BREAKS else _NOT_XML
+            raise argparse.ArgumentTypeError(f"{_label(ch)} at position {position} is {what}: remove it")
+    if len(text) > MAX_NOTE_CHARACTERS:
+        raise argparse.ArgumentTypeError(
+            f"is {len(text)} characters, over the limit of {MAX_NOTE_CHARACTERS} "
+            "(one sentence for the version's changes block): shorten it"
+        )
+    return text
 
 
 # The PDF lays each of the summary box's parts out as one table row, and a row taller than a page
@@ -83,6 +111,32 @@ def _date_or_not_given(value: dt.date | str) -> dt.date | str:
 
 DateOrNotGiven = Annotated[dt.date | str, AfterValidator(_date_or_not_given)]
 NonEmptyText = Annotated[Text, AfterValidator(_not_blank)]
+Key = Annotated[str, AfterValidator(_clean_text)]  # a key of a free-form table ([sources]) is text too
+
+# The Word document's core properties (docProps/core.xml) hold at most 255 characters each, and python-docx
+# refuses a longer one while writing it, after the notebooks ran: report.title is its title, report.source
+# its author, document_number its identifier (the subject and comments are cut to fit by the writer).
+CORE_PROPERTY_CHARACTERS = 255
+# The running header names "Document <number> – <title>" on one line of 80 characters (and is the Word
+# subject): a number of 40 leaves room for the start of the title. ITU numbers are short (TDAG-19/12).
+DOCUMENT_NUMBER_CHARACTERS = 40
+
+
+def _at_most(limit: int, where: str) -> AfterValidator:
+    """A validator refusing a text over `limit` characters, saying `where` the report puts it."""
+
+    def check(text: str) -> str:
+        if len(text) > limit:
+            raise ValueError(f"is {len(text)} characters, over the limit of {limit} ({where}): shorten it")
+        return text
+
+    return AfterValidator(check)
+
+
+CORE_PROPERTY = _at_most(CORE_PROPERTY_CHARACTERS, "a property of the Word document holds at most 255")
+DocumentNumber = Annotated[
+    Text, _at_most(DOCUMENT_NUMBER_CHARACTERS, "the running header names it and the title on one line")
+]
 
 
 class _Table(BaseModel):
@@ -142,10 +196,10 @@ class Contact(_Table):
 class Report(_Table):
     """[report]: the report's prose. Header fields no source gives stay "" (printed "not given")."""
 
-    title: NonEmptyText
+    title: Annotated[NonEmptyText, CORE_PROPERTY]  # also the Word document's title
     short_title: Text = ""  # the running header's title from page 2 (default: the title, shortened)
     date: Text
-    source: Text
+    source: Annotated[Text, CORE_PROPERTY]  # also the Word document's author
     original_language: Text
     summary: NonEmptyText
     action_required: NonEmptyText
@@ -153,7 +207,7 @@ class Report(_Table):
     licence: Text = ""  # the licence of the tables, when a source gives one (printed "not given" otherwise)
     annex_1_title: Text = ""  # Annex 1's title as the source gives it (default: built from strategic_plan)
     contact: Contact = Contact()
-    sources: dict[str, Text] = {}
+    sources: dict[Key, Text] = {}
 
     @field_validator("references")
     @classmethod
@@ -176,11 +230,11 @@ class EditionFile(_Table):
     meeting_end: DateOrNotGiven | None = None
     strategic_plan: Text
     study_period: Text
-    document_number: Text
+    document_number: DocumentNumber
     source_document: SourceDocument
     question_links: QuestionLinks
     outcome_links: OutcomeLinks | None = None
-    sources: dict[str, Text] = {}
+    sources: dict[Key, Text] = {}
     report: Report
 
     @field_validator("study_period")
@@ -269,8 +323,10 @@ def problems_of(error: ValidationError, file: str) -> list[Problem]:
     found = []
     for item in error.errors(include_url=False):
         value = None if item["type"] == "missing" else _shown(item["input"])
-        key = _dotted(item["loc"]) or None
-        found.append(Problem(file, _message(item), key=key, value=value))
+        location, message = item["loc"], _message(item)
+        if location[-1:] == ("[key]",):  # the key itself of a free-form table: named as the table's value
+            location, message = location[:-2], f"a key here {message}"
+        found.append(Problem(file, message, key=_dotted(location) or None, value=value))
     return found
 
 
