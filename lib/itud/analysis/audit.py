@@ -338,6 +338,47 @@ def run(mapping: Mapping, texts: dict[str, str], parent_texts: dict[str, str], t
     return Audit(units, scores, review(mapping, scores), evaluate(mapping, units, scores))
 
 
+@dataclass(frozen=True)
+class NotRun:
+    """The link audit not run, and why: the data folder's reference/ lacks the texts it scores against (the
+    inputs of versions made before the link audit do). False as a truth value; its text is the reason."""
+
+    reason: str
+    absent: tuple[str, ...] = ()  # the files absent, as "data/reference/sdg_targets.csv"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def not_run(edition) -> NotRun | None:
+    """Why the audit cannot run on `edition` (`edition.sdg_targets` or `sdg_goal_titles` is None: the file is
+    absent), or None when it can. A header-only table never gets here: loading refuses it, naming the file."""
+    from itud.data.grammar import listing
+
+    absent = [name for name, frame in (("sdg_targets.csv", edition.sdg_targets),
+                                       ("sdg_goal_titles.csv", edition.sdg_goal_titles)) if frame is None]  # fmt: skip
+    if not absent:
+        return None
+    folder = getattr(edition, "reference_dir", None)
+    prefix = f"{folder.parent.name}/{folder.name}" if folder is not None else "reference"
+    files = tuple(f"{prefix}/{name}" for name in absent)
+    verb, pronoun = ("is", "it") if len(files) == 1 else ("are", "them")
+    return NotRun(f"Link audit not run because {listing(files)} {verb} absent (the SDG goal titles and target "
+                  f"texts it scores the texts against): copy {pronoun} from the project's data/reference/ to "
+                  "audit the links", files)  # fmt: skip
+
+
+def for_edition(edition, mapping: Mapping, texts: dict[str, str], parent_texts: dict[str, str]) -> Audit | NotRun:
+    """`run` on the edition's SDG texts, or `NotRun` saying which reference file is absent (never a traceback)."""
+    missing = not_run(edition)
+    if missing is not None:
+        return missing
+    return run(mapping, texts, parent_texts, edition.sdg_targets, edition.sdg_goal_titles)
+
+
 def outcome_texts(edition) -> tuple[dict[str, str], dict[str, str]]:
     """What an outcome is about: its text, and its objective's."""
     return (dict(zip(edition.outcomes["outcome"], edition.outcomes["text"], strict=True)),

@@ -13,12 +13,12 @@ units reach on their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import pandas as pd
 
-from itud.data.ids import ALL_ACTION_LINES, ALL_SDGS, NOT_PUBLISHED, NotPublished, action_line_number  # noqa: F401 (re-exported)
+from itud.data.ids import ALL_ACTION_LINES, ALL_SDGS, NOT_GIVEN, NOT_PUBLISHED, NotPublished, action_line_number  # noqa: F401 (re-exported)
 from itud.data.load import Edition
 
 DIMENSIONS = ("sdg", "action_line")
@@ -34,6 +34,8 @@ class Mapping:
     units: pd.DataFrame  # columns [unit, group], in document order
     groups: tuple[str, ...]  # group ids, in order
     links: dict[str, pd.DataFrame]  # "sdg" -> [unit, sdg], "action_line" -> [unit, action_line]
+    not_given: tuple[str, ...] = ()  # units whose links the data do not give (questions without any link)
+    linked_by: str = "the source links"  # who says a unit is linked, for captions: "the source links D.1-1 to it"
 
     def linked(self, dimension: str, exclude_blanket: bool = False) -> pd.DataFrame:
         """Link rows [unit, group, <dimension>], optionally without the blanket units."""
@@ -64,10 +66,14 @@ def question_mapping(edition: Edition) -> Mapping | NotPublished:
     """Questions under study groups, or `NOT_PUBLISHED` when the source does not publish their links."""
     if not edition.question_links_published:
         return NOT_PUBLISHED
-    return _mapping(
+    mapping = _mapping(
         "question", "study_group", edition.questions, edition.study_groups, edition.question_sdg,
         edition.question_action_line,
     )  # fmt: skip
+    origins = edition.question_link_origins()
+    by_hand = "the edition's data (read from the source or entered by hand, as the method note says) link"
+    linked_by = by_hand if origins["entered_by_hand"] else "the source links"
+    return replace(mapping, not_given=tuple(edition.questions_without_links()), linked_by=linked_by)
 
 
 def _sorted(dimension: str, values) -> list:
@@ -147,6 +153,11 @@ def coverage_by_unit(mapping: Mapping | NotPublished) -> pd.DataFrame | NotPubli
     table = _coverage(mapping, mapping.unit, list(mapping.units[mapping.unit]), exclude_blanket=False)
     table.insert(0, mapping.group, mapping.units.set_index(mapping.unit)[mapping.group])
     table.insert(1, "blanket", table.index.isin(blanket_units(mapping)))
+    if mapping.not_given:  # a question without links: its links are not given, which is not zero coverage
+        counts = list(table.columns[2:])
+        table[counts] = table[counts].astype(object)
+        for unit in mapping.not_given:
+            table.loc[unit, counts] = NOT_GIVEN
     return table
 
 

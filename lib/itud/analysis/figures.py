@@ -527,6 +527,7 @@ def unit_heatmap(
     column_names: dict | None = None,
     column_word: str = "",
     key: str = "",
+    linked_by: str = "the source links",
 ) -> Figure:
     """Units (rows, grouped) x SDGs or Action Lines (columns): a filled cell with a dot where linked.
 
@@ -572,7 +573,7 @@ def unit_heatmap(
         ax.set_title(title, pad=6)
     caption = (
         f"Each row is {_a(unit_word)}, each column one of the {dimension_words}; a filled cell with a dot "
-        f"means the source links the {unit_word} to it. Black lines separate the {plural_form(group_words)}"
+        f"means {linked_by} the {unit_word} to it. Black lines separate the {plural_form(group_words)}"
         + (f"; a grey row marks {_a(group_words)} with no {unit_word}s." if len(rows) > len(members) else ".")
     )
     column_word = column_word or "column"
@@ -836,6 +837,7 @@ def _unit_heatmap_for(edition: Edition, mapping: Mapping, dimension: str, matrix
         column_names=_target_names(edition, dimension),
         column_word="SDG" if sdg else "Action Line",
         key="" if sdg else action_line_key(edition.action_lines),
+        linked_by=mapping.linked_by,
         **kwargs,
     )
 
@@ -905,7 +907,7 @@ def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str)
         ax.set_title("\n".join(textwrap.wrap(title, 72)), pad=6)
     caption = (
         f"Each row is {_a(group_words)} (with its number of {mapping.unit}s), each column one of the {words}; the "
-        f"number in a cell is the percentage of the {group_words}'s {mapping.unit}s the source links to it."
+        f"number in a cell is the percentage of the {group_words}'s {mapping.unit}s {mapping.linked_by} to it."
         + ("" if dimension == "sdg" else f" {action_line_key(edition.action_lines)}")
     )
     column = "SDG" if dimension == "sdg" else "Action Line"

@@ -14,6 +14,19 @@ ACTION_LINE_RANGE = range(1, 12)
 ALL_SDGS: tuple[int, ...] = tuple(SDG_RANGE)
 ALL_ACTION_LINES: tuple[str, ...] = tuple(f"C{n}" for n in ACTION_LINE_RANGE)
 
+# The targets of each SDG (2030 Agenda, A/RES/70/1): how many numbered targets (1.1 ... 1.5), then the
+# letters of its lettered targets, the means of implementation (1.a, 1.b). 169 in all.
+_TARGETS_PER_SDG: dict[int, tuple[int, str]] = {
+    1: (5, "ab"), 2: (5, "abc"), 3: (9, "abcd"), 4: (7, "abc"), 5: (6, "abc"), 6: (6, "ab"), 7: (3, "ab"),
+    8: (10, "ab"), 9: (5, "abc"), 10: (7, "abc"), 11: (7, "abc"), 12: (8, "abc"), 13: (3, "ab"),
+    14: (7, "abc"), 15: (9, "abc"), 16: (10, "ab"), 17: (19, ""),
+}  # fmt: skip
+SDG_TARGETS: dict[int, tuple[str, ...]] = {
+    sdg: (*(f"{sdg}.{n}" for n in range(1, numbered + 1)), *(f"{sdg}.{letter}" for letter in letters))
+    for sdg, (numbered, letters) in _TARGETS_PER_SDG.items()
+}
+ALL_SDG_TARGETS: tuple[str, ...] = tuple(target for sdg in ALL_SDGS for target in SDG_TARGETS[sdg])
+
 
 class NotPublished:
     """The one marker for links an edition's data do not hold: missing data, never zero coverage.
@@ -32,6 +45,7 @@ class NotPublished:
 
 
 NOT_PUBLISHED = NotPublished()
+NOT_GIVEN = "not given"  # a value no source gives (a question without links, an unknown date): never zero
 
 
 class IdError(ValueError):
@@ -122,3 +136,11 @@ def sdg_id(raw: str | int) -> int:
 def action_line_number(action_line: str) -> int:
     """Sort key for canonical Action Line ids: `C11` -> 11."""
     return int(action_line[1:])
+
+
+def target_sdg(target: str) -> int:
+    """The SDG a target id belongs to, from its goal part: `9.c` -> 9, `16.10` -> 16."""
+    goal, dot, _ = str(target).strip().partition(".")
+    if not dot or not goal.isascii() or not goal.isdigit():
+        raise IdError(f"not an SDG target id like '9.c': {target!r}")
+    return int(goal)

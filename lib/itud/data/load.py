@@ -23,7 +23,17 @@ from itud.data import ids
 from itud.data.corrections import CORRECTIONS_FILE, LINK_TABLES, Correction, apply_corrections, read_corrections
 from itud.data.edition_file import as_meta, control_characters, parse_edition_file, toml_syntax_problem
 from itud.data.grammar import listing
-from itud.data.schemas import QUESTION_LINK_TABLES, TABLES, KnownIds, Table, pandera_schema, reference_tables
+from itud.data.reference import ReferenceProvenance, completeness_problems, read_provenance
+from itud.data.schemas import (
+    ENTERED_BY_HAND,
+    QUESTION_LINK_TABLES,
+    READ_FROM_SOURCE,
+    TABLES,
+    KnownIds,
+    Table,
+    pandera_schema,
+    reference_tables,
+)
 from itud.errors import EditionError, InputFileError, Problem
 from itud.paths import data_dir_or_default, edition_dir, read_input
 
@@ -65,6 +75,10 @@ class Edition:
     files: dict[str, Path] = field(default_factory=dict)  # every input file, by role
     corrections: list[Correction] = field(default_factory=list)  # applied to the link tables above
     as_published: dict[str, pd.DataFrame] = field(default_factory=dict)  # link tables before corrections
+    reference_dir: Path | None = None  # the reference folder read (where an absent sdg_targets.csv belongs)
+    # Where the SDG texts come from, checked against reference/open-sdg/SOURCE.toml (`itud.data.reference`):
+    # its `status` ("pinned", "changed locally", ...) and `statement()` are what a report may say of them.
+    reference_provenance: ReferenceProvenance | None = None
 
     @property
     def question_links_status(self) -> str:
@@ -73,6 +87,33 @@ class Edition:
     @property
     def question_links_published(self) -> bool:
         return self.question_links_status != NOT_PUBLISHED
+
+    def question_link_origins(self) -> dict | None:
+        """Where the question links come from (None when they are not published): how many were read from the
+        source, added by a correction, or entered by hand, and each hand entry's who, when and reference."""
+        if not self.question_links_published:
+            return None
+        rows = pd.concat([self.question_sdg, self.question_action_line], ignore_index=True).to_dict("records")
+        hand = [r for r in rows if _given(r.get("entered_by"))]
+        corrected = sum(r.get("annex") == "correction" for r in rows)
+        entries: dict[tuple, int] = {}
+        for r in hand:
+            key = (str(r["entered_by"]), str(r["entered_on"]), str(r["reference"]))
+            entries[key] = entries.get(key, 0) + 1
+        return {
+            "read_from_source": len(rows) - len(hand) - corrected,
+            "corrected": corrected,
+            "entered_by_hand": len(hand),
+            "entries": [{"entered_by": b, "entered_on": o, "reference": r, "links": n}
+                        for (b, o, r), n in entries.items()],  # fmt: skip
+        }
+
+    def questions_without_links(self) -> list[str]:
+        """The questions with no SDG and no Action Line link: their links are not given (never zero coverage)."""
+        if not self.question_links_published:
+            return []
+        linked = set(self.question_sdg["question"]) | set(self.question_action_line["question"])
+        return [q for q in self.questions["question"] if q not in linked]
 
     @property
     def parent_kind(self) -> str:
@@ -251,6 +292,9 @@ def _normalise_columns(frame: pd.DataFrame, table: Table, name: str, problems: l
             continue
         values = []
         for row, value in enumerate(frame[col.name], start=1):
+            if not col.required and not str(value).strip():
+                values.append(None)  # an optional value left empty: missing, not an error
+                continue
             try:
                 values.append(converter(value))
             except (ids.IdError, ValueError) as error:
@@ -394,7 +438,7 @@ def edition_problems(tables: dict[str, pd.DataFrame], meta: dict, folder: Path) 
     [outcome_links] (with the source that says so): a missing link is far more often a slip
     than a fact, and the report would silently count the outcome as reaching nothing.
     """
-    found = []
+    found = link_provenance_problems(tables, folder)
     for table, what in (("objectives", "objective (or priority)"), ("outcomes", "outcome")):
         if tables[table].empty:
             found.append(Problem(str(folder / f"{table}.csv"), f"has no rows: an edition needs at least one {what}"))
@@ -431,6 +475,39 @@ def edition_problems(tables: dict[str, pd.DataFrame], meta: dict, folder: Path) 
                         value=outcome,
                     )
                 )
+    return found
+
+
+def _given(value: object) -> bool:
+    return value is not None and value == value and str(value).strip() != ""  # value == value: not NaN or NA
+
+
+def link_provenance_problems(tables: dict[str, pd.DataFrame], folder: Path) -> list[Problem]:
+    """Each question link says where it comes from: read from the source (`source_document` and
+    `source_line`) or entered by hand (`entered_by`, `entered_on` and `reference`), and not both half-way: a
+    made-up line number for a link typed by hand would say that the source gives it."""
+    found = []
+    for name in QUESTION_LINK_TABLES:
+        frame = tables.get(name)
+        if frame is None:
+            continue
+        for row, values in enumerate(frame.to_dict("records"), start=1):
+            read = [c for c in READ_FROM_SOURCE if _given(values.get(c))]
+            typed = [c for c in ENTERED_BY_HAND if _given(values.get(c))]
+            if read and typed or not read and not typed:
+                why = "both read from the source and entered by hand" if read else "neither read nor entered"
+                found.append(Problem(
+                    str(folder / f"{name}.csv"),
+                    f"link is {why}: give source_document and source_line for a link read from the source, or "
+                    "entered_by, entered_on and reference for a link entered by hand (README, 'Question links')",
+                    row, (read or typed or ["source_document"])[0], None, _line(frame, row),
+                ))  # fmt: skip
+            elif read and len(read) < len(READ_FROM_SOURCE) or typed and len(typed) < len(ENTERED_BY_HAND):
+                wanted = READ_FROM_SOURCE if read else ENTERED_BY_HAND
+                missing = next(c for c in wanted if c not in (read or typed))
+                how = "read from the source" if read else "entered by hand"
+                found.append(Problem(str(folder / f"{name}.csv"), f"value is empty: a link {how} gives "
+                                     f"{', '.join(wanted)}", row, missing, "", _line(frame, row)))  # fmt: skip
     return found
 
 
@@ -506,6 +583,8 @@ def load_edition(
     reference = load_tables(reference_dir, held, known, problems, reference_dir)
     if not problems:
         problems.extend(role_period_problems(reference["itu_roles"], str(reference_dir / "itu_roles.csv")))
+    problems.extend(completeness_problems(reference, reference_dir, problems))  # every SDG, title, target
+    provenance = read_provenance(reference_dir, problems)  # the SHA-256 that open-sdg/SOURCE.toml pins
     if any(Path(p.file).parent == reference_dir for p in problems):
         # Every link of the edition would fail against missing references: stop at the cause.
         raise EditionError(problems, year)
@@ -567,6 +646,8 @@ def load_edition(
         files=files,
         corrections=corrections,
         as_published=as_published,
+        reference_dir=reference_dir,
+        reference_provenance=provenance,
     )
 
 

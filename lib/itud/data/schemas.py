@@ -62,6 +62,23 @@ PROVENANCE = (
     Col("annex", "Annex of the source document (e.g. 'Annex 1')"),
     Col("source_line", "Line number in the source text the row was read from", "integer", minimum=1),
 )
+# Question links are read from a source (its document, annex and line, or table row) or entered by hand from
+# a reference (by whom, when, from which document): each row says which, and nothing is made up for the other.
+LINK_PROVENANCE = (
+    Col("source_document", "File name of the source document the link was read from (empty: entered by hand)",
+        required=False),
+    Col("annex", "Annex of the source document (e.g. 'Annex 2'; empty: entered by hand)", required=False),
+    Col("source_line", "Line (or table row) of the source the link was read from (empty: entered by hand)",
+        "integer", required=False, minimum=1),
+    Col("entered_by", "Who entered the link by hand (empty: read from the source)", required=False,
+        may_be_left_out=True),
+    Col("entered_on", "When the link was entered by hand (YYYY-MM-DD; empty: read from the source)", "date",
+        required=False, may_be_left_out=True),
+    Col("reference", "The document the hand-entered link was taken from, and where in it (empty: read from the "
+        "source)", required=False, may_be_left_out=True),
+)  # fmt: skip
+READ_FROM_SOURCE = ("source_document", "source_line")  # what a link read from the source gives
+ENTERED_BY_HAND = ("entered_by", "entered_on", "reference")  # what a link entered by hand gives
 STATUS = Col("status", "How sure the value is: VERIFIED, LIKELY or UNVERIFIED", enum=STATUSES)
 SOURCE = Col("source", "Where the row's facts come from")
 SDG = Col(
@@ -218,14 +235,14 @@ TABLES: tuple[Table, ...] = (
     Table(
         "question_sdg",
         "Which SDGs each question contributes to (only where the source publishes it)",
-        (QUESTION_REF, SDG, *PROVENANCE),
+        (QUESTION_REF, SDG, *LINK_PROVENANCE),
         ("question", "sdg"),
         optional=True,
     ),
     Table(
         "question_action_line",
         "Which WSIS Action Lines each question helps implement (only where published)",
-        (QUESTION_REF, ACTION_LINE, *PROVENANCE),
+        (QUESTION_REF, ACTION_LINE, *LINK_PROVENANCE),
         ("question", "action_line"),
         optional=True,
     ),
@@ -324,7 +341,8 @@ def pandera_schema(table: Table, known: KnownIds) -> pa.DataFrameSchema:
             )
         dtype = "Int64" if col.type == "integer" else str
         columns[col.name] = pa.Column(
-            dtype, checks=checks, unique=table.primary_key == (col.name,), report_duplicates="exclude_first"
+            dtype, checks=checks, unique=table.primary_key == (col.name,), report_duplicates="exclude_first",
+            nullable=col.type == "integer" and not col.required,  # an empty optional number is read as missing
         )
     return pa.DataFrameSchema(
         columns,

@@ -45,7 +45,7 @@ from itud.report.results import (
 )
 
 SECTIONS_DIR = paths.SECTIONS_DIR
-NOT_GIVEN = "not given"
+NOT_GIVEN = ids.NOT_GIVEN
 TEMPLATE_SUFFIX = ".md.j2"
 UNNUMBERED = "<!-- paragraphs: unnumbered -->"
 FIGURE_DATA_SECTION = "appendix-figure-data"  # the template whose section receives every figure's numbers

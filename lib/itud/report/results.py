@@ -110,9 +110,9 @@ def readable(table: pd.DataFrame | NotPublished) -> pd.DataFrame | str:
     shown = table.copy()
     for column in shown.columns:
         if column.endswith("_share"):
-            shown[column] = [f"{v:.0%}" for v in shown[column]]
+            shown[column] = [f"{v:.0%}" if isinstance(v, float | int) else v for v in shown[column]]
         elif shown[column].map(lambda v: isinstance(v, list)).any():
-            shown[column] = [", ".join(str(x) for x in v) if v else "-" for v in shown[column]]
+            shown[column] = [(", ".join(str(x) for x in v) or "-") if isinstance(v, list) else v for v in shown[column]]
     return shown
 
 
@@ -380,6 +380,8 @@ class StudyGroupNumbers(_Numbers):
     questions_per_study_group: dict[str, int]
     blanket: MaybeRows
     by_group: MaybeRows
+    links_origin: str = ""  # where the question links come from (read, corrected, entered by hand); "" unpublished
+    questions_without_links: list[str] = []  # questions whose links the data do not give
 
 
 class MatrixNumbers(_Numbers):
@@ -415,6 +417,8 @@ class AuditNumbers(_Numbers):
     question_links_audited: bool = False
     targets: int = 0  # how many SDG target texts were read
     targets_source: str = ""  # where they come from (repository, file, commit, licence)
+    targets_changed_locally: str = ""  # why the texts were changed on purpose (SOURCE.toml); "" when they were not
+    not_run: str = ""  # why the audit was not run (a reference file absent); "" when it ran
 
 
 REPORT_NUMBERS: dict[str, type[_Numbers]] = {

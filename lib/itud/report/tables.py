@@ -13,7 +13,7 @@ import pandas as pd
 
 from itud.analysis import coverage
 from itud.analysis.coverage import Mapping
-from itud.data.ids import ALL_ACTION_LINES, ALL_SDGS, NOT_PUBLISHED, NotPublished
+from itud.data.ids import ALL_ACTION_LINES, ALL_SDGS, NOT_GIVEN, NOT_PUBLISHED, NotPublished
 from itud.data.load import Edition
 from itud.report.document import plural_form
 from itud.report.results import slug
@@ -134,8 +134,10 @@ def questions_per_study_group(edition: Edition) -> list[ReportTable]:
         if isinstance(units, NotPublished):
             sdgs = lines = [NOT_PUBLISHED] * len(questions)
         else:
-            sdgs = [sdg_list(units.loc[q, "sdgs"]) for q in questions["question"]]
-            lines = [action_line_list(units.loc[q, "action_lines"]) for q in questions["question"]]
+            given = [q for q in questions["question"] if isinstance(units.loc[q, "sdgs"], list)]  # else NOT_GIVEN
+            sdgs = [sdg_list(units.loc[q, "sdgs"]) if q in given else NOT_GIVEN for q in questions["question"]]
+            lines = [action_line_list(units.loc[q, "action_lines"]) if q in given else NOT_GIVEN
+                     for q in questions["question"]]  # fmt: skip
         frame = pd.DataFrame(
             {
                 "Question": questions["question"].to_numpy(),
@@ -205,3 +207,19 @@ def audit_evaluation(evaluation: pd.DataFrame) -> pd.DataFrame:
         shown[column] = ["" if v is None or v != v else f"{v:.3f}" for v in shown[column]]
     shown.columns = [c[0].upper() + c[1:] for c in shown.columns]
     return shown
+
+
+def link_origins_sentence(origins: dict) -> str:
+    """Where an edition's question links come from, in one sentence for the report: how many were read from
+    the source, added by corrections, and entered by hand (by whom, when, from which reference)."""
+    from itud.data.grammar import agree, listing, plural
+
+    total = origins["read_from_source"] + origins["corrected"] + origins["entered_by_hand"]
+    parts = [f"{origins['read_from_source']} {agree(origins['read_from_source'], 'was', 'were')} read from the source"]
+    if origins["corrected"]:
+        parts.append(f"{origins['corrected']} added by corrections")
+    if origins["entered_by_hand"]:
+        entries = [f"{plural(e['links'], 'link')} by {e['entered_by']} on {e['entered_on']}, from {e['reference']}"
+                   for e in origins["entries"]]  # fmt: skip
+        parts.append(f"{origins['entered_by_hand']} entered by hand ({'; '.join(entries)})")
+    return f"Of the {plural(total, 'question link')}, {listing(parts)}."
