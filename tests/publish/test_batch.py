@@ -193,3 +193,21 @@ def test_batch_progress_bar_has_a_width_in_a_terminal_that_reports_none(monkeypa
     shown = batch._Progress(["2090"], 1, enabled=True)
     assert shown.bar.ncols == 80 and not shown.bar.disable
     shown.close()
+
+
+def test_the_workbook_and_the_csvs_say_why_each_link_was_corrected_and_on_whose_word(batch):
+    import csv
+    import zipfile
+
+    _, reports, results = batch
+    second = reports / "2090" / results[0].version
+    with (second / "tables" / "corrections.csv").open(encoding="utf-8-sig", newline="") as table:
+        rows = list(csv.DictReader(table))
+    assert rows == [{
+        "correction": "1", "link table": "outcome -> SDG", "unit": "P.1-1", "target": "5", "action": "added",
+        "reason": "SYNTHETIC: the outcome also serves gender equality", "authority": "SYNTHETIC authority",
+        "date": "2025-05-01", "reference": "SYNTHETIC letter 1", "first made in": "2090",
+    }]  # fmt: skip
+    with zipfile.ZipFile(second / "tables-2090.xlsx") as workbook:
+        assert '<sheet name="corrections"' in workbook.read("xl/workbook.xml").decode()
+    assert not (reports / "2090" / "v1" / "tables" / "corrections.csv").exists()  # none made: no sheet

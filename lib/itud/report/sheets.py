@@ -23,6 +23,10 @@ COLUMN_WORDS = {
     "action_line_links": "Action Line links", "action_lines_reached": "Action Lines reached",
     "action_line_share": "share of the Action Lines reached",
 }  # fmt: skip
+LINK_TABLE_WORDS = {
+    "outcome_sdg": "outcome -> SDG", "outcome_action_line": "outcome -> Action Line",
+    "question_sdg": "question -> SDG", "question_action_line": "question -> Action Line",
+}  # fmt: skip
 
 
 def in_reader_words(frame: pd.DataFrame) -> pd.DataFrame:
@@ -66,6 +70,20 @@ def questions(edition: Edition) -> pd.DataFrame:
     """One row per question: its study group, its title and how sure that title is."""
     frame = edition.questions[["question", "study_group", "title", "title_status", "source"]]
     return in_reader_words(frame).reset_index(drop=True)
+
+
+def corrections(edition: Edition) -> pd.DataFrame | None:
+    """One row per correction made to the source's links: which link, added or removed, why, on whose word,
+    when, where it is written, and the edition that first made it; None when the edition has none."""
+    if not edition.corrections:
+        return None
+    rows = [
+        {"correction": c.number, "link table": LINK_TABLE_WORDS[c.table], "unit": c.unit, "target": str(c.target),
+         "action": {"add": "added", "remove": "removed"}[c.action], "reason": c.reason, "authority": c.authority,
+         "date": c.date, "reference": c.reference, "first made in": int(c.first_made or edition.year)}
+        for c in edition.corrections
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def coverage_figures(mapping: Mapping | NotPublished, group: str) -> pd.DataFrame | None:
