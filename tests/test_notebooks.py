@@ -65,9 +65,13 @@ def papermilled():
     tests/test_committed_reports.py checks is what the notebooks make now; nbval runs them with their defaults)."""
     from itud.publish import versions
 
-    _, newest, _ = versions.latest(paths.REPORTS_DIR / paths.available_years(paths.DATA_DIR)[-1])
-    assert newest is not None, "the newest edition has no published version: run `python3 tasks.py report`"
-    return newest
+    # The newest edition that has a published version: a new edition is tested here once published (until
+    # then tests/publish/test_committed_reports.py asks for its first version), so 00-publish's fast tests
+    # can pass before it publishes the edition's first version.
+    published = [newest for year in paths.available_years(paths.DATA_DIR)
+                 if (newest := versions.latest(paths.REPORTS_DIR / year)[1]) is not None]  # fmt: skip
+    assert published, "no edition has a published version: run `python3 tasks.py report`"
+    return published[-1]
 
 
 def test_papermill_outputs_hold_what_the_library_computes(papermilled):
