@@ -638,8 +638,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from itud.publish.revisions import changes
-    from itud.publish.versions import verify_version, versions
+    from itud.publish.revisions import changes, revision_problems
+    from itud.publish.versions import read_manifest, reader_outputs, verify_version, versions
 
     year_dir = args.reports_dir / str(args.year)
     published = {path.name: path for _, path in versions(year_dir)}
@@ -647,14 +647,23 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if name not in published:
             known = ", ".join(published) or "none"
             raise SystemExit(f"itud diff: no version {name!r} of {args.year} in {year_dir} (published: {known})")
-    # A version received from others is compared only once it matches its own manifest: a tampered one is
-    # named, with what was tampered, and never said to differ "only in form".
-    tampered = [problem for name in (args.old, args.new) for problem in verify_version(published[name])]
+    # A version received from others is compared only once it matches its own manifest, which names its year
+    # and the revision its predecessors imply: a tampered one is named, with what was tampered, and never
+    # said to differ "only in form".
+    compared = [published[name] for name in dict.fromkeys((args.old, args.new))]
+    tampered = [problem for version in compared for problem in verify_version(version)]
+    if not tampered:
+        tampered = list(dict.fromkeys(problem for version in compared for problem in revision_problems(version)))
     if tampered:
         print(f"itud diff: not compared: {len(tampered)} difference(s) from the versions' manifests:")
         print("".join(f"  {problem}\n" for problem in tampered), end="")
         return 1
     print(f"Changes from {args.old} to {args.new} of the {args.year} report:")
+    old_outputs, new_outputs = (read_manifest(published[name])["outputs"] for name in (args.old, args.new))
+    if reader_outputs(old_outputs) == reader_outputs(new_outputs):  # each matches its manifest (verified above)
+        print(f"  - none: {args.old} and {args.new} are identical (every file readers see: documents, tables, "
+              "figures, results)")  # fmt: skip
+        return 0
     try:
         lines = changes(published[args.old], published[args.new], int(args.year), numbers=True)
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:

@@ -4,6 +4,7 @@ Takes: an edition's folder, the notebooks and the report stage's writers. Hands 
 (documents, inputs, manifest.json) when what readers see changed, and reports/index.html.
 
     build      one report build: run the notebooks, render, compare with the newest version, publish
+    manifest   the one schema of manifest.json: every manifest read is checked against it (untrusted input)
     versions   the version folders, their manifests and fingerprints, publishing atomically
     revisions  a version's revision number, its "Changes in this revision" and its reason
     index      reports/index.html, every year and version

@@ -54,6 +54,7 @@ from itud.publish.versions import (
     make_readable,
     output_hashes,
     reader_outputs,
+    same_pdf_text,
     sha256,
     snapshot,
     state_of,
@@ -277,8 +278,10 @@ def _compare(render, scratch: Path, year_dir: Path, number: int, manifest: dict,
 
     Every output is made by pinned Python code but the PDF, which the machine's Pango, HarfBuzz, FreeType and
     fontconfig lay out. A PDF printed from the very page the version's was (`printed_from`, recorded since
-    itud recorded build environments) says the same: if it is the only file that differs, the content is
-    reproduced, and `why` says how this machine's environment differs from the version's build record."""
+    itud recorded build environments) whose text is the published PDF's (`versions.same_pdf_text`: a claim of
+    the manifest is not enough) says the same: if it is the only file that differs, the content is
+    reproduced, and `why` says how this machine's environment differs from the version's build record (which
+    only explains, never excuses, a difference)."""
     published = reader_outputs(manifest.get("outputs", {}))
     made = reader_outputs(output_hashes(scratch))
     made = {name: digest for name, digest in made.items() if name.startswith(_NOTEBOOK_OUTPUTS)}
@@ -297,7 +300,10 @@ def _compare(render, scratch: Path, year_dir: Path, number: int, manifest: dict,
         return Verdict("reproduced")
     pdf_name = f"report-{year_dir.name}.pdf"
     printed_from = manifest.get("printed_from", {}).get(pdf_name)
-    if differing(published, made) == [pdf_name] and printed_from and printed_from == pdf.record.get("page"):
+    same_page = bool(printed_from) and printed_from == pdf.record.get("page")  # as the manifest claims
+    if differing(published, made) == [pdf_name] and same_page and same_pdf_text(
+        year_dir / f"v{number}" / pdf_name, scratch / pdf_name
+    ):  # and as the two PDFs' text shows
         version = f"v{number}"
         why = differences(manifest.get("build_record"), pdf.record, version) or [
             f"of something this machine's build record does not show (it matches {version}'s): please report it"

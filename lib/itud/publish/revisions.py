@@ -21,6 +21,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from itud.data.grammar import listing, plural, plural_form
+from itud.errors import Problem
+from itud.publish.manifest import MANIFEST, ManifestError, year_of
 from itud.publish.versions import (
     INPUTS_DIR,
     output_hashes,
@@ -45,23 +47,95 @@ class Revision:
     form_only: bool = False  # its text, tables, numbers and figures are those of `previous` (`content`)
 
 
+def _documents(manifest: dict) -> tuple:
+    """The documents a manifest lists ({report-*: SHA-256}), as a value to count distinct ones by."""
+    return tuple(sorted((k, v) for k, v in manifest.get("outputs", {}).items() if k.startswith("report-")))
+
+
 def _distinct_documents(version: Path) -> int:
     """How many distinct documents the versions up to `version` published: how revisions were counted before
     manifests recorded them (each version whose documents' bytes differed from the one before was one)."""
     last = int(version.name.removeprefix("v"))
-    published = set()
-    for number, path in versions(version.parent):
-        if number <= last:
-            outputs = read_manifest(path).get("outputs", {})
-            published.add(tuple(sorted((k, v) for k, v in outputs.items() if k.startswith("report-"))))
-    return len(published)
+    return len({_documents(read_manifest(path)) for number, path in versions(version.parent) if number <= last})
+
+
+_CONTENTS: dict[tuple, dict[str, str]] = {}  # `content` of version folders, by their files' names, sizes and times
+
+
+def _content_of(version: Path, year: int) -> dict[str, str]:
+    """`content(version, year)`, computed once while the folder's files stay as they are."""
+    files = sorted(p for p in version.rglob("*") if p.is_file())
+    key = (str(version.resolve()), year, *((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+    if key not in _CONTENTS:
+        if len(_CONTENTS) > 256:
+            _CONTENTS.clear()
+        _CONTENTS[key] = content(version, year)
+    return _CONTENTS[key]
+
+
+def _claim_refused(path: Path, claimed: object, why: str) -> ManifestError:
+    return ManifestError([str(Problem(str(path / MANIFEST), why, key="revision", value=claimed))])
 
 
 def revision_of(version: Path) -> int:
-    """The ITU revision a published version is (0: the original document), as its manifest records it; for a
-    version published before manifests recorded it, as its documents were numbered then."""
-    recorded = read_manifest(version).get("revision")
-    return recorded if isinstance(recorded, int) else _distinct_documents(version) - 1
+    """The ITU revision a published version is (0: the original document).
+
+    Its manifest's `revision` (recorded since 2019 v9) is a claim, checked against the versions before it as
+    the build numbers a new one (`revision_number`): the first version is the original (0); a version is
+    its predecessor's revision, plus one when its `content` (text, tables, numbers, figures) differs from its
+    predecessor's. A claim that disagrees is a ManifestError naming the file and the key, not a number used
+    in its place: such a manifest was edited, or the folder is not the version it says, and the index, the
+    documents' headers and the next build would each show a number that was never published; refused, it
+    changes nothing until someone looks. A version after a gap (its predecessor's folder is not there) is
+    taken at its word: nothing is left to check it against. A version published before manifests recorded
+    revisions is numbered as its documents were then (`_distinct_documents`); once a version records it,
+    every later one must."""
+    last = int(version.name.removeprefix("v"))
+    year = year_of(version) or 0
+    revision, previous, recorded_before, documents = None, None, False, set()
+    published = [(number, path) for number, path in versions(version.parent) if number <= last]
+    if not published or published[-1][0] != last:  # not a published version: as its manifest says
+        claimed = read_manifest(version).get("revision")
+        return claimed if isinstance(claimed, int) else _distinct_documents(version) - 1
+    for number, path in published:
+        manifest = read_manifest(path)
+        documents.add(_documents(manifest))
+        claimed = manifest.get("revision")
+        follows = previous is not None and previous[0] == number - 1
+        if claimed is None and follows and recorded_before:
+            raise _claim_refused(path, None, f"missing: {previous[1].name} records its revision, so must every "
+                                             "version after it")  # fmt: skip
+        if claimed is None:
+            revision = len(documents) - 1
+        elif not follows:
+            if number == 1 and claimed != 0:
+                raise _claim_refused(path, claimed, "the first version is the original document: revision 0")
+            revision = claimed
+        else:
+            changed = _content_of(previous[1], year) != _content_of(path, year)
+            implied = revision + (1 if changed else 0)
+            if claimed != implied:
+                said = "differ from" if changed else "are"
+                raise _claim_refused(path, claimed, (
+                    f"{previous[1].name} is revision {revision} and the text, tables, numbers and figures of "
+                    f"{path.name} {said} {previous[1].name}'s, so {path.name} is revision {implied}"
+                ))  # fmt: skip
+            revision = claimed
+        recorded_before = claimed is not None
+        previous = (number, path)
+    return revision
+
+
+def revision_problems(version: Path) -> list[str]:
+    """What is wrong with the revision `version`'s manifest claims, or with one before it (`revision_of`);
+    [] when it follows from its predecessors."""
+    try:
+        revision_of(version)
+    except ManifestError as error:
+        return error.problems
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return [f"{version}: its revision could not be checked ({type(error).__name__}: {error})"]
+    return []
 
 
 def revision_number(previous: Path | None, content_changed: bool = True) -> int:

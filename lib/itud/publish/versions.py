@@ -20,6 +20,7 @@ import os
 import platform
 import re
 import subprocess
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,9 +30,10 @@ from pathlib import Path
 from itud import paths
 from itud.errors import BuildError
 from itud.paths import read_input
+from itud.publish import manifest as schema
+from itud.publish.manifest import MANIFEST, ManifestError
 from itud.run.execute import notebooks
 
-MANIFEST = "manifest.json"
 INPUTS_DIR = "inputs"  # the snapshot of the data a version was built from, inside the version
 _VERSION = re.compile(r"^v(\d+)$")
 _PACKAGE = "itud-wsis-report"
@@ -237,19 +239,45 @@ def versions(year_dir: Path) -> list[tuple[int, Path]]:
 
 
 def check_next_name_free(year_dir: Path) -> None:
-    """Refuse, before any work, a stray file or folder named like a version that is not one."""
+    """Refuse, before any work, a stray file or folder named like a version that is not one; and, before any
+    work and again before publishing, a published version whose manifest the index could not then list
+    (`check_manifests`)."""
     for path in sorted(year_dir.iterdir()) if year_dir.is_dir() else []:
         if _VERSION.match(path.name) and (not path.is_dir() or path.is_symlink()):
             raise BuildError(f"{path}: named like a version but not a version folder; move it away and run again")
         if _VERSION.match(path.name) and not (path / MANIFEST).is_file():
             raise BuildError(f"{path}: a version folder without {MANIFEST}; move it away and run again")
+    check_manifests(year_dir.parent)
+
+
+def check_manifests(reports_dir: Path) -> None:
+    """Every manifest `reports/index.html` reads, checked as it will read them: each one's shape and year
+    (`manifest.read`) and the revision it claims (`revisions.revision_problems`). A ManifestError naming
+    every file and key that is wrong, so that a build stops before it publishes a version that the index
+    could then not list."""
+    from itud.publish.revisions import revision_problems
+
+    found: list[str] = []
+    reports_dir = Path(reports_dir)
+    years = sorted(p for p in reports_dir.iterdir() if p.is_dir() and p.name.isdigit()) if reports_dir.is_dir() else []
+    for year_dir in years:
+        published = versions(year_dir)
+        for _, version in published:
+            try:
+                schema.read(version)
+            except ManifestError as error:
+                found += error.problems
+        if not found:
+            for _, version in published:
+                found += [problem for problem in revision_problems(version) if problem not in found]
+    if found:
+        raise ManifestError(found)
 
 
 def read_manifest(version: Path) -> dict:
-    try:
-        return json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise BuildError(f"{version / MANIFEST}: not readable ({error})") from None
+    """A published version's manifest as its file holds it, once checked (`manifest.read`: its shape and the
+    year it names); a ManifestError naming the file and the key otherwise."""
+    return schema.as_dict(schema.read(version))
 
 
 def latest(year_dir: Path) -> tuple[int, Path | None, dict]:
@@ -318,17 +346,18 @@ def make_readable(folder: Path) -> None:
 
 
 def verify_version(version: Path) -> list[str]:
-    """Every way a published version differs from its manifest, each naming the file: edited, missing,
+    """Every way a published version differs from its manifest, each naming the file: a manifest that is not
+    one (each key of the wrong type, named), that names another year's report, or a file edited, missing,
     added, unreadable, or listed outside the version (a manifest received from others is not trusted: any
     shape of it is a finding, never a crash)."""
     try:
-        manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        return [f"{version / MANIFEST}: not readable ({type(error).__name__}: {error})"]
-    recorded = manifest.get("outputs") if isinstance(manifest, dict) else None
+        raw = schema.load_json(version)
+    except ManifestError as error:
+        return error.problems
+    _, problems = schema.parse(raw, version)
+    recorded = raw.get("outputs") if isinstance(raw, dict) else None
     if not isinstance(recorded, dict) or not all(isinstance(v, str) for v in recorded.values()):
-        return [f"{version / MANIFEST}: not a manifest (no 'outputs' table of file names and SHA-256)"]
-    problems = []
+        return problems  # no list of files to check the version against
     inside = version.resolve()
     for name in sorted(recorded):
         path = (version / name).resolve()
@@ -339,7 +368,7 @@ def verify_version(version: Path) -> list[str]:
     except OSError as error:
         return [*problems, f"{error.filename or version}: not readable ({error.strerror})"]
     for name in sorted(set(recorded) | set(present)):
-        if any(name in problem for problem in problems):
+        if any(f"lists {name!r}" in problem for problem in problems):
             continue
         if name not in present:
             problems.append(f"{version / name}: missing (the manifest lists it)")
@@ -351,5 +380,209 @@ def verify_version(version: Path) -> list[str]:
 
 
 def verify(year_dir: Path) -> list[str]:
-    """Every difference between the published versions of a year and their manifests."""
-    return [problem for _, version in versions(year_dir) for problem in verify_version(version)]
+    """Every difference between the published versions of a year and their manifests; then, up to the first
+    version that differs (the versions after it cannot be compared with it), every revision a manifest
+    claims that its predecessors do not imply (`revisions.revision_problems`)."""
+    from itud.publish.revisions import revision_problems
+
+    found: list[str] = []
+    checking_revisions = True
+    for _, version in versions(year_dir):
+        problems = verify_version(version)
+        checking_revisions = checking_revisions and not problems
+        if checking_revisions:
+            problems = [problem for problem in revision_problems(version) if problem not in found]
+        found += problems
+    return found
+
+
+# --- What a PDF says --------------------------------------------------------------------------------------
+# A PDF laid out by another Pango or HarfBuzz differs in its bytes (glyph positions, line breaks), not in
+# what it says. What it says is its text: the glyphs each page shows, mapped to characters by the fonts'
+# ToUnicode tables, in page order, with the text of the figures (form XObjects) where a page draws them,
+# without the page furniture PDF/UA marks as artifacts, and without white space (a line broken elsewhere is
+# the same text). Read with the standard library (zlib) as WeasyPrint writes PDFs; a PDF that cannot be
+# read so is never said to be the same as another.
+
+_PDF_OBJECT = re.compile(rb"(\d+)\s+0\s+obj\s*")
+_PDF_STREAM = re.compile(rb"\s*stream\r?\n")
+_PDF_ANGLES = re.compile(rb"<<|>>")
+_PDF_REFERENCE = re.compile(rb"(\d+)\s+0\s+R")
+_PDF_NAMED_REFERENCE = re.compile(rb"/([^\s/<>\[\]()%{}]+)\s+(\d+)\s+0\s+R")
+_PDF_TOKEN = re.compile(rb"<<|>>|<[0-9A-Fa-f\s]*>|\((?:\\.|[^\\()])*\)|/[^\s/<>\[\]()%{}]*|[\[\]]|[^\s/<>\[\]()%{}]+")
+_PDF_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+_NUMBER_STARTS = frozenset(b"+-.0123456789")
+_SHOWS_TEXT = (b"Tj", b"TJ", b"'", b'"')
+
+
+def _balanced(data: bytes, start: int) -> bytes:
+    """The dictionary `<< ... >>` that starts at `start`, nested ones included."""
+    depth = 0
+    for match in _PDF_ANGLES.finditer(data, start):
+        depth += 1 if match[0] == b"<<" else -1
+        if depth == 0:
+            return data[start : match.end()]
+    return data[start:]
+
+
+def _pdf_objects(data: bytes) -> tuple[dict[int, bytes], dict[int, bytes]]:
+    """({number: dictionary} of the PDF's objects, those inside object streams too; {number: decoded data}
+    of its streams)."""
+    dictionaries: dict[int, bytes] = {}
+    streams: dict[int, bytes] = {}
+    position = 0
+    while (match := _PDF_OBJECT.search(data, position)) is not None:
+        number, position = int(match[1]), match.end()
+        if not data.startswith(b"<<", position):
+            continue
+        dictionaries[number] = dictionary = _balanced(data, position)
+        position += len(dictionary)
+        if (stream := _PDF_STREAM.match(data, position)) is None:
+            continue
+        length = re.search(rb"/Length\s+(\d+)(?!\s+\d+\s+R)", dictionary)
+        if length is None:
+            raise ValueError(f"object {number}: a stream whose length is not given")
+        position = stream.end() + int(length[1])
+        raw = data[stream.end() : position]
+        streams[number] = decoded = zlib.decompress(raw) if b"/FlateDecode" in dictionary else raw
+        if b"/ObjStm" in dictionary:
+            first = int(re.search(rb"/First\s+(\d+)", dictionary)[1])
+            header = [int(x) for x in decoded[:first].split()]
+            offsets = [*header[1::2], len(decoded) - first]
+            for inner, start, end in zip(header[::2], offsets, offsets[1:], strict=False):
+                dictionaries[inner] = decoded[first + start : first + end]
+    return dictionaries, streams
+
+
+def _to_unicode(cmap: bytes) -> tuple[dict[bytes, str], int]:
+    """A ToUnicode CMap as ({glyph code: characters}, bytes per code)."""
+    found, width = {}, 2
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for code, text in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>", block):
+            width = len(code) // 2
+            found[bytes.fromhex(code.decode())] = bytes.fromhex(text.decode()).decode("utf-16-be", "replace")
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for low, high, text in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]*)>", block):
+            width, start, base = len(low) // 2, int(low, 16), int(text, 16)
+            for i in range(int(high, 16) - start + 1):
+                found[(start + i).to_bytes(width, "big")] = chr(base + i)
+    return found, width
+
+
+def _string_bytes(token: bytes) -> bytes:
+    """The bytes of a PDF string, `<hex>` or `(literal)`."""
+    if token[:1] == b"<":
+        return bytes.fromhex(token[1:-1].decode())
+
+    def unescape(match: re.Match) -> bytes:
+        return bytes([int(match[1], 8) & 255]) if match[1][:1].isdigit() else _PDF_ESCAPES.get(match[1], match[1])
+
+    return re.sub(rb"\\([0-7]{1,3}|.)", unescape, token[1:-1], flags=re.S)
+
+
+def _entry(dictionaries: dict[int, bytes], dictionary: bytes, key: bytes) -> bytes:
+    """The dictionary at `/key` of `dictionary`, given in place or by reference; b"" when there is none."""
+    match = re.search(rb"/" + key + rb"(?![A-Za-z])\s*", dictionary)
+    if match is None:
+        return b""
+    if reference := _PDF_REFERENCE.match(dictionary, match.end()):
+        return dictionaries.get(int(reference[1]), b"")
+    return _balanced(dictionary, match.end()) if dictionary.startswith(b"<<", match.end()) else b""
+
+
+class _PdfText:
+    """The text of one PDF (`pdf_text`)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.dictionaries, self.streams = _pdf_objects(data)
+        self.fonts: dict[int, tuple[dict[bytes, str], int] | None] = {}
+        self.found: list[str] = []
+
+    def resources(self, owner: bytes) -> tuple[dict[bytes, int], dict[bytes, int]]:
+        """The fonts and the XObjects a page or a form names, {name: object number}."""
+        table = _entry(self.dictionaries, owner, b"Resources")
+        fonts, xobjects = (
+            {name: int(number) for name, number in _PDF_NAMED_REFERENCE.findall(_entry(self.dictionaries, table, kind))}
+            for kind in (b"Font", b"XObject")
+        )
+        return fonts, xobjects
+
+    def font(self, number: int | None) -> tuple[dict[bytes, str], int] | None:
+        if number not in self.fonts:
+            cmap = re.search(rb"/ToUnicode\s+(\d+)\s+0\s+R", self.dictionaries.get(number, b""))
+            self.fonts[number] = _to_unicode(self.streams.get(int(cmap[1]), b"")) if cmap else None
+        return self.fonts[number]
+
+    def pages(self) -> list[int]:
+        """The page objects, in the order of the page tree's root."""
+        pages = [n for n, d in sorted(self.dictionaries.items()) if re.search(rb"/Type\s*/Page(?![s\w])", d)]
+        for dictionary in self.dictionaries.values():
+            if re.search(rb"/Type\s*/Pages(?!\w)", dictionary) and b"/Parent" not in dictionary:
+                kids = re.search(rb"/Kids\s*\[(.*?)\]", dictionary, re.S)
+                order = [int(n) for n in _PDF_REFERENCE.findall(kids[1])] if kids else []
+                if sorted(order) == pages:
+                    return order
+        return pages
+
+    def show(self, strings: list, font: tuple[dict[bytes, str], int] | None) -> None:
+        for string in strings:
+            if string[:1] in (b"<", b"(") and string != b"<<":
+                raw = _string_bytes(string)
+                if font is None:
+                    self.found.append(raw.decode("latin-1"))
+                else:
+                    mapping, width = font
+                    self.found += [mapping.get(raw[i : i + width], "\ufffd") for i in range(0, len(raw), width)]
+
+    def run(self, stream: bytes, fonts: dict[bytes, int], xobjects: dict[bytes, int], depth: int = 0) -> None:
+        """The text a content stream shows, and the forms it draws, outside artifacts."""
+        operands: list = []
+        array: list | None = None
+        artifact: list[bool] = []  # per marked-content sequence: inside an artifact
+        font = None
+        for token in _PDF_TOKEN.findall(stream):
+            first = token[0]
+            if first in _NUMBER_STARTS:
+                continue  # positions, sizes, colours: not what the page says
+            if token == b"[":
+                array = []
+            elif token == b"]":
+                operands.append(array if array is not None else [])
+                array = None
+            elif first in b"<(/>":
+                (array if array is not None else operands).append(token)
+            else:  # an operator
+                if token == b"Tf" and operands:
+                    font = self.font(fonts.get(operands[-1][1:]))
+                elif token in (b"BMC", b"BDC"):
+                    artifact.append(bool(operands) and operands[0] == b"/Artifact" or bool(artifact) and artifact[-1])
+                elif token == b"EMC" and artifact:
+                    artifact.pop()
+                elif token in _SHOWS_TEXT and operands and not (artifact and artifact[-1]):
+                    self.show(operands[-1] if isinstance(operands[-1], list) else operands[-1:], font)
+                elif token == b"Do" and operands and depth < 8:
+                    number = xobjects.get(operands[-1][1:])
+                    if number in self.streams:
+                        self.run(self.streams[number], *self.resources(self.dictionaries[number]), depth + 1)
+                operands = []
+
+
+def pdf_text(path: Path) -> str:
+    """The text a PDF shows, as described above; an error (ValueError, zlib.error...) for a PDF this reader
+    cannot follow."""
+    reader = _PdfText(Path(path).read_bytes())
+    for page in reader.pages():
+        fonts, xobjects = reader.resources(reader.dictionaries[page])
+        contents = re.search(rb"/Contents\s*(\[[^\]]*\]|\d+\s+0\s+R)", reader.dictionaries[page])
+        for number in _PDF_REFERENCE.findall(contents[1]) if contents else []:
+            reader.run(reader.streams.get(int(number), b""), fonts, xobjects)
+    return "".join("".join(reader.found).split())
+
+
+def same_pdf_text(published: Path, rebuilt: Path) -> bool:
+    """Whether two PDFs show the same text (`pdf_text`); False when either cannot be read or shows none."""
+    try:
+        text = pdf_text(published)
+        return bool(text) and text == pdf_text(rebuilt)
+    except Exception:  # an untrusted file: whatever stops the reader, the two are not shown to be the same
+        return False
