@@ -3,9 +3,11 @@
 A scratch clone of the repository (its committed state) is served by a real JupyterLab with its Git
 extension (jupyterlab-git). Through the server alone, as an analyst without a terminal: a correction is saved
 into data/, a table and a figure are put at the start of notebook 01, a new notebook is made with
-`itud new-notebook` (in a console), `00-publish.ipynb` is run in a kernel (it refreshes, tests, and stops
-until the change is committed), the change is committed with the Git extension, `00-publish` publishes, and
-`reports/` is committed. Then nbval and the committed-report check pass in the clone. The data changed here
+`itud new-notebook` (in a console), the next edition is started with `itud new-edition` (its corrections
+carried) and entered, with links entered by hand for two questions, `00-publish.ipynb` is run in a kernel
+(it refreshes, tests, and stops until the change is committed), the change is committed with the Git
+extension, `00-publish` publishes both years, and `reports/` is committed. Then nbval and the committed-report
+check pass in the clone. The data changed here
 are SYNTHETIC: they live only in the scratch clone.
 """
 
@@ -202,6 +204,45 @@ def _a_correction(root: Path, year: str) -> tuple[str, str]:
     return outcome, str(next(sdg for sdg in range(1, 18) if sdg not in linked))
 
 
+def _filled_in(text: str) -> str:
+    """A new edition's edition.toml with every 'TO ENTER' filled in as the analyst would in the editor, here
+    with SYNTHETIC values ("not given" where a date or the source file is not known), its question links
+    published."""
+    def value(line: str) -> str:
+        key = line.split(" = ", 1)[0]
+        if key in ("meeting_start", "meeting_end", "date", "file", "sha256"):
+            return "not given"
+        return "2018-2021" if key == "study_period" else "SYNTHETIC: a test's value"
+
+    lines = [line.replace('"TO ENTER"', f'"{value(line)}"', 1) if ' = "TO ENTER"' in line else line
+             for line in text.splitlines()]  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    return (text.replace('["TO ENTER"]', '["SYNTHETIC: a test\'s reference"]')
+            .replace("synthetic = false", "synthetic = true")
+            .replace('status = "not published"', 'status = "published"'))
+
+
+HAND = "SYNTHETIC analyst,2026-12-01,SYNTHETIC: a test's reference"
+LINK_COLUMNS = "source_document,annex,source_line,entered_by,entered_on,reference"
+
+
+def _next_edition(lab: Lab, year: str, after: str) -> None:
+    """A new edition started with `itud new-edition` (the corrections carried), its tables (SYNTHETIC: the
+    previous edition's, standing in for a new source) and facts entered, and links entered by hand for two
+    questions, all through the server."""
+    said, error = lab.run(None, [f'from itud import jupyter\njupyter.run("new-edition", "{year}", "--from", "{after}", '
+                                 '"--corrections", "carry")'])  # fmt: skip
+    assert not error, said
+    for table in ("objectives", "outcomes", "outcome_sdg", "outcome_action_line", "study_groups", "questions"):
+        lab.save_text(f"data/{year}/{table}.csv", lab.read_text(f"data/{after}/{table}.csv"))
+    lab.save_text(f"data/{year}/edition.toml", _filled_in(lab.read_text(f"data/{year}/edition.toml")))
+    questions = [line.split(",")[0] for line in lab.read_text(f"data/{year}/questions.csv").splitlines()[1:]]
+    lab.save_text(f"data/{year}/question_sdg.csv", f"question,sdg,{LINK_COLUMNS}\n"
+                  f"{questions[0]},9,,,,{HAND}\n{questions[1]},4,,,,{HAND}\n")  # fmt: skip
+    lab.save_text(f"data/{year}/question_action_line.csv", f"question,action_line,{LINK_COLUMNS}\n"
+                  f"{questions[0]},C2,,,,{HAND}\n")  # fmt: skip
+
+
 FIRST_CELLS = '''\
 import pandas as pd
 
@@ -241,27 +282,42 @@ def test_the_analyst_s_year_through_jupyterlab_s_rest_api_alone(lab):
     assert not error, said
     assert "wrote " in said and (root / "notebooks" / "07-delegate-question.ipynb").is_file()
 
-    # 4. 00-publish: validates, refreshes the notebooks, runs the fast tests, and stops until it is committed.
-    said, error = lab.run_notebook("notebooks/00-publish.ipynb", {"year": int(year)})
+    # 4. The next edition, with the correction carried and links entered by hand for two questions.
+    following = str(int(year) + 1)
+    _next_edition(lab, following, year)
+
+    # 5. 00-publish for the new edition: validates, refreshes the notebooks, runs the fast tests, and stops
+    #    until the change is committed, naming what to commit.
+    said, error = lab.run_notebook("notebooks/00-publish.ipynb", {"year": int(following)})
     assert error.startswith("CommandFailed: not committed yet, so nothing is published"), said + error
     assert "fast tests: " in said and "passed" in said
-    for changed in (path, "notebooks/01-mapping-tables.ipynb", "notebooks/07-delegate-question.ipynb"):
+    for changed in (path, f"data/{following}/question_sdg.csv", "notebooks/01-mapping-tables.ipynb",
+                    "notebooks/07-delegate-question.ipynb"):  # fmt: skip
         assert changed in error
-    assert "Git panel" in error and not {p.name for p in (root / "reports" / year).iterdir()} - before - {".lock"}
+    assert "Git panel" in error and not (root / "reports" / following).exists()
 
-    # 5. Commit in the Git panel; run 00-publish again (the notebooks are refreshed and tested already).
-    lab.commit_all("SYNTHETIC correction; a table and a figure first in notebook 01; notebook 07")
-    said, error = lab.run_notebook("notebooks/00-publish.ipynb",
-                                   {"year": int(year), "refresh_notebooks": False, "run_tests": False})
-    assert not error, said
-    assert "Everything the report is built from is committed." in said and f"{year}: built " in said
-    (new,) = {p.name for p in (root / "reports" / year).iterdir() if p.name.startswith("v")} - before
-    manifest = json.loads((root / "reports" / year / new / "manifest.json").read_text())
-    assert "uncommitted" not in manifest["code_commit"]
-    assert "Now commit `reports/`" in said
+    # 6. Commit in the Git panel; publish the new edition, then the previous one (a new notebook changes every
+    #    year's report); the notebooks are refreshed and tested already.
+    lab.commit_all("SYNTHETIC correction; a table and a figure first in notebook 01; notebook 07; edition")
+    published = {}
+    for edition in (following, year):
+        said, error = lab.run_notebook("notebooks/00-publish.ipynb",
+                                       {"year": int(edition), "refresh_notebooks": False, "run_tests": False})
+        assert not error, said
+        assert "Everything the report is built from is committed." in said and f"{edition}: built " in said
+        assert "Now commit `reports/`" in said
+        published[edition] = max((p for p in (root / "reports" / edition).iterdir() if p.name.startswith("v")),
+                                 key=lambda p: int(p.name[1:]))  # fmt: skip
+    assert published[year].name not in before and published[following].name == "v1"
+    for version in published.values():
+        manifest = json.loads((version / "manifest.json").read_text())
+        assert "uncommitted" not in manifest["code_commit"]
+    html = (published[following] / f"report-{following}.html").read_text(encoding="utf-8")
+    assert "entered by hand (3 links by SYNTHETIC analyst on 2026-12-01" in html
+    assert "not given" in html  # the questions without links
 
-    # 6. Commit reports/ in the Git panel: nothing is left to commit.
-    lab.commit_all(f"Publish {year} {new}")
+    # 7. Commit reports/ in the Git panel: nothing is left to commit.
+    lab.commit_all("Publish the reports")
     assert lab.git("status")["files"] == []
 
     # nbval and the committed-report check, in the clone: green.
