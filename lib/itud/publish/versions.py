@@ -83,12 +83,16 @@ def snapshot(year: int, data_dir: Path, notebooks_dir: Path) -> Snapshot:
 
     Each input must be a regular file of sane size inside its folder (`paths.read_input`).
     """
+    from itud.data.reference import SOURCE_FILE
     from itud.data.schemas import reference_tables
 
     taken = Snapshot()
     reference = paths.reference_dir(data_dir)
     for table in reference_tables(reference):
         taken.data[f"reference/{table.name}.csv"] = read_input(reference / f"{table.name}.csv", reference)
+    pinned = (reference / SOURCE_FILE).parent  # SOURCE.toml and the files it pins: checked in the build too
+    for path in sorted(pinned.iterdir()) if pinned.is_dir() else []:
+        taken.data[f"reference/{path.relative_to(reference).as_posix()}"] = read_input(path, reference)
     wanted = set(edition_input_names())
     older = [y for y in paths.available_years(data_dir) if int(y) < year]
     for edition in [*older[-1:], str(year)]:  # the previous edition feeds the year-over-year section
