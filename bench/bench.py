@@ -26,7 +26,13 @@ Goals: (a) <= 1.5 x (b); (d) <= 1 s; parallel <= 0.65 x serial on 2 cores.
 (e) the size curve: SYNTHETIC editions of 16, 100, 200 and 1,000 outcomes (made by
     tests/synthetic_editions.py in the scratch folder); for each, time and peak memory
     of the statistics and of every figure (drawn and saved), each in a fresh process,
-    and of `itud report --force` on the edition; and the ratio between steps.
+    and of `itud report --force` on the edition (its largest process's peak memory, and
+    which process that was); and the ratio between steps. --most-objectives N caps the
+    priorities (one per 25 outcomes otherwise): notebook 01 prints one Annex 1 table per
+    priority, and a notebook may declare at most 200 tables (results.MAX_ITEMS), so
+    10,000 outcomes need a cap (measured with --most-objectives 180). Goals ("Editions of
+    any size again"): 1,000 outcomes in at most 30 s and 500 MB, 10,000 in at most 150 s
+    and 1.5 GB (the largest process), on two cores.
 The batch uses the real 2019 edition and the SYNTHETIC test editions 2090 and
 2091 (and 2092, a copy of 2091 made here), so the batch has an even number of
 years for two cores. Everything is written under a temporary folder.
@@ -62,6 +68,7 @@ not inflate.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -249,6 +256,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median is reported)")
     parser.add_argument("--size-curve", action="store_true", help="measure (e), the size curve, instead")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="outcomes per edition for (e)")
+    parser.add_argument("--most-objectives", type=int, default=None,
+                        help="for (e): at most this many priorities per edition (default: one per 25 outcomes, as "
+                             "tests/synthetic_editions.py makes them)")  # fmt: skip
     parser.add_argument("--kernels", action="store_true", help="only the paired (a) / (b') kernel benchmark")
     parser.add_argument("--fresh-clone", action="store_true", help="only (f): set-up and first report on a clone")
     parser.add_argument("--suite", action="store_true", help="with --fresh-clone: also the whole test suite there")
@@ -259,7 +269,7 @@ def main() -> int:
     if args.fresh_clone:
         return fresh_clone(args.suite)
     if args.size_curve:
-        return size_curve(args.sizes, args.runs)
+        return size_curve(args.sizes, args.runs, args.most_objectives)
     if args.kernels:
         return kernel_benchmark(args.runs)
     runs = args.runs
@@ -391,10 +401,58 @@ def _child(script: str, *args: str) -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def size_curve(sizes: list[int], runs: int) -> int:
+def _proc(pid: int) -> tuple[int, float, str]:
+    """(parent pid, peak resident memory in MB (VmHWM), command line) of a process, from /proc."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    return int(fields["PPid"]), int(fields.get("VmHWM", "0 kB").split()[0]) / 1024, command
+
+
+def _role(command: str, parent_command: str) -> str:
+    """What a process of a build is, from its command line (and its parent's, for a forked kernel)."""
+    if "itud.report.printer" in command:
+        return "PDF printer"
+    if "kernel_server" in command:
+        return "kernel" if "kernel_server" in parent_command else "kernel server"
+    if "ipykernel" in command:
+        return "kernel"
+    return "itud report" if "itud" in command else command[:40]
+
+
+def _report(command: list[str]) -> dict:
+    """`_child(REPORT, *command)`, and which process of the build had the largest peak memory: every 0.2 s
+    the peak (VmHWM) of each descendant is read from /proc, the largest kept with the process's role."""
+    peaks: dict[int, tuple[float, str]] = {}
+    child = subprocess.Popen([sys.executable, "-c", REPORT, *command], stdout=subprocess.PIPE, text=True)
+    while child.poll() is None:
+        found = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with contextlib.suppress(OSError, ValueError, KeyError):  # a process that ended meanwhile
+                    found[int(entry)] = _proc(int(entry))
+        family = {child.pid}
+        for pid in sorted(found):
+            chain, up = [], pid
+            while up in found and up not in family and up > 1:
+                chain.append(up)
+                up = found[up][0]
+            if up in family:
+                family.update(chain)
+        for pid in family - {child.pid}:
+            if pid in found and found[pid][1] > peaks.get(pid, (0.0, ""))[0]:
+                parent = found.get(found[pid][0], (0, 0.0, ""))[2]
+                peaks[pid] = (found[pid][1], _role(found[pid][2], parent))
+        time.sleep(0.2)
+    result = json.loads(child.stdout.read().strip().splitlines()[-1])
+    largest = max(peaks.values(), default=(0.0, "none seen"))
+    return {**result, "largest": f"{largest[1]}, {largest[0]:.0f} MB"}
+
+
+def size_curve(sizes: list[int], runs: int, most_objectives: int | None = None) -> int:
     """(e) Time and peak memory against edition size, SYNTHETIC editions only. Not a test."""
     sys.path.insert(0, str(ROOT))
-    from tests.synthetic_editions import write_edition
+    from tests.synthetic_editions import OUTCOMES_PER_OBJECTIVE, write_edition
 
     scratch = Path(tempfile.mkdtemp(prefix="itud-size-"))
     try:
@@ -409,19 +467,21 @@ def size_curve(sizes: list[int], runs: int) -> int:
         rows = []
         for k, size in enumerate(sizes):
             year = SIZE_YEAR + k
-            write_edition(data, year, size)
+            made = max(4, round(size / OUTCOMES_PER_OBJECTIVE))  # as write_edition makes them
+            write_edition(data, year, size, objectives=min(made, most_objectives) if most_objectives else None)
             parts = [_child(STATS_AND_FIGURES, str(data), str(year), str(scratch / f"fig-{year}")) for _ in range(runs)]
             stats = statistics.median(p["statistics"] for p in parts)
             figs = statistics.median(p["figures"] for p in parts)
             peak = max(p["peak_mb"] for p in parts)
             command = [ITUD, "report", "--year", str(year), "--data-dir", str(data), "--force", "--quiet",
                        "--reports-dir", str(scratch / "reports")]  # fmt: skip
-            report = _child(REPORT, *command)
+            report = _report(command)
             state = "ok" if report["status"] == 0 else f"FAILED: {report['error'][:70]}"
             rows.append((size, stats, figs, report["seconds"] if report["status"] == 0 else None))
             print(
                 f"{size:>8} {stats:>8.2f} {figs:>9.2f} {peak:>8.0f} {','.join(parts[0]['layouts']):<14}"
-                f" {parts[0]['tallest_in']:>5.1f}in {report['seconds']:>9.1f} {report['peak_mb']:>9.0f}  {state}",
+                f" {parts[0]['tallest_in']:>5.1f}in {report['seconds']:>9.1f} {report['peak_mb']:>9.0f}  {state}"
+                f" (largest: {report['largest']})",
                 flush=True,
             )
         print("\nratios between steps (time ratio / size ratio: 1 is proportional, below 1 is better)")

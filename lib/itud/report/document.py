@@ -51,6 +51,19 @@ UNNUMBERED = "<!-- paragraphs: unnumbered -->"
 FIGURE_DATA_SECTION = "appendix-figure-data"  # the template whose section receives every figure's numbers
 FIGURE_DATA_CAPTION = "The numbers of {figure}: {title}"  # the caption of a figure's numbers in that section
 FIGURE_DATA_REFERENCE = "Its numbers are in {table}."  # what ends the figure's caption
+# The most rows a table prints (HTML, Word, PDF). A longer table prints its first rows and says, at the end of
+# its caption, which sheet of the workbook holds every row (the workbook and the CSVs are never cut). 200 rows
+# of 9-point text are five to eight A4 pages, already more than a reader scans on paper rather than filters in
+# the workbook; the longest printed table of 2019 (15 outcomes) has 28 rows, so no table of an edition of that
+# size is cut. Without it the links to review alone (about 2.4 per outcome) made an edition of 1,000 outcomes
+# 137 pages instead of 79, and one of 10,000 about 600 pages more, which the PDF printer lays out and holds in
+# memory at once; with it the printed length grows only with the tables that give one row per outcome in
+# tables of their own (Annex 1, one per objective), never with one table's rows.
+PRINTED_ROWS = 200
+ROWS_IN_SHEET = (  # ends the caption of a cut table
+    "Only its first {shown:,} of {total:,} rows are printed here; {what} in the workbook's sheet “{sheet}” "
+    "(and in tables/{sheet}.csv)."
+)
 _TOKEN = re.compile(r"\u27e6(figure|table|ref|refs|para):([a-z0-9,-]+)\u27e7")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!])")
 
@@ -97,6 +110,24 @@ class TableBlock:
     # (row, column) -> the cell's footnotes: (the listed item it follows, "" for the cell's end; its mark)
     marks: dict[tuple[int, int], list[tuple[str, str]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # footnote texts, in mark order
+    total_rows: int | None = None  # when the table is cut (`PRINTED_ROWS`): how many rows it has in its sheet
+    sheet: str = ""  # when the table is cut: the workbook sheet (and CSV) that holds every row
+
+    def cut(self, shown: int, sheet: str, what: str) -> None:
+        """Keep the first `shown` rows (and the footnotes of their marks, lettered anew), and say at the end of
+        the caption that `sheet` of the workbook holds `what` (every row)."""
+        self.total_rows, self.sheet = len(self.rows), sheet
+        del self.rows[shown:]
+        kept = {(r, c): marks for (r, c), marks in self.marks.items() if r < shown}
+        old_notes = {note.split(" ", 1)[0]: note.split(" ", 1)[1] for note in self.notes}
+        printed = {symbol for marks in kept.values() for _, symbol in marks}
+        used = [symbol for symbol in old_notes if symbol in printed]
+        letters = {symbol: chr(ord("a") + n) for n, symbol in enumerate(used)}
+        self.marks = {cell: [(item, letters[m]) for item, m in marks] for cell, marks in kept.items()}
+        self.notes = [f"{letters[symbol]} {old_notes[symbol]}" for symbol in used]
+        sentence = ROWS_IN_SHEET.format(shown=shown, total=self.total_rows, what=what, sheet=sheet)
+        caption = self.caption.rstrip()
+        self.caption = f"{caption}{'' if caption.endswith(('.', '?', '!')) else '.'} {sentence}"
 
     def marked_rows(self) -> list[list[list[tuple[str, str]]]]:
         """The cells as printed text, each cut into pieces that end with a footnote mark ("" for none), which
@@ -466,12 +497,14 @@ def build(
     revision: dict | None = None,
     corrections: list | None = None,
     timeout: float | None = None,
+    printed_rows: int = PRINTED_ROWS,
 ) -> Document:
     """The whole report for one edition from the notebooks' results, the section templates and edition.toml.
 
     `revision` (e.g. `{"number": 1, "of": "TDAG-19/12", "changes": ["..."]}`) and `corrections`
     (the edition's corrections, described; default: those notebook 01 declares) are handed to every
-    template as they are. Each template may take `timeout` seconds to render (None: no limit).
+    template as they are. Each template may take `timeout` seconds to render (None: no limit). A table
+    longer than `printed_rows` whose rows a workbook sheet holds is cut there (`PRINTED_ROWS`).
     """
     templates = section_templates(edition_dir, sections_dir)
     figures, tables = _items(outputs, {t.name for t in templates})
@@ -558,7 +591,7 @@ def build(
         ("Original", report.get("original_language") or NOT_GIVEN),
         ("Source", report.get("source") or NOT_GIVEN),
     ]
-    return Document(
+    built = Document(
         year=int(meta["year"]),
         synthetic=bool(meta.get("synthetic", False)),
         header=header,
@@ -578,6 +611,8 @@ def build(
         sheets=_sheets(outputs, sections + annexes + appendices),
         notes=_notes(meta, report, revision, numbers, place),
     )
+    _cut_long_tables(built, printed_rows)
+    return built
 
 
 def _notes(meta: dict, report: dict, revision: dict | None, numbers: dict, place: str) -> list[tuple[str, str]]:
@@ -773,6 +808,40 @@ def _sheets(outputs: dict[str, NotebookOutput], parts: list[Section]) -> list[Sh
                 sheets.append(Sheet(f"figure-{block.number}", f"Figure {block.number}: {block.title}",
                                     "one row per value the figure draws", item.values))  # fmt: skip
     return sheets
+
+
+def sheet_names(sheets: list[Sheet]) -> list[str]:
+    """One workbook sheet name per tidy table: its label, cut to Excel's 31 characters and made unique ("notes"
+    is taken). The CSV of each is named the same."""
+    names: list[str] = []
+    taken = {"notes"}  # a set beside the list: a name is looked up once per sheet, not against every sheet
+    for sheet in sheets:
+        base = sheet.label[:31]
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base[: 31 - len(str(n)) - 1]}-{n}"
+        names.append(name)
+        taken.add(name)
+    return names
+
+
+def _cut_long_tables(document: Document, printed_rows: int) -> None:
+    """Cut each table longer than `printed_rows` whose rows a sheet of the workbook holds: a notebook's table
+    the sheet of the same label (same rows), a figure's numbers the figure's sheet (one row per value). A long
+    table that no sheet holds is printed whole: the documents stay complete."""
+    names: dict[str, str] = {}
+    for sheet, name in zip(document.sheets, sheet_names(document.sheets), strict=True):
+        names.setdefault(sheet.label, name)
+    by_data = {figure.data_label: figure for figure in document.figures() if figure.data_label}
+    for table in document.tables():
+        if len(table.rows) <= printed_rows:
+            continue
+        figure = by_data.get(table.label)
+        if figure is not None and f"figure-{figure.number}" in names:
+            table.cut(printed_rows, names[f"figure-{figure.number}"], "all its numbers are, one row per value,")
+        elif figure is None and table.label in names:
+            table.cut(printed_rows, names[table.label], "every row is")
 
 
 def _place_leftovers(section: Section, template: SectionTemplate, layout: _Layout, figures_dir: Path) -> None:

@@ -9,13 +9,14 @@ Each writer gives the same bytes for the same document:
   matplotlib ships embedded; no dates, a content-derived file identifier.
 - DOCX: python-docx on the house-style template `templates/house-style.docx` (restyle it in Word; made
   once by `write_house_style`); the zip is rewritten with fixed timestamps and dateless properties.
-- XLSX: xlsxwriter, one sheet per report table named by its label, numbers as numbers; fixed creation date
-  and zip timestamps.
-- CSV: one file per table, `<label>.csv`, header row first, numbers as numbers.
+- XLSX: xlsxwriter, a notes sheet then one sheet per tidy table named by its label, headers in sentence case,
+  numbers as numbers, an empty cell only for a value not given; fixed creation date and zip timestamps.
+- CSV: one file per table, `<label>.csv`, the same header row first, numbers as numbers; `notes.csv` the notes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -29,6 +30,7 @@ from markupsafe import Markup
 
 from itud.data import ids
 from itud.report.document import NOT_GIVEN, Box, Document, FigureBlock, Paragraph, Section, TableBlock
+from itud.report.document import sheet_names as document_sheet_names
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -767,6 +769,28 @@ def page_digest(page: str) -> str:
     return hashlib.sha256(page.encode("utf-8")).hexdigest()
 
 
+@contextlib.contextmanager
+def _page_contents_joined():
+    """While printing: each page's content stream joined into one string of bytes as soon as the page is
+    painted. WeasyPrint keeps every operator of every page as a Python object until the PDF is written (70 MB of
+    the printer's peak for 10,000 outcomes), then writes them joined with line ends, which this does sooner:
+    the same bytes. (WeasyPrint's `Page.paint`, 70.0 as the lock pins it.)"""
+    from pydyf import _to_bytes
+    from weasyprint.document import Page
+
+    paint = Page.paint
+
+    def paint_and_join(self, stream, scale=1):
+        paint(self, stream, scale)
+        stream.stream = [b"\n".join(_to_bytes(item) for item in stream.stream)]
+
+    Page.paint = paint_and_join
+    try:
+        yield
+    finally:
+        Page.paint = paint
+
+
 def print_pdf(page: str, path: Path, base_url: str) -> dict:
     """Print the report's HTML `page` to `path` (see `write_pdf`); its figures are found under `base_url`.
     Returns the PDF's build record (`buildinfo.record`, with `page`: its `page_digest`).
@@ -786,7 +810,7 @@ def print_pdf(page: str, path: Path, base_url: str) -> dict:
             embedded[font_file_name(data)] = hashlib.sha256(data).hexdigest()
 
     digest = page_digest(page)
-    with pinned_pdf_environment():
+    with pinned_pdf_environment(), _page_contents_joined():
         pdf = weasyprint.HTML(string=page, base_url=base_url).write_pdf(
             stylesheets=[weasyprint.CSS(string=font_faces())],
             pdf_variant="pdf/ua-1",
@@ -818,8 +842,12 @@ def _is_number(value: str) -> bool:
     return True
 
 
+NONE = "none"  # a list with nothing in it: a value, written as such (an empty cell is a value not given)
+
+
 def _tidy_value(value):
-    """A cell of a tidy table: numbers stay numbers, text stays text (ids too), a missing value is empty."""
+    """A cell of a tidy table: numbers stay numbers, text stays text (ids too), a missing value is empty,
+    an empty list (a real none) is "none"."""
     if value is None or isinstance(value, ids.NotPublished):
         return None
     if isinstance(value, bool):
@@ -827,22 +855,55 @@ def _tidy_value(value):
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, list):  # not expected in a tidy table; kept readable rather than lost
-        return ", ".join(str(v) for v in value)
+        return ", ".join(str(v) for v in value) or NONE
     return str(value)
+
+
+def header(column) -> str:
+    """A column's header in the workbook and the CSVs, in sentence case, one convention for every sheet:
+    its first letter upper-case, the rest as the notebook wrote it ("outcomes linked" -> "Outcomes linked",
+    "SDG links" unchanged)."""
+    text = str(column)
+    return text[:1].upper() + text[1:]
+
+
+def _tables(document: Document) -> list[tuple[str, object]]:
+    """(sheet name, sheet) of every tidy table; the sheet labelled `sheets.NOTES` is not one (its rows are
+    notes). Names are those of every sheet, so that they match what the report's captions name."""
+    from itud.report.sheets import NOTES
+
+    named = zip(sheet_names(document), document.sheets, strict=True)
+    return [(name, sheet) for name, sheet in named if sheet.label != NOTES]
+
+
+def workbook_notes(document: Document) -> list[tuple[str, str]]:
+    """The notes sheet's items: the document's (report, edition, version, source...), each replaced by the one
+    of the same name a notebook declares in the sheet labelled `sheets.NOTES` (item, value), and the others it
+    declares added before "Made by"."""
+    from itud.report.sheets import NOTES
+
+    declared = [(str(row[0]), str(row[1])) for s in document.sheets if s.label == NOTES for row in s.data.rows]
+    given = dict(declared)
+    notes = [(item, given.pop(item, value)) for item, value in document.notes]
+    at = next((n for n, (item, _) in enumerate(notes) if item == "Made by"), len(notes))
+    return notes[:at] + [(item, value) for item, value in declared if item in given] + notes[at:]
 
 
 def write_tables_csv(document: Document, folder: Path) -> list[Path]:
     """Every tidy table of the workbook as a UTF-8 CSV named by its sheet (with BOM, so Excel reads the
     encoding): header row, then one row per outcome, link or value; an empty field for a missing value;
-    text that starts like a formula ('=', '+', '-', '@') prefixed with a quote."""
+    text that starts like a formula ('=', '+', '-', '@') prefixed with a quote. Then `notes.csv`: the notes
+    sheet's items (no sheet is named "notes")."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, sheet in zip(sheet_names(document), document.sheets, strict=True):
+    notes = [["Item", "Value"], *workbook_notes(document)]
+    for name, columns, rows in [*((n, s.data.columns, s.data.rows) for n, s in _tables(document)),
+                                ("notes", notes[0], notes[1:])]:  # fmt: skip
         path = folder / f"{name}.csv"
         with path.open("w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.writer(handle, lineterminator="\r\n")
-            writer.writerow(sheet.data.columns)
-            for row in sheet.data.rows:
+            writer.writerow([spreadsheet_safe(header(c)) for c in columns])
+            for row in rows:
                 cells = [_tidy_value(v) for v in row]
                 writer.writerow(["" if c is None else spreadsheet_safe(c) if isinstance(c, str) else c for c in cells])
         written.append(path)
@@ -851,15 +912,7 @@ def write_tables_csv(document: Document, folder: Path) -> list[Path]:
 
 def sheet_names(document: Document) -> list[str]:
     """One sheet name per tidy table: its label, cut to Excel's 31 characters and made unique ("notes" is taken)."""
-    names: list[str] = ["notes"]
-    for sheet in document.sheets:
-        base = sheet.label[:31]
-        name, n = base, 1
-        while name in names:
-            n += 1
-            name = f"{base[: 31 - len(str(n)) - 1]}-{n}"
-        names.append(name)
-    return names[1:]
+    return document_sheet_names(document.sheets)
 
 
 def write_xlsx(document: Document, path: Path) -> Path:
@@ -875,17 +928,17 @@ def write_xlsx(document: Document, path: Path) -> Path:
     bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     share = workbook.add_format({"num_format": "0.0%", "valign": "top"})  # a share is a number shown as a percentage
-    names = sheet_names(document)
+    tables = _tables(document)
     notes = workbook.add_worksheet("notes")
     notes.write_string(0, 0, "About these tables", bold)
     row = 1
-    for item, value in document.notes:
+    for item, value in workbook_notes(document):
         notes.write_string(row, 0, item, bold)
         notes.write_string(row, 1, value, wrap)
         row += 1
     row += 1
     notes.write_row(row, 0, ["Sheet", "What it holds", "One row per"], bold)
-    for name, sheet in zip(names, document.sheets, strict=True):
+    for name, sheet in tables:
         row += 1
         notes.write_string(row, 0, name)
         notes.write_string(row, 1, sheet.title, wrap)
@@ -893,7 +946,7 @@ def write_xlsx(document: Document, path: Path) -> Path:
     notes.set_column(0, 0, 28)
     notes.set_column(1, 1, 90)
     notes.set_column(2, 2, 50)
-    for name, sheet in zip(names, document.sheets, strict=True):
+    for name, sheet in tables:
         page = workbook.add_worksheet(name)
         columns, rows = sheet.data.columns, sheet.data.rows
         for r, values in enumerate(rows, start=1):
@@ -902,14 +955,14 @@ def write_xlsx(document: Document, path: Path) -> Path:
                 if isinstance(cell, str):
                     page.write_string(r, c, cell, wrap)
                 elif cell is not None:
-                    page.write_number(r, c, cell, share if str(columns[c]).startswith("share") else None)
+                    page.write_number(r, c, cell, share if header(columns[c]).startswith("Share") else None)
         # An Excel table (header row with filters) over the data; its name must be unique and a word.
         page.add_table(0, 0, max(len(rows), 1), len(columns) - 1, {
             "name": "t_" + re.sub(r"\W", "_", name), "style": "Table Style Light 1",
-            "columns": [{"header": str(column)} for column in columns],
+            "columns": [{"header": header(column)} for column in columns],
         })  # fmt: skip
         for c, column in enumerate(columns):
-            longest = max([len(str(column)), *(len(str(_tidy_value(r[c]) or "")) for r in rows)])
+            longest = max([len(header(column)), *(len(str(_tidy_value(r[c]) or "")) for r in rows)])
             page.set_column(c, c, min(max(longest, 6), 60) + 2)
         page.freeze_panes(1, 0)
     workbook.close()
