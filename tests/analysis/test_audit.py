@@ -134,3 +134,103 @@ def test_the_rows_auc_is_sklearn_s_roc_auc_score_ties_included():
     values = rng.integers(0, 4, size=(40, 17)).astype(float)  # many ties
     expected = [roc_auc_score(t, v) for t, v in zip(truth, values, strict=True)]
     assert audit._aucs(truth, values) == pytest.approx(expected, abs=1e-12)
+
+
+# --- How sure: the counts behind precision and the bootstrap intervals ---------------------------------
+
+
+def _per_unit(aucs: list[float], other: list[float] | None = None) -> pd.DataFrame:
+    """SYNTHETIC `by_unit` rows: method "a" with `aucs`, method "b" with `other`, on the same units."""
+    rows = [("a", f"U{i}", v) for i, v in enumerate(aucs)] + [("b", f"U{i}", v) for i, v in enumerate(other or [])]
+    return pd.DataFrame(rows, columns=["method", "unit", "area under the ROC curve"])
+
+
+def test_precision_is_its_counts_divided_and_the_report_shows_them_beside_it():
+    from itud.report import tables
+
+    run = _audit()
+    rows = run.evaluation.set_index("method")
+    for k in audit.K_VALUES:
+        ranked, linked = rows[f"SDGs ranked among the {k} best"], rows[f"linked SDGs among the {k} best"]
+        assert (ranked == k * rows["outcomes evaluated"]).all()  # k places for each outcome evaluated
+        assert (linked <= ranked).all()
+        assert (linked / ranked).round(3).tolist() == rows[f"precision at {k}"].tolist()
+    per_unit = run.per_unit[run.per_unit["method"] == "targets"]
+    assert rows.loc["targets", "linked SDGs among the 3 best"] == per_unit["linked among the 3 best"].sum()
+    shown = tables.audit_evaluation(run.evaluation).set_index("Method")
+    n, m = rows.loc["targets", "linked SDGs among the 3 best"], rows.loc["targets", "SDGs ranked among the 3 best"]
+    assert shown.loc["targets", "Precision at 3"] == f"{rows.loc['targets', 'precision at 3']:.3f} ({n} of {m})"
+    assert not [c for c in shown.columns if "among" in c or "evaluated" in c]  # the counts sit beside the rates
+    sure = audit.uncertainty(run)
+    assert sure["linked_in_top"] == rows["linked SDGs among the 3 best"].to_dict()
+    assert sure["places_in_top"] == 3 * rows["outcomes evaluated"].iloc[0]
+
+
+def test_the_interval_is_the_same_at_every_run_and_changes_only_with_the_seed():
+    import numpy as np
+
+    per_unit = _per_unit(list(np.random.default_rng(7).random(15)))
+    first = audit.interval(per_unit, "a")
+    assert audit.interval(per_unit, "a") == first == audit.interval(per_unit, "a", seed=audit.SEED)
+    assert audit.interval(per_unit, "a", seed=audit.SEED + 1) != first
+    assert all(isinstance(v, float) and round(v, 3) == v for v in first)
+
+
+def test_the_interval_contains_the_point_estimate_and_widens_with_its_level():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    values, other = list(rng.random(15)), list(rng.random(15))
+    per_unit = _per_unit(values, other)
+    low, high = audit.interval(per_unit, "a")
+    assert low < round(float(np.mean(values)), 3) < high
+    wide, narrow = audit.interval(per_unit, "a", level=0.99), audit.interval(per_unit, "a", level=0.5)
+    assert wide[0] <= low <= narrow[0] <= narrow[1] <= high <= wide[1]
+    low, high = audit.interval(per_unit, "a", "b")  # paired: the difference of the means
+    assert low < float(np.mean(values) - np.mean(other)) < high
+    assert audit.interval(per_unit, "a", "a") == (0.0, 0.0)  # a method against itself differs by nothing
+
+
+def test_a_count_interval_is_whole_numbers_around_the_count():
+    per_unit = _per_unit([0, 1, 2, 3, 1, 2, 3, 0, 1, 2], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+    low, high = audit.interval(per_unit, "a", "b", "area under the ROC curve", total=True)
+    assert isinstance(low, int) and isinstance(high, int)
+    assert low <= 15 - 10 <= high  # the difference of the totals, 15 against 10
+
+
+def test_the_uncertainty_of_a_run_names_its_baseline_and_contains_its_numbers():
+    targets, _ = _reference()
+    chosen = {"P.1-1": "7.2", "P.1-2": "14.1", "P.2-1": "16.9", "P.2-3": "4.1", "P.1-3": "3.3", "P.1-4": "9.c"}
+    outcomes = {
+        unit: (unit[:3], targets.set_index("target").loc[target, "text"], [int(target.split(".")[0]), 17])
+        for unit, target in chosen.items()
+    }
+    run = _audit(outcomes)
+    sure, rows = audit.uncertainty(run), run.evaluation.set_index("method")
+    best, base = audit.summary(run.evaluation)["best_text_method"], sure["better_baseline"]
+    assert base == max(audit.BASELINES, key=lambda b: rows.loc[b, "area under the ROC curve"])
+    low, high = sure["auc_interval"]
+    assert low <= rows.loc[best, "area under the ROC curve"] <= high
+    low, high = sure["difference_interval"]
+    assert low <= audit.summary(run.evaluation)["margin"] <= high
+    low, high = sure["top_difference_interval"]
+    assert low <= sure["linked_in_top"][best] - sure["linked_in_top"][base] <= high
+    assert audit.uncertainty(run) == sure  # byte for byte at every run
+    assert sure["better_from"] == audit.MARGIN and sure["interval_percent"] == 95
+
+
+def test_without_evaluable_outcomes_there_is_no_interval():
+    run = _audit({"P.2-2": OUTCOMES["P.2-2"]})  # only a blanket outcome
+    sure = audit.uncertainty(run)
+    assert sure["auc_interval"] == sure["difference_interval"] == sure["top_difference_interval"] == []
+
+
+def test_ties_within_the_objective_are_broken_by_the_other_outcomes_links_overall():
+    outcomes = {
+        "P.1-1": ("P.1", "SYNTHETIC: renewable energy", [7]),
+        "P.1-2": ("P.1", "SYNTHETIC: ocean pollution", [3, 14]),  # 3 and 14 tie within P.1 for P.1-1
+        "P.2-1": ("P.2", "SYNTHETIC: legal identity", [14, 16]),  # but 14 is linked more often overall
+    }
+    run = _audit(outcomes)
+    ranked = audit.rankings(_mapping(outcomes), run.units, run.scores)["most linked in the objective"]
+    assert ranked.loc["P.1-1", 14] > ranked.loc["P.1-1", 3] > ranked.loc["P.1-1", 16] > ranked.loc["P.1-1", 1]

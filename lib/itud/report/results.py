@@ -411,6 +411,15 @@ class AuditNumbers(_Numbers):
     text_beats_baselines: bool = False  # the best text method's AUC is above both baselines' by `audit.MARGIN`+
     best_text_method: str = ""
     margin: float | None = None  # its AUC less the better baseline's
+    better_baseline: str = ""  # the baseline with the higher AUC, the one `margin` is measured against
+    better_from: float | None = None  # `audit.MARGIN`: the least margin the report calls better (a convention)
+    auc_interval: list[float] = []  # bootstrap interval over the units of the best text method's AUC: [low, high]
+    difference_interval: list[float] = []  # ... of its AUC less the better baseline's (paired)
+    interval_percent: int = 0  # the intervals' coverage (95)
+    resamples: int = 0  # the bootstrap's resamples
+    places_in_top: int = 0  # SDGs ranked among the 3 best of all units evaluated (3 x units): precision at 3's divisor
+    linked_in_top: dict[str, int] = {}  # per method: how many of them the unit is linked to
+    top_difference_interval: list[int] = []  # bootstrap interval of the best text method's count less the baseline's
     links_to_add: int = 0
     links_to_check: int = 0
     blanket: list[str] = []

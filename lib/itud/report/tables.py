@@ -201,10 +201,18 @@ def links_to_review(review: pd.DataFrame, unit: str = "outcome") -> pd.DataFrame
 
 
 def audit_evaluation(evaluation: pd.DataFrame) -> pd.DataFrame:
-    """`audit.evaluate` for the report: method, what it ranks by, precision and recall at k, AUC."""
-    shown = evaluation.drop(columns=[c for c in evaluation.columns if c.endswith(" evaluated")])
+    """`audit.evaluate` for the report: method, what it ranks by, precision and recall at k, AUC; each
+    precision with its counts beside it ("0.689 (31 of 45)": linked SDGs among the SDGs ranked among the k best)."""
+    counts = [c for c in evaluation.columns if c.endswith(" evaluated") or " among the " in c]
+    shown = evaluation.drop(columns=counts)
     for column in shown.columns[2:]:  # three decimals throughout, as the text quotes them
         shown[column] = ["" if v is None or v != v else f"{v:.3f}" for v in shown[column]]
+        k = column.removeprefix("precision at ")
+        if column.startswith("precision at ") and f"SDGs ranked among the {k} best" in evaluation:
+            linked = evaluation[f"linked SDGs among the {k} best"]
+            ranked = evaluation[f"SDGs ranked among the {k} best"]
+            shown[column] = [f"{v} ({n} of {m})" if v else v
+                             for v, n, m in zip(shown[column], linked, ranked, strict=True)]
     shown.columns = [c[0].upper() + c[1:] for c in shown.columns]
     return shown
 
