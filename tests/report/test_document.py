@@ -311,12 +311,12 @@ def test_workbook_has_a_notes_sheet_then_one_excel_table_per_tidy_table_with_fix
 
 def test_csv_is_tidy_named_by_sheet_and_guards_formulas_only(tmp_path):
     doc = _with_sheets(tmp_path, [_sheet("outcome-sdg-links")])
-    [path] = render.write_tables_csv(doc, tmp_path / "tables")
-    assert path.name == "outcome-sdg-links.csv"
+    path, notes = render.write_tables_csv(doc, tmp_path / "tables")
+    assert (path.name, notes.name) == ("outcome-sdg-links.csv", "notes.csv")
     with path.open(encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
-    # numbers as numbers, the empty value empty (not "-"), text starting like a formula quoted
-    assert rows == [["outcome", "SDG", "note"], ["P.1-1", "3", "'=1+1"], ["P.1-2", "17", ""], ["P.1-3", "4", "'-"]]
+    # numbers as numbers, the empty value empty (not "-"), text starting like a formula quoted; headers in sentence case
+    assert rows == [["Outcome", "SDG", "Note"], ["P.1-1", "3", "'=1+1"], ["P.1-2", "17", ""], ["P.1-3", "4", "'-"]]
     assert path.read_text(encoding="utf-8-sig").splitlines()[2] == "P.1-2,17,"
 
 

@@ -677,11 +677,13 @@ def count_heatmap(
     empty_rows: dict | None = None,
     words: tuple[str, str, str] = ("row", "column", "outcome"),
     row_names: dict | None = None,
+    value: str = "",
 ) -> Figure:
     """A count matrix with every non-zero count written in its cell (greys, so print keeps the order); 0 is blank.
 
     `words`: what a row, a column and a counted unit are called ("SDG", "Action Line", "outcome"), and
-    `row_names` the rows' names, for the alt text and the figure's numbers."""
+    `row_names` the rows' names, for the alt text and the figure's numbers; `value`: what a cell counts, the
+    header of the figure's values (default "outcomes linked to both", for a row and a column both linked)."""
     with rc_context(STYLE):
         figure, ax = _new(A4_TEXT_WIDTH, height)
         texts = [[f"{int(v)}" if v else "" for v in row] for row in matrix.to_numpy()]
@@ -696,7 +698,7 @@ def count_heatmap(
         alt=_matrix_alt(matrix, f"Grid of {_plural(matrix.shape[0], row)} by {_plural(matrix.shape[1], column)}",
                         lambda r: f"{row} {r}", lambda c: f"{column} {c}", unit, f"number of {unit}-{column} links"),
         data=_matrix_data(matrix, row, row_names or {}),
-        values=_matrix_values(matrix, row, column, f"{plural_form(unit)} linked to both"),
+        values=_matrix_values(matrix, row, column, value or f"{plural_form(unit)} linked to both"),
     )  # fmt: skip
 
 
@@ -709,10 +711,12 @@ def spread_chart(
     caption: str,
     xlabel: str,
     note: str,
+    words: tuple[str, str, str] = ("group", "column", "value"),
 ) -> Figure:
     """Per column of `values` (an SDG or Action Line), how the rows (groups) spread: one box plot each.
 
-    The summary of a group-level matrix with more groups than a page holds; its size does not grow.
+    The summary of a group-level matrix with more groups than a page holds; its size does not grow. `words`:
+    the headers of the figure's values, one row per cell: what a row is, what a column is, what a cell holds.
     """
     with rc_context(STYLE):
         columns = list(values.columns)
@@ -739,7 +743,7 @@ def spread_chart(
     )
     return Figure(name, title, f"{caption} {note}", figure, layout="summary", note=note, alt=alt,
                   data=spread.reset_index(drop=True),
-                  values=_matrix_values(values, values.index.name or "group", "column", "value"))  # fmt: skip
+                  values=_matrix_values(values, *words))  # fmt: skip
 
 
 def save(figure: Figure, out_dir: Path) -> dict[str, str]:
@@ -872,6 +876,7 @@ def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str)
     shares = coverage.group_target_share(mapping, dimension) * 100
     labels, words, one = _target_words(edition, dimension, 44, codes=True)  # the columns are narrow
     if n_groups > MAX_ROWS:
+        one_column = "SDG" if dimension == "sdg" else "Action Line"
         note = (
             f"{too_many}, and their {_plural(n_groups, group_words)} too many for one row each, so this figure "
             f"summarises them: for each {one}, a box from the first to the third quartile of the "
@@ -887,6 +892,7 @@ def _unit_summary(edition: Edition, mapping: Mapping, dimension: str, name: str)
             "are spread.",
             xlabel=f"% of the {group_words}'s {mapping.unit}s linked",
             note=note,
+            words=(group_words, one_column, f"% of the {group_words}'s {mapping.unit}s linked"),
         )
     note = (
         f"{too_many}, so this figure summarises them per {group_words}: each cell is the share of the "
@@ -996,6 +1002,7 @@ def group_by_sdg(edition: Edition, mapping: Mapping) -> Figure:
             caption=f"Per SDG: how the numbers of {mapping.unit}s of each {group_words} linked to it are spread.",
             xlabel=f"{mapping.unit}s of one {group_words} linked to the goal",
             note=note,
+            words=(group_words, "SDG", f"{mapping.unit}s of the {group_words} linked to the SDG"),
         )
     empty = coverage.empty_groups(mapping)
     rows = _group_labels(edition, mapping, 30, 3 if len(matrix) <= 16 else 1)
@@ -1016,6 +1023,7 @@ def group_by_sdg(edition: Edition, mapping: Mapping) -> Figure:
         empty_rows={g: f"{g}: no {mapping.unit}s" for g in empty},
         words=(group_words, "SDG", mapping.unit),
         row_names=_group_names(edition, mapping),
+        value=f"{mapping.unit}s of the {group_words} linked to the SDG",
     )
 
 

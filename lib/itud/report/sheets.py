@@ -2,9 +2,13 @@
 
 The report's own tables are written for reading (an outcome's SDGs as "1, 3, 5 and 17", outcomes split
 by objective); a spreadsheet user wants to filter and count, so the notebooks also declare these long
-tables with `out.sheet(...)`: identifiers as text, numbers as numbers, a missing value as an empty cell,
-and the provenance columns of the data tables kept. `itud.report.render.write_xlsx` writes each as an Excel
-table with filters, after a notes sheet.
+tables with `out.sheet(...)`: identifiers as text, numbers as numbers, and the provenance columns of the
+data tables kept. `itud.report.render.write_xlsx` writes each as an Excel table with filters, after a notes
+sheet; `write_tables_csv` writes each as a CSV.
+
+One missing-value rule (`MISSING_VALUES`): an empty cell is a value not given (None, NaN); a real "none" is
+written as a word ("none", "no") or a number (0), never left empty. A sheet labelled `NOTES` is not a table:
+its rows (item, value) are lines of the workbook's notes sheet (and of tables/notes.csv).
 """
 
 from __future__ import annotations
@@ -12,9 +16,14 @@ from __future__ import annotations
 import pandas as pd
 
 from itud.analysis.coverage import Mapping, coverage_by_group
-from itud.data.ids import NotPublished
+from itud.data.ids import NOT_GIVEN, NotPublished
 from itud.data.load import Edition
 
+NOTES = "notes"  # the label of the sheet whose rows (item, value) the workbook's notes sheet adds
+MISSING_VALUES = (
+    "an empty cell is a value not given (by the source document or the project's data); a real none is written "
+    'as such ("none", "no" or 0), never left empty'
+)
 PROVENANCE = ["source_document", "annex", "source_line"]  # where each row of a parsed table was read
 COLUMN_WORDS = {
     "sdg": "SDG", "action_line": "Action Line", "short_name": "short name", "study_group": "study group",
@@ -96,3 +105,58 @@ def coverage_figures(mapping: Mapping | NotPublished, group: str) -> pd.DataFram
               "action_line_share"]  # fmt: skip
     frame = table[[c for c in counts if c in table.columns]].copy()
     return in_reader_words(frame.rename_axis(group).reset_index())
+
+
+def codes(edition: Edition) -> pd.DataFrame:
+    """One row per code the other sheets use: the SDGs (1-17), the WSIS Action Lines (C1-C11) and the sub-lines
+    of C7, each with its name, how sure that name is and where it comes from (the reference tables' own
+    columns). An SDG's code is its number, as in every sheet; a C7 sub-line's code is C7, its place in C7 the
+    position column."""
+    sdgs = edition.sdgs
+    rows = [
+        *(("SDG", int(r.sdg), int(r.sdg), r.short_name, r.name_status, r.source) for r in sdgs.itertuples()),
+        *(("Action Line", r.action_line, int(r.action_line[1:]), r.name, r.status, r.source)
+          for r in edition.action_lines.itertuples()),
+        *(("C7 sub-line", r.action_line, int(r.position), r.name, r.status, r.source)
+          for r in edition.c7_sublines.sort_values("position").itertuples()),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["kind", "code", "position", "name", "name status", "source of the name"])
+
+
+def reference_period(meta: dict) -> str:
+    """What the edition's tables cover: the strategic plan of its objectives and outcomes and the study period of
+    its study groups and questions, as edition.toml gives them ("not given" for either it does not give)."""
+    plan = meta.get("strategic_plan") or f"strategic plan {NOT_GIVEN}"
+    period = f"study period {meta['study_period']}" if meta.get("study_period") else f"study period {NOT_GIVEN}"
+    return f"objectives and outcomes: {plan}; study groups and questions: {period} (edition.toml)"
+
+
+NO_DATA_LICENCE = (
+    f"{NOT_GIVEN}: neither edition.toml nor the repository states a licence for these tables or the data they "
+    "are made from (pyproject.toml declares MIT for the itud-wsis-report Python package; it says nothing of data/)"
+)
+
+
+def licence(edition: Edition) -> str:
+    """The licence of the tables as edition.toml's [report] `licence` states it, else that none is stated; and
+    the licence SOURCE.toml records for the SDG texts the link audit reads, quoted."""
+    stated = str((edition.meta.get("report") or {}).get("licence") or "").strip() or NO_DATA_LICENCE
+    texts = edition.reference_provenance
+    if texts is not None and texts.source is not None and texts.licence:
+        where = "/".join(texts.source.parts[-3:])  # reference/open-sdg/SOURCE.toml
+        stated += (f". The SDG goal titles and target texts the link audit reads come from {texts.repository}, "
+                   f"whose licence {where} gives as “{texts.licence}”")  # fmt: skip
+    return stated
+
+
+def notes(edition: Edition) -> pd.DataFrame:
+    """The workbook's notes that the edition gives (declared with label `NOTES`): the reference period, the
+    licence, the missing-value rule and where the codes are named."""
+    rows = [
+        ("Reference period", reference_period(edition.meta)),
+        ("Licence", licence(edition)),
+        ("Empty cells", MISSING_VALUES),
+        ("Codes", "the sheet “codes” (tables/codes.csv) names every SDG, WSIS Action Line and C7 sub-line, with the "
+                  "source of each name"),
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["item", "value"])
