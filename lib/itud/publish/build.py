@@ -40,7 +40,15 @@ from pathlib import Path
 
 from itud import __version__, paths
 from itud.errors import BuildError, TimeLimit, raise_if_stopped, time_limit, work_is_kept
-from itud.publish.revisions import Revision, changes, content, document_name, reason, revision_number
+from itud.publish.revisions import (
+    Revision,
+    changes,
+    content,
+    document_name,
+    reason,
+    revision_number,
+    what_the_revision_changed,
+)
 from itud.publish.versions import (
     INPUTS_DIR,
     MANIFEST,
@@ -213,6 +221,8 @@ def build_report(
                 **({"note": note} if note else {}),
             }
             record["reason"] = reason(manifest, record, form_only=revision.form_only)
+            if revision.changes:  # what readers find changed, as the changes block says it (the index shows it)
+                record["changes"] = revision.changes
             (scratch / MANIFEST).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             make_readable(scratch)
             target = year_dir / f"v{number + 1}"
@@ -492,6 +502,7 @@ def _render(
                 "previous_version": previous.name,
                 "compared_with": document_name(previous),
                 "form_only": revision.form_only,
+                "revision_changes": revision.revision_changes,  # form only: what the revision itself changed
                 "note": note,
             }
         with warnings.catch_warnings(record=True) as caught:
@@ -546,13 +557,15 @@ def _render(
     memo = {} if memo is None else memo
     progress.expect(document_steps(year, kinds, draft_html=previous is not None and previous not in memo))
     if previous is not None and previous in memo:
-        revision.form_only, revision.number, revision.changes = memo[previous]
+        revision.form_only, revision.number, revision.changes, revision.revision_changes = memo[previous]
     elif previous is not None:  # the document's own paragraphs and tables first, then what changed in them
         write(assemble([], final=False), ("html",))
         revision.form_only = content(previous, year) == content(folder, year)
         revision.number = revision_number(previous, content_changed=not revision.form_only)
         revision.changes = changes(previous, folder, year)
-        memo[previous] = revision.form_only, revision.number, revision.changes
+        if revision.form_only:  # the changes block then also says what the revision itself changed
+            revision.revision_changes = what_the_revision_changed(previous, year)[1]
+        memo[previous] = revision.form_only, revision.number, revision.changes, revision.revision_changes
     report = assemble(revision.changes, final=True)
     write(report, kinds)
     if "pdf" not in kinds:

@@ -25,6 +25,21 @@ def _git_date(version: Path) -> str:
     return f"{found} (commit date)" if found else "not recorded"
 
 
+SHOWN_CHANGES = 3  # the changes a row of the index lists; the changes block of the documents lists them all
+
+
+def reader_reason(manifest: dict, version: Path, previous: Path | None) -> str:
+    """Why a version was published, as its readers find it: the first lines of its changes block (recorded in
+    its manifest since the index said so), else the reason its manifest gives."""
+    listed = manifest.get("changes") or []
+    if not listed:
+        return manifest_reason(version, previous)
+    shown = [line[:1].upper() + line[1:].rstrip(".") for line in listed[:SHOWN_CHANGES]]
+    more = len(listed) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more (the documents' 'Changes in this revision' lists them)" if more
+                               else "") + "."  # fmt: skip
+
+
 def _version_row(version: Path, previous: Path | None, year: str) -> dict:
     manifest = read_manifest(version)
     links = [
@@ -36,7 +51,7 @@ def _version_row(version: Path, previous: Path | None, year: str) -> dict:
     return {
         "name": version.name,
         "published": manifest.get("published") or _git_date(version),
-        "reason": manifest_reason(version, previous),
+        "reason": reader_reason(manifest, version, previous),
         "revision": (f"Revision {number}" if (number := revision_of(version)) else "Original"),
         "links": links,
     }
@@ -51,6 +66,7 @@ def index_html(reports_dir: Path) -> str:
         found = [path for _, path in versions(year_dir)]
         rows = [_version_row(v, found[i - 1] if i else None, year_dir.name) for i, v in enumerate(found)]
         if rows:
+            rows[-1]["current"] = True  # the newest version is the year's current one
             years.append({"year": year_dir.name, "versions": rows[::-1]})
     env = Environment(loader=PackageLoader("itud.publish", "templates"), autoescape=select_autoescape(["html", "j2"]))
     return env.get_template("index.html.j2").render(years=years)

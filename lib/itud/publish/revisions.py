@@ -45,6 +45,22 @@ class Revision:
     previous: str | None = None  # the version it revises, e.g. "v4"
     changes: list[str] = field(default_factory=list)
     form_only: bool = False  # its text, tables, numbers and figures are those of `previous` (`content`)
+    revision_changes: list[str] = field(default_factory=list)  # form only: what its revision itself changed
+
+
+def what_the_revision_changed(previous: Path, year: int) -> tuple[str, list[str]]:
+    """For a version that changes only the form of `previous`'s revision: the version that began that revision,
+    and what it changed since the version before it, as its changes block said (nothing for the original)."""
+    from itud.publish.versions import versions
+
+    number = revision_of(previous)
+    if number == 0:
+        return previous.name, []
+    found = [path for _, path in versions(previous.parent) if int(path.name[1:]) <= int(previous.name[1:])]
+    index = len(found) - 1  # `previous`; back while the version before is the same revision
+    while index > 0 and revision_of(found[index - 1]) == number:
+        index -= 1
+    return found[index].name, changes(found[index - 1], found[index], year) if index else []
 
 
 def _documents(manifest: dict) -> tuple:
@@ -218,6 +234,9 @@ def results_said(data: bytes) -> str:
     return hashlib.sha256(json.dumps(said, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+NOTES_CSV = "tables/notes.csv"  # the workbook's notes sheet, which names the version and its revision
+
+
 def content(folder: Path, year: int) -> dict[str, str]:
     """What a version says, apart from which revision it is: the SHA-256 of its tables and figures, of what
     its results say (`results_said`) and of its HTML document's text without the revision label and block.
@@ -227,6 +246,10 @@ def content(folder: Path, year: int) -> dict[str, str]:
     for name, digest in reader_outputs(output_hashes(folder)).items():
         if name.startswith("results/") and name.endswith(".json"):
             found[name] = results_said((folder / name).read_bytes())
+        elif name == NOTES_CSV:  # which version and revision it is, as the revision label: not what it says
+            lines = (folder / name).read_bytes().decode("utf-8-sig").splitlines()
+            kept = [line for line in lines if not line.startswith(("Version,", "Revision,"))]
+            found[name] = hashlib.sha256("\n".join(kept).encode("utf-8")).hexdigest()
         elif name.startswith(("tables/", "figures/", "results/")) and name.endswith((".csv", ".svg", ".json")):
             found[name] = digest
     page = folder / f"report-{year}.html"
