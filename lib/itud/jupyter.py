@@ -94,7 +94,7 @@ def run_fast_tests() -> None:
     """The fast tier of the tests (`python3 tasks.py test --fast`, without the linter): what a change breaks
     shows before anything is published. Raises `CommandFailed` naming the failures."""
     command = [sys.executable, "-m", "pytest", "tests", "-m", "not slow", "-q", "-n", "auto", "--dist", "load",
-               "-p", "no:cacheprovider", "--no-header"]  # fmt: skip
+               "-p", "no:cacheprovider", "--no-header", "--color=no"]  # fmt: skip
     env = {**os.environ, "MPLBACKEND": "Agg"}
     done = subprocess.run(command, cwd=paths.PROJECT_ROOT, capture_output=True, text=True, env=env, timeout=1800)
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr.strip()[-500:]

@@ -59,8 +59,9 @@ def test_every_committed_manifest_is_read_as_its_file_holds_it():
         assert versions.read_manifest(version) == held
     assert "revision" not in versions.read_manifest(COMMITTED / "v1")
     assert index.index_html(paths.REPORTS_DIR) == (paths.REPORTS_DIR / "index.html").read_text(encoding="utf-8")
-    assert [revision_of(version) for _, version in versions.versions(COMMITTED)] == [0, 0, 0, 0, 1, 2, 3, 4, 4, 5,
-                                                                                     6, 7, 7]  # fmt: skip
+    # The published history up to v13 (later versions follow the data, and are checked by the same rule).
+    assert [revision_of(version) for _, version in versions.versions(COMMITTED)][:13] == [0, 0, 0, 0, 1, 2, 3, 4, 4,
+                                                                                          5, 6, 7, 7]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -130,18 +131,19 @@ def _as_a_2090_version(source: Path, target: Path) -> Path:
 
 
 def test_a_version_of_another_year_copied_in_is_named_by_verify_and_refused_by_diff(reports, capsys):
-    v14 = _as_a_2090_version(reports / "2019" / "v13", reports / "2019" / "v14")
+    count = len(versions.versions(reports / "2019"))  # the published versions, whatever their number
+    copied = _as_a_2090_version(reports / "2019" / "v13", reports / "2019" / f"v{count + 1}")
     status, out, _ = _run(["verify", "2019", "--reports-dir", str(reports)], capsys)
     assert status == 1
-    assert f"{v14 / 'manifest.json'}, key 'year', value '2090': a version of the 2090 report" in out
-    assert f"{v14 / 'manifest.json'}, key 'parameters.year', value '2090'" in out
-    assert "14 version(s) checked, 2 difference(s)" in out
-    status, out, _ = _run(["diff", "2019", "v13", "v14", "--reports-dir", str(reports)], capsys)
+    assert f"{copied / 'manifest.json'}, key 'year', value '2090': a version of the 2090 report" in out
+    assert f"{copied / 'manifest.json'}, key 'parameters.year', value '2090'" in out
+    assert f"{count + 1} version(s) checked, 2 difference(s)" in out
+    status, out, _ = _run(["diff", "2019", "v13", copied.name, "--reports-dir", str(reports)], capsys)
     assert status == 1 and out.startswith("itud diff: not compared: 2 difference(s)")
-    assert f"{v14 / 'manifest.json'}, key 'year'" in out and "Changes from" not in out
+    assert f"{copied / 'manifest.json'}, key 'year'" in out and "Changes from" not in out
     before = _tree(reports)
     status, _, err = _run(["report", "--year", "2019", "--reports-dir", str(reports), "--quiet"], capsys)
-    assert status == 1 and f"{v14 / 'manifest.json'}, key 'year'" in err and _tree(reports) == before
+    assert status == 1 and f"{copied / 'manifest.json'}, key 'year'" in err and _tree(reports) == before
 
 
 def test_a_version_whose_files_do_not_match_its_manifest_is_refused_by_diff(reports, capsys):
@@ -190,7 +192,7 @@ def test_an_earlier_revision_claim_is_checked_too(reports, capsys):
     """v11 claims revision 7 (v10 is revision 5 and v11 says something else: 6); verify names v11 once."""
     _edit_manifest(reports / "2019" / "v11", revision=7)
     status, out, _ = _run(["verify", "2019", "--reports-dir", str(reports)], capsys)
-    assert status == 1 and "13 version(s) checked, 1 difference(s)" in out
+    assert status == 1 and f"{len(versions.versions(reports / '2019'))} version(s) checked, 1 difference(s)" in out
     assert "v11/manifest.json, key 'revision', value '7': v10 is revision 5 and the text, tables, numbers and " \
            "figures of v11 differ from v10's, so v11 is revision 6" in out  # fmt: skip
 
