@@ -257,8 +257,16 @@ out.figure(chart, section="introduction")'''
 
 def test_the_analyst_s_year_through_jupyterlab_s_rest_api_alone(lab):
     root, year = lab.root, paths.available_years(paths.DATA_DIR)[-1]
+    laps = [("start", time.monotonic())]
+
+    def lap(step: str) -> None:
+        if len(laps) > 1:
+            print(f"step {laps[-1][0]}: {time.monotonic() - laps[-1][1]:.1f} s")
+        laps.append((step, time.monotonic()))
+
     before = {p.name for p in (root / "reports" / year).iterdir() if p.name.startswith("v")}
 
+    lap("1")  # the time each step took, printed for `pytest -s` (what an analyst waits)
     # 1. A correction, typed into data/<year>/corrections.csv in JupyterLab's editor and saved.
     outcome, sdg = _a_correction(root, year)
     path = f"data/{year}/corrections.csv"
@@ -270,6 +278,7 @@ def test_the_analyst_s_year_through_jupyterlab_s_rest_api_alone(lab):
          "tests/test_jupyterlab.py"])  # fmt: skip
     lab.save_text(path, text + row.getvalue())
 
+    lap("2")
     # 2. A table and a figure at the start of notebook 01 (a cell after its set-up), saved.
     notebook = lab.call("GET", "/api/contents/notebooks/01-mapping-tables.ipynb").json()["content"]
     setup = next(i for i, c in enumerate(notebook["cells"]) if "NotebookResults(" in "".join(c["source"]))
@@ -277,15 +286,18 @@ def test_the_analyst_s_year_through_jupyterlab_s_rest_api_alone(lab):
                                          "execution_count": None, "source": FIRST_CELLS})  # fmt: skip
     lab.call("PUT", "/api/contents/notebooks/01-mapping-tables.ipynb", {"type": "notebook", "content": notebook})
 
+    lap("3")
     # 3. A new notebook, from a console: the README's `jupyter.run("new-notebook", ...)`.
     said, error = lab.run(None, ['from itud import jupyter\njupyter.run("new-notebook", "07-delegate-question")'])
     assert not error, said
     assert "wrote " in said and (root / "notebooks" / "07-delegate-question.ipynb").is_file()
 
+    lap("4")
     # 4. The next edition, with the correction carried and links entered by hand for two questions.
     following = str(int(year) + 1)
     _next_edition(lab, following, year)
 
+    lap("5")
     # 5. 00-publish for the new edition: validates, refreshes the notebooks, runs the fast tests, and stops
     #    until the change is committed, naming what to commit.
     said, error = lab.run_notebook("notebooks/00-publish.ipynb", {"year": int(following)})
@@ -296,6 +308,7 @@ def test_the_analyst_s_year_through_jupyterlab_s_rest_api_alone(lab):
         assert changed in error
     assert "Git panel" in error and not (root / "reports" / following).exists()
 
+    lap("6")
     # 6. Commit in the Git panel; publish the new edition, then the previous one (a new notebook changes every
     #    year's report); the notebooks are refreshed and tested already.
     lab.commit_all("SYNTHETIC correction; a table and a figure first in notebook 01; notebook 07; edition")
@@ -316,10 +329,12 @@ def test_the_analyst_s_year_through_jupyterlab_s_rest_api_alone(lab):
     assert "entered by hand (3 links by SYNTHETIC analyst on 2026-12-01" in html
     assert "not given" in html  # the questions without links
 
+    lap("7")
     # 7. Commit reports/ in the Git panel: nothing is left to commit.
     lab.commit_all("Publish the reports")
     assert lab.git("status")["files"] == []
 
+    lap("checks")
     # nbval and the committed-report check, in the clone: green.
     env = {**os.environ, "PYTHONPATH": str(root / "lib"), "MPLBACKEND": "Agg"}
     env.pop("PYTEST_XDIST_WORKER", None)
@@ -329,3 +344,4 @@ def test_the_analyst_s_year_through_jupyterlab_s_rest_api_alone(lab):
         cwd=root, env=env, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert checks.returncode == 0, checks.stdout[-3000:]
+    lap("end")

@@ -54,3 +54,14 @@ def test_a_form_only_version_says_what_its_revision_changed_and_the_index_says_i
     assert page.count("(current)</strong>") == 1 + page.count("<h2 ")  # one per year, and the explanation
     row = page.split(f'role="rowheader">v{newest + 1}</th>', 1)[1].split("</tr>", 1)[0]
     assert "SYNTHETIC paragraph" in row and "a change to" not in row
+
+
+def test_the_index_says_a_table_s_changed_cells_once():
+    from itud.publish.index import grouped_by_table
+
+    changes = ["Table 2: How well, targets, Precision at 3: 0.622 -> 0.622 (28 of 45)",
+               "Table 2: How well, targets, Precision at 5: 0.480 -> 0.480 (36 of 75)",
+               "... and 3 more table changes", "paragraph reworded: “26. This section …”",
+               "Table 4: One, D.1-1, SDGs: 1 -> 1 and 2", "table added: Table 5: New"]  # fmt: skip
+    assert grouped_by_table(changes) == ["Table 2: 5 cells changed", "paragraph reworded: “26. This section …”",
+                                         "Table 4: 1 cell changed", "table added: Table 5: New"]  # fmt: skip

@@ -28,10 +28,33 @@ def _git_date(version: Path) -> str:
 SHOWN_CHANGES = 3  # the changes a row of the index lists; the changes block of the documents lists them all
 
 
+def grouped_by_table(changes: list[str]) -> list[str]:
+    """The changes block's lines with a table's changed cells said once: "Table 2: 14 cells changed" instead of
+    one line per cell (the documents' changes block lists each), in the order the block gives them."""
+    import re
+
+    cells: dict[str, int] = {}
+    for line in changes:
+        if (table := re.match(r"^(Table \d+): ", line)) and "->" in line:
+            cells[table[1]] = cells.get(table[1], 0) + 1
+        elif (more := re.match(r"^\.\.\. and (\d+) more table changes$", line)) and cells:
+            cells[list(cells)[-1]] += int(more[1])
+    grouped, said = [], set()
+    for line in changes:
+        table = re.match(r"^(Table \d+): ", line)
+        if table and table[1] in cells:
+            if table[1] not in said:
+                said.add(table[1])
+                grouped.append(f"{table[1]}: {cells[table[1]]} {'cell' if cells[table[1]] == 1 else 'cells'} changed")
+        elif not line.startswith("... and "):
+            grouped.append(line)
+    return grouped
+
+
 def reader_reason(manifest: dict, version: Path, previous: Path | None) -> str:
     """Why a version was published, as its readers find it: the first lines of its changes block (recorded in
     its manifest since the index said so), else the reason its manifest gives."""
-    listed = manifest.get("changes") or []
+    listed = grouped_by_table(manifest.get("changes") or [])
     if not listed:
         return manifest_reason(version, previous)
     shown = [line[:1].upper() + line[1:].rstrip(".") for line in listed[:SHOWN_CHANGES]]
