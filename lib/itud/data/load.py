@@ -479,7 +479,7 @@ def edition_problems(tables: dict[str, pd.DataFrame], meta: dict, folder: Path) 
 
 
 def _given(value: object) -> bool:
-    return value is not None and value == value and str(value).strip() != ""  # value == value: not NaN or NA
+    return not pd.isna(value) and str(value).strip() != ""  # None, NaN and pandas' NA are all not given
 
 
 def link_provenance_problems(tables: dict[str, pd.DataFrame], folder: Path) -> list[Problem]:

@@ -553,18 +553,15 @@ class NotebookResults:
             )
 
     def _checked(self, model: type[_Item], **fields) -> _Item:
-        label = fields.get("label")
-        if model in (FigureItem, TableItem) and label in {item.label for item in (*self.figures, *self.tables)}:
-            kind = next(k for k, items in (("figure", self.figures), ("table", self.tables))
-                        if label in {i.label for i in items})  # fmt: skip
-            raise ResultsError(
-                f"notebook {self.notebook}: {model.__name__.removesuffix('Item').lower()} {label!r}: "
-                + label_used_twice(label, f"this notebook, which already declared a {kind} with it")
-            )
+        what = f"{model.__name__.removesuffix('Item').lower()} {fields.get('label')!r}"
+        taken = {**{f.label: "figure" for f in self.figures}, **{t.label: "table" for t in self.tables}}
+        if model in (FigureItem, TableItem) and fields.get("label") in taken:  # said in the cell that declares it
+            kind = taken[fields["label"]]
+            raise ResultsError(f"notebook {self.notebook}: {what}: " + label_used_twice(
+                fields["label"], f"this notebook, which already declared a {kind} with it"))  # fmt: skip
         try:
             return model(**fields)
         except ValidationError as error:
-            what = f"{model.__name__.removesuffix('Item').lower()} {fields.get('label')!r}"
             raise ResultsError(_explain(self.notebook, what, error)) from None
 
     def write(self) -> Path:
