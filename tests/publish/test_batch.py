@@ -47,10 +47,13 @@ def test_batch_isolates_the_broken_edition(batch):
         ("2091", "built", "v1"),
         ("2099", "failed", "-"),
     ]
-    cell = json.loads((paths.NOTEBOOKS_DIR / "01-mapping-tables.ipynb").read_text())["cells"][2]
-    first_line = "".join(cell["source"]).splitlines()[0]  # the cell as JupyterLab numbers and shows it
+    cells = json.loads((paths.NOTEBOOKS_DIR / "01-mapping-tables.ipynb").read_text())["cells"]
+    number, cell = next((n, c) for n, c in enumerate(cells, start=1) if "load_edition(" in "".join(c["source"]))
+    first_line = "".join(cell["source"]).splitlines()[0]  # the cell that loads the edition, as JupyterLab shows it
     message = results[2].message
-    assert message.startswith(f"notebook 01-mapping-tables.ipynb failed in cell 3 ({first_line!r}): EditionError:")
+    assert message.startswith(
+        f"notebook 01-mapping-tables.ipynb failed in cell {number} ({first_line!r}): EditionError:"
+    )  # fmt: skip
     # The file the analyst edits, not the build's copy of it.
     path = data.resolve() / "2099" / "outcome_sdg.csv"
     assert f"{path}, row 7 (line 8), column 'sdg', value '18': not an SDG (1-17)" in message
