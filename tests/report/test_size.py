@@ -105,3 +105,24 @@ def test_the_default_limit_cuts_nothing_of_this_size_and_a_table_no_sheet_holds_
         "“in-sheet” (and in tables/in-sheet.csv)."
     )
     assert len(cut["alone"].rows) == 30 and cut["alone"].caption == "SYNTHETIC alone"  # complete: no sheet has it
+
+
+def test_annex_1_of_more_outcomes_than_a_printed_table_holds_is_one_table_whose_sheet_keeps_every_row(tmp_path):
+    from itud.report import tables
+
+    write_edition(tmp_path, 2095, document.PRINTED_ROWS + 50)  # 250 outcomes under 10 priorities
+    edition = load_edition(2095, tmp_path)
+    mapping = coverage.outcome_mapping(edition)
+    [table] = tables.outcomes_per_parent(edition, mapping)
+    assert table.label == tables.ALL_OUTCOMES and len(table.frame) == len(edition.outcomes)
+    assert table.caption == f"Outcomes of all {len(edition.objectives)} priorities"
+    assert list(table.frame["Outcome"]) == list(coverage.coverage_by_unit(mapping).index)
+    assert set(table.frame["Priority"]) == set(edition.outcomes["objective"])
+    assert tables.all_outcomes_sheet([table]) is table.frame  # the sheet the documents name where they cut it
+
+    write_edition(tmp_path, 2096, 60)  # few enough to print: one table per priority, no sheet of its own
+    small = load_edition(2096, tmp_path)
+    per_priority = tables.outcomes_per_parent(small, coverage.outcome_mapping(small))
+    assert [t.label for t in per_priority] == [f"outcomes-{o.lower().replace('.', '-')}" for o in
+                                               small.objectives["objective"]][: len(per_priority)]
+    assert sum(len(t.frame) for t in per_priority) == 60 and tables.all_outcomes_sheet(per_priority) is None

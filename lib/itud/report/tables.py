@@ -15,7 +15,7 @@ from itud.analysis import coverage
 from itud.analysis.coverage import Mapping
 from itud.data.ids import ALL_ACTION_LINES, ALL_SDGS, NOT_GIVEN, NOT_PUBLISHED, NotPublished
 from itud.data.load import Edition
-from itud.report.document import plural_form
+from itud.report.document import PRINTED_ROWS, plural_form
 from itud.report.results import slug
 
 
@@ -75,29 +75,53 @@ def parents(edition: Edition) -> ReportTable:
     return ReportTable(frame, "objectives", plural_form(edition.parent_kind).capitalize())
 
 
+ALL_OUTCOMES = "outcomes-all"  # Annex 1 as one table, when its outcomes are too many to print by objective
+
+
 def outcomes_per_parent(edition: Edition, mapping: Mapping) -> list[ReportTable]:
-    """Annex 1: one table per objective, each outcome with its SDGs and Action Lines, corrections marked."""
+    """Annex 1: one table per objective, each outcome with its SDGs and Action Lines, corrections marked.
+
+    An edition with more outcomes than the documents print of one table (`PRINTED_ROWS`) gets one table of
+    all outcomes instead, labelled `ALL_OUTCOMES`, which the documents cut at that length, naming the sheet
+    that holds every row (`all_outcomes_sheet`): one table per objective would print every row, a few
+    hundred pages for 10,000 outcomes."""
     units = coverage.coverage_by_unit(mapping)
     texts = edition.outcomes.set_index("outcome")["text"]
-    tables = []
-    for objective in edition.objectives.itertuples():
-        rows = units[units["objective"] == objective.objective]
-        if rows.empty:  # the annex says the objective has no outcomes; no empty table
-            continue
-        frame = pd.DataFrame(
-            {
-                "Outcome": rows.index,
-                "Text": [texts[o] for o in rows.index],
-                "Contributes to achievement of SDG Goals": [sdg_list(v) for v in rows["sdgs"]],
-                "Contributes to facilitation of implementation of WSIS AL": [
-                    action_line_list(v) for v in rows["action_lines"]
-                ],
-            }
-        )
-        caption = f"Outcomes of {objective.objective} {objective.short_name}"
-        marks = correction_marks(edition, list(rows.index), list(frame.columns[2:]))
-        tables.append(ReportTable(frame, slug("outcomes", objective.objective), caption, marks))
-    return tables
+    if len(units) > PRINTED_ROWS:
+        caption = f"Outcomes of all {len(edition.objectives):,} {plural_form(edition.parent_kind)}"
+        return [_outcome_table(edition, units, texts, ALL_OUTCOMES, caption, with_parent=True)]
+    by_objective = dict(list(units.groupby("objective", sort=False)))  # one pass, not one per objective
+    return [
+        _outcome_table(edition, by_objective[o.objective], texts, slug("outcomes", o.objective),
+                       f"Outcomes of {o.objective} {o.short_name}")  # fmt: skip
+        for o in edition.objectives.itertuples()
+        if o.objective in by_objective  # the annex says the objective has no outcomes; no empty table
+    ]
+
+
+def all_outcomes_sheet(tables: list[ReportTable]) -> pd.DataFrame | None:
+    """The rows of Annex 1's single table (`ALL_OUTCOMES`) for a workbook sheet of the same label, which the
+    documents name where they cut it; None when Annex 1 is one table per objective (every row printed)."""
+    return next((t.frame for t in tables if t.label == ALL_OUTCOMES), None)
+
+
+def _outcome_table(
+    edition: Edition, rows: pd.DataFrame, texts: pd.Series, label: str, caption: str, with_parent: bool = False
+) -> ReportTable:
+    columns = {edition.parent_kind.capitalize(): rows["objective"].to_numpy()} if with_parent else {}
+    frame = pd.DataFrame(
+        {
+            **columns,
+            "Outcome": rows.index,
+            "Text": texts.reindex(rows.index).to_numpy(),
+            "Contributes to achievement of SDG Goals": [sdg_list(v) for v in rows["sdgs"]],
+            "Contributes to facilitation of implementation of WSIS AL": [
+                action_line_list(v) for v in rows["action_lines"]
+            ],
+        }
+    )
+    marks = correction_marks(edition, list(rows.index), list(frame.columns[-2:]))
+    return ReportTable(frame, label, caption, marks)
 
 
 def correction_marks(edition: Edition, outcomes: list[str], columns: list[str]) -> list[dict]:
