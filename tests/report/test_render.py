@@ -197,6 +197,105 @@ def test_pdf_has_the_running_header_from_page_2_and_the_annex_on_a_new_page(doc)
     assert annex >= 1 and "Second paragraph." not in texts[annex]
 
 
+def _structure(pdf_bytes: bytes) -> dict:
+    """What an accessibility checker reads of a tagged PDF (pikepdf): per page, the text shown outside both the
+    structure tree and any artifact; the header cells without a scope; figure boxes outside their page."""
+    import io
+
+    import pikepdf
+
+    found = {"untagged": [], "unscoped": 0, "headers": 0, "outside": [], "artifacts": 0, "figures": 0}
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        page_of = {page.objgen: n for n, page in enumerate(pdf.pages)}
+        in_tree: set[tuple[int, int]] = set()  # (page, marked-content id) the tree reaches
+        stack = [(pdf.Root.StructTreeRoot.K, None)]
+        while stack:
+            node, page = stack.pop()
+            if isinstance(node, int):
+                in_tree.add((page, node))
+            elif isinstance(node, pikepdf.Array):
+                stack.extend((kid, page) for kid in node)
+            elif isinstance(node, pikepdf.Dictionary):
+                page = page_of.get(node.Pg.objgen, page) if "/Pg" in node else page
+                if node.get("/Type") == "/MCR":
+                    in_tree.add((page, int(node.MCID)))
+                elif "/S" in node:
+                    attributes = node.get("/A")
+                    attributes = list(attributes) if isinstance(attributes, pikepdf.Array) else [attributes]
+                    if node.S == "/TH":
+                        found["headers"] += 1
+                        found["unscoped"] += not any(a is not None and "/Scope" in a for a in attributes)
+                    if node.S == "/Figure" and attributes[0] is not None and "/BBox" in attributes[0]:
+                        found["figures"] += 1
+                        x1, y1, x2, y2 = (float(v) for v in attributes[0].BBox)
+                        _, _, width, height = (float(v) for v in pdf.pages[page].MediaBox)
+                        if not (0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height):
+                            found["outside"].append((page, [x1, y1, x2, y2]))
+                    if "/K" in node:
+                        stack.append((node.K, page))
+        for n, page in enumerate(pdf.pages):
+            open_marks: list[tuple[str, int | None]] = []
+            for operands, operator in pikepdf.parse_content_stream(page):
+                op = str(operator)
+                if op in ("BDC", "BMC"):
+                    props = operands[1] if op == "BDC" else None
+                    mcid = int(props.MCID) if isinstance(props, pikepdf.Dictionary) and "/MCID" in props else None
+                    open_marks.append((str(operands[0]), mcid))
+                    found["artifacts"] += str(operands[0]) == "/Artifact"
+                elif op == "EMC":
+                    open_marks.pop()
+                elif op in ("Tj", "TJ", "'", '"'):
+                    tagged = any(tag == "/Artifact" or (n, mcid) in in_tree for tag, mcid in open_marks)
+                    if not tagged:
+                        found["untagged"].append((n, open_marks[-1] if open_marks else None))
+    return found
+
+
+def test_pdf_structure_holds_every_text_or_marks_it_an_artifact_scopes_every_header_and_boxes_figures_in_the_page(
+    pdf,
+):
+    found = _structure(pdf)
+    assert found["untagged"] == []  # the running head and page numbers were marked text of no element
+    assert found["artifacts"] > 0 and found["headers"] >= 3 and found["unscoped"] == 0
+    assert found["figures"] == 2 and found["outside"] == []  # boxes were in CSS pixels from the page's top
+
+
+def test_a_split_table_keeps_four_rows_a_page_and_says_it_continues(tmp_path):
+    import weasyprint
+
+    rows = [[f"P.1-{n}", "Foster telecommunication/ICT development " * 2] for n in range(1, 121)]
+    table = document.TableBlock(1, "SYNTHETIC long table", ["Outcome", "Text"], rows)
+    after = document.TableBlock(2, "SYNTHETIC short table", ["Outcome", "Text"], rows[:5])
+    doc = document.Document(
+        year=2090, synthetic=True, header=[("Group", "G")], title="T", summary="s", action_required="a",
+        references=["r"], colophon="c", running_head="SYNTHETIC head",
+        sections=[Section("Tables", [table, document.Paragraph("Between the tables.", 1), after])], annexes=[],
+    )  # fmt: skip
+    pages = weasyprint.HTML(string=render.html(doc, for_print=True)).render().pages
+
+    def texts(page, margins: bool) -> list[str]:
+        from weasyprint.formatting_structure import boxes
+
+        found = []
+        for box in page._page_box.children:
+            if isinstance(box, boxes.MarginBox) == margins:
+                found += [b.text for b in box.descendants() if getattr(b, "text", "")]
+        return found
+
+    with_rows = [n for n, page in enumerate(pages) if any(t.startswith("P.1-") for t in texts(page, False))]
+    assert len(with_rows) >= 4  # the long table and the short one, on several pages
+    long_pages = [n for n in with_rows if any(t.startswith("P.1-") and t != "P.1-1" for t in texts(pages[n], False))]
+    for n in with_rows:
+        count = sum(t.startswith("P.1-") for t in texts(pages[n], False))
+        assert count >= 4, f"page {n + 1} holds {count} rows of a table"
+    first, *continued = sorted(set(long_pages))
+    heads = {n: " ".join(texts(pages[n], True)) for n in range(len(pages))}
+    assert "(continued)" not in heads[first]
+    assert all("Table 1 (continued)" in heads[n] for n in continued[:-1])
+    last_page = max(with_rows)
+    assert "Table 2 (continued)" not in heads[last_page]  # the short table stays whole, on one page
+
+
 # --- DOCX ------------------------------------------------------------------------------------------
 
 

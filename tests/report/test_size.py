@@ -60,7 +60,7 @@ def test_a_long_figure_data_table_is_cut_in_the_documents_and_its_sheet_keeps_ev
 
     for page in (render.html(doc), render.html(doc, for_print=True)):  # read on screen; printed as the PDF
         body = re.search(rf'<table class="data" id="{table.label}">(.*?)</table>', page, re.S)[1]
-        assert body.count("<tr>") == 1 + LIMIT  # the header row and the rows printed
+        assert len(re.findall(r"<tr[ >]", body)) == 1 + LIMIT  # the header row and the rows printed
         assert str(escape(SENTENCE)) in page  # in the caption, as HTML writes the apostrophe
     word = docx.Document(str(render.write_docx(doc, tmp_path / "report.docx")))
     [printed] = [t for t in word.tables if [c.text for c in t.rows[0].cells] == table.columns]

@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from itud.data import ids
 from itud.report.document import NOT_GIVEN, Box, Document, FigureBlock, Paragraph, Section, TableBlock
@@ -48,6 +48,7 @@ def html(document: Document, *, for_print: bool = False) -> str:
         keep_trailing_newline=True,
     )
     environment.filters["css_string"] = css_string
+    environment.filters["unbroken_ids"] = unbroken_ids
     if for_print:
         svg = {
             block.svg.name: Markup('<img src="{}" alt="{}">').format(quote(block.svg.name), block.description)
@@ -67,6 +68,16 @@ def figures_url(document: Document) -> str:
     if len(folders) > 1:
         raise ValueError(f"the figures are in {len(folders)} folders; the printed page needs them in one")
     return folders.pop().as_uri() + "/" if folders else ""
+
+
+_IDENTIFIER = re.compile(r"\b(?:[A-Z]{1,3}\.\d+(?:-\d+)*|Q\d+(?:-\d+)?/\d+)\b")  # D.4, D.4-2, Q1/1, Q7-1/2
+
+
+def unbroken_ids(text: str) -> Markup:
+    """`text` escaped for HTML, each identifier (D.4-2, Q1/1) in a span that a line never breaks ("D." at one
+    line's end and "4" at the next's, as the PDF printed it)."""
+    escaped = str(escape(text))
+    return Markup(_IDENTIFIER.sub(lambda m: f'<span class="id">{m.group(0)}</span>', escaped))
 
 
 def css_string(text: str):
@@ -609,8 +620,11 @@ def _docx_box(word, block: Box) -> None:
 def _docx_figure(word, block: FigureBlock) -> None:
     from docx.shared import Cm
 
+    from itud.report.docx_svg import add_svg
+
     run = word.add_paragraph(style=FIGURE).add_run()
     picture = run.add_picture(str(block.png), width=Cm(16.5))  # 64 colours: made small by figures.save
+    add_svg(picture, block.svg, run.part)  # the vector figure, which Word 2016 and later show; others the PNG
     properties = picture._inline.docPr
     properties.set("descr", block.description)  # the alt text: what the figure shows
     properties.set("title", f"Figure {block.number}: {block.title}")
@@ -800,11 +814,13 @@ def print_pdf(page: str, path: Path, base_url: str) -> dict:
     import weasyprint
     from weasyprint.text.fonts import get_hb_object_data
 
+    from itud.report import pdf_structure
     from itud.run.buildinfo import font_file_name, pinned_pdf_environment, record
 
     embedded: dict[str, str] = {}
 
-    def note_fonts(rendered, pdf) -> None:  # WeasyPrint's finisher: the fonts are known once pages are drawn
+    def finish(rendered, pdf) -> None:  # WeasyPrint's finisher: the fonts are known once pages are drawn
+        pdf_structure.complete(rendered, pdf)  # PDF/UA: margins as artifacts, header scopes, figure boxes
         for font in rendered.fonts.values():
             data = get_hb_object_data(font.hb_face)  # the whole font file the subset was cut from
             embedded[font_file_name(data)] = hashlib.sha256(data).hexdigest()
@@ -816,7 +832,7 @@ def print_pdf(page: str, path: Path, base_url: str) -> dict:
             pdf_variant="pdf/ua-1",
             pdf_identifier=digest[:32].encode("ascii"),
             uncompressed_pdf=False,
-            finisher=note_fonts,
+            finisher=finish,
         )
     path.write_bytes(pdf)
     return {**record(embedded), "page": digest}
