@@ -121,12 +121,27 @@ class Figure:
 def _freeze_layout(figure: MplFigure, drawn: bool = False) -> None:
     """Lay the figure out once at print dpi (constrained layout), then keep that layout for every output.
     `drawn`: it was just drawn at print dpi, which laid it out."""
+    _without_title(figure)
     if figure.get_layout_engine() is not None and not isinstance(figure.get_layout_engine(), PlaceHolderLayoutEngine):
         if not drawn:
             with rc_context(STYLE):
                 figure.set_dpi(DPI)
                 figure.draw_without_rendering()
         figure.set_layout_engine("none")
+
+
+def _without_title(figure: MplFigure) -> None:
+    """The documents' caption gives the figure's title ("Figure 3: <title>. <caption>"), so the saved drawing
+    does not say it again. Only before the layout is frozen: after, its room would stay as a blank band."""
+    if isinstance(figure.get_layout_engine(), PlaceHolderLayoutEngine) or figure.get_layout_engine() is None:
+        return
+    suptitle = getattr(figure, "_suptitle", None)  # matplotlib keeps no public handle on it
+    if suptitle is not None:
+        suptitle.set_visible(False)
+        suptitle.set_in_layout(False)
+    for ax in figure.axes:
+        for loc in ("left", "center", "right"):
+            ax.set_title("", loc=loc)
 
 
 def _drawn(figure: MplFigure, dpi: int) -> Image.Image:
@@ -750,6 +765,7 @@ def save(figure: Figure, out_dir: Path) -> dict[str, str]:
     """Write `<name>.svg` and `<name>.png` (print dpi), byte-identical for the same figure; sets `figure.png`,
     the notebook's picture."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    _without_title(figure.figure)
     with rc_context(STYLE):
         # Drawn once at print dpi: the Word document's picture and, halved, the notebook's own picture.
         # The layout is worked out in this drawing, then kept for the SVG (`_freeze_layout` without a
