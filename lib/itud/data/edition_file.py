@@ -203,6 +203,9 @@ class Report(_Table):
     original_language: Text
     summary: NonEmptyText
     action_required: NonEmptyText
+    # The source's own summary and action required, word for word: the introduction quotes them ("" for none).
+    source_summary: Text = ""
+    source_action_required: Text = ""
     references: list[Text]
     licence: Text = ""  # the licence of the tables, when a source gives one (printed "not given" otherwise)
     annex_1_title: Text = ""  # Annex 1's title as the source gives it (default: built from strategic_plan)
