@@ -90,6 +90,8 @@ def test_a_correction_publishes_a_revision_that_says_what_changed(batch, capsys)
     assert redrawn.startswith("  - figures redrawn: Figures ") and set(re.findall(r"\d+", redrawn)) <= numbered
     index = (reports / "index.html").read_text()
     assert re.search(r'<th scope="row"[^>]*>v2 <strong>\(current\)', index) and "correction" in index
+    current = re.findall(r"\(current\)</strong></th>", index)
+    assert index.count('aria-current="true"') == len(current) >= 1  # said to screen readers too
     assert main(["verify", "2090", "--reports-dir", str(reports)]) == 0
     assert capsys.readouterr().out.strip() == "2 version(s) checked, 0 difference(s) from their manifests"
 
