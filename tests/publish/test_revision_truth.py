@@ -161,3 +161,16 @@ def test_the_committed_2019_reasons_from_v11_on_are_what_the_manifests_say():
         assert reason(before, after, form_only=form_only) == after["reason"]
     v8, v9 = read_manifest(year / "v8"), read_manifest(year / "v9")
     assert reason(v8, v9, form_only=True).startswith("a change to the report's wording and the report's code; only")
+
+
+def test_an_identifier_kept_on_one_line_is_no_rewording(tmp_path):
+    from itud.publish.revisions import paragraph_changes
+    from itud.report.render import unbroken_ids
+
+    old, new = tmp_path / "v1", tmp_path / "v2"
+    old.mkdir(), new.mkdir()
+    text = "Objectives D.3 and D.4, which share 14 SDGs; Q1/1 too."
+    (old / "report-2090.html").write_text(f'<p class="numbered"><span class="number">1.</span>{text}</p>')
+    (new / "report-2090.html").write_text(f'<p class="numbered"><span class="number">1.</span>{unbroken_ids(text)}</p>')
+    assert 'D.4</span>, which' in (new / "report-2090.html").read_text()
+    assert paragraph_changes(old, new, 2090) == []  # the same words: said as unchanged

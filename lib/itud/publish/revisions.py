@@ -461,13 +461,31 @@ class _Paragraphs(_Reader):
     skipped_classes = frozenset({"contribution"})  # nor is the meeting and document block
     _text: list[str] | None = None
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._inline_id: list[bool] = []  # per open element: is it an identifier's span (render.unbroken_ids)?
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        is_id = tag == "span" and ("class", "id") in attrs
+        if tag not in _VOID:
+            self._inline_id.append(is_id)
+        if self._text is not None and not is_id:
+            self._text.append(" ")  # an element's start and end part words; an identifier's span does not
+        super().handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        is_id = tag not in _VOID and bool(self._inline_id) and self._inline_id.pop()
+        if self._text is not None and not is_id:
+            self._text.append(" ")
+        super().handle_endtag(tag)
+
     def started(self, tag: str) -> None:
         if tag == "p" and not self._skip:
             self._text = []
 
     def ended(self, tag: str) -> None:
         if tag == "p" and self._text is not None:
-            text = " ".join(" ".join(self._text).split())
+            text = " ".join("".join(self._text).split())
             if text:
                 self.found.append(text)
             self._text = None
