@@ -68,7 +68,8 @@ def test_wrong_types_in_edition_toml(data_copy: Path, old: str, new: str, expect
         assert problems[1].startswith(f"{toml}, key 'report.x', value '")
         assert problems[1].endswith(
             "...': unknown key (known keys here: "
-            "title, short_title, date, source, original_language, summary, action_required, references, licence, "
+            "title, short_title, date, source, original_language, summary, action_required, source_summary, "
+            "source_action_required, references, licence, "
             "annex_1_title, contact, sources)"
         )
 
