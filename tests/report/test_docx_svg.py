@@ -18,7 +18,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm
 from lxml import etree
 
-from itud.report.docx_svg import ASVG_NS, SVG_EXTENSION_URI, add_picture_with_svg, add_svg
+from itud.report.docx_svg import ASVG_NS, SVG_EXTENSION_URI, add_svg
 
 SVG_CT = "image/svg+xml"
 RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -28,6 +28,13 @@ NS = {"a": "http://schemas.openxmlformats.org/drawingml/2006/main", "asvg": ASVG
       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}  # fmt: skip
 FIXED = dt.datetime(2024, 1, 1, 12, 0, 0)
 LABEL = "Vectorlabel outcomes per goal"  # drawn as SVG text: found as text in a PDF only if the SVG is used
+
+
+def _picture(run, png, svg, **size):
+    """A picture as the Word writer adds one: its PNG by python-docx, then its SVG beside it."""
+    picture = run.add_picture(png if hasattr(png, "read") else str(png), **size)
+    add_svg(picture, svg, run.part)
+    return picture
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +155,7 @@ def test_same_document_same_bytes(figure):
 def test_same_svg_stored_once(figure, tmp_path):
     png, svg = figure
     word = docx.Document()
-    pictures = [add_picture_with_svg(word.add_paragraph().add_run(), png, svg, width=Cm(8)) for _ in range(2)]
+    pictures = [_picture(word.add_paragraph().add_run(), png, svg, width=Cm(8)) for _ in range(2)]
     run = word.add_paragraph().add_run()
     add_svg(run.add_picture(str(png), width=Cm(4)), svg.read_bytes(), run.part)  # bytes, not a path
     add_svg(pictures[0], svg, word.part)  # the same SVG again on the same picture: nothing changes
@@ -170,7 +177,7 @@ def test_reopened_document_keeps_names_apart(figure, tmp_path):
     run = word.add_paragraph().add_run()
     add_svg(run.add_picture(str(png)), svg, run.part)  # the same SVG, found again in the reopened document
     other = word.add_paragraph().add_run()
-    add_picture_with_svg(other, _png_stream(), _other_svg("Other"))  # a new PNG and SVG: next free numbers
+    _picture(other, _png_stream(), _other_svg("Other"))  # a new PNG and SVG: next free numbers
     word.save(str(tmp_path / "second.docx"))
     members = _members((tmp_path / "second.docx").read_bytes())
     media = sorted(name for name in members if name.startswith("word/media/"))
@@ -195,7 +202,7 @@ def test_replacing_the_svg_drops_the_old_one(figure, tmp_path):
     png, svg = figure
     word = docx.Document()
     run = word.add_paragraph().add_run()
-    picture = add_picture_with_svg(run, png, svg, width=Cm(8))
+    picture = _picture(run, png, svg, width=Cm(8))
     add_svg(picture, _other_svg("Replaced"), run.part)
     word.save(str(tmp_path / "replaced.docx"))
     members = _members((tmp_path / "replaced.docx").read_bytes())
@@ -211,7 +218,7 @@ def test_picture_in_a_header(figure, tmp_path):
     png, svg = figure
     word = docx.Document()
     run = word.sections[0].header.paragraphs[0].add_run()
-    add_picture_with_svg(run, png, svg, width=Cm(3))
+    _picture(run, png, svg, width=Cm(3))
     word.save(str(tmp_path / "header.docx"))
     members = _members((tmp_path / "header.docx").read_bytes())
     header = next(name for name in members if re.fullmatch(r"word/header\d+\.xml", name))

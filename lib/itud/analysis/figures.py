@@ -120,10 +120,10 @@ class Figure:
 
 def _freeze_layout(figure: MplFigure, drawn: bool = False) -> None:
     """Lay the figure out once at print dpi (constrained layout), then keep that layout for every output.
-    `drawn`: it was just drawn at print dpi, which laid it out."""
-    _without_title(figure)
+    `drawn`: it was just drawn at print dpi, which laid it out (`save` took its title off first)."""
     if figure.get_layout_engine() is not None and not isinstance(figure.get_layout_engine(), PlaceHolderLayoutEngine):
         if not drawn:
+            _without_title(figure)
             with rc_context(STYLE):
                 figure.set_dpi(DPI)
                 figure.draw_without_rendering()

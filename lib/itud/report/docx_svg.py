@@ -20,27 +20,16 @@ twice is stored once.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from docx.parts.image import ImagePart
     from docx.parts.story import StoryPart
     from docx.shape import InlineShape
-    from docx.shared import Length
-    from docx.text.run import Run
 
 SVG_CONTENT_TYPE = "image/svg+xml"
 SVG_EXTENSION_URI = "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"  # Office 2016's extension for SVG pictures
 ASVG_NS = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
-
-
-def add_picture_with_svg(
-    run: Run, png: Path | str | IO[bytes], svg: Path | bytes, width: Length | None = None, height: Length | None = None
-) -> InlineShape:
-    """`run.add_picture(png, width, height)` whose picture also carries `svg` as its vector form."""
-    picture = run.add_picture(str(png) if isinstance(png, Path) else png, width, height)
-    add_svg(picture, svg, run.part)
-    return picture
 
 
 def add_svg(picture: InlineShape, svg: Path | bytes, part: StoryPart) -> None:

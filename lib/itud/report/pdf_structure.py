@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from pydyf import _to_bytes  # how pydyf writes a stream's items (WeasyPrint's own dependency)
+
 PX_TO_PT = 72 / 96  # CSS pixels to PDF points: WeasyPrint draws each page at this scale (zoom 1)
 ARTIFACT = b"/Artifact\n<</Type /Pagination>>\nBDC"
 _MARKED = re.compile(rb"/(\w+)\n<</MCID (\d+)>>\nBDC")  # how pydyf writes a tagged sequence's start
@@ -42,7 +44,7 @@ def _obj(pdf, reference):
 def _reachable(pdf, root) -> set[int]:
     """The numbers of every structure element the tree reaches from its root (iteratively: trees are deep)."""
     seen: set[int] = set()
-    stack = [kid for kid in root["K"]]
+    stack = list(root["K"])
     while stack:
         kid = stack.pop()
         if not isinstance(kid, bytes) or not kid.endswith(b" R"):
@@ -72,19 +74,13 @@ def _margins_as_artifacts(pdf, root) -> None:
         for mcid in orphans:
             mcids[mcid] = b"null"
         contents = _obj(pdf, _obj(pdf, page_reference)["Contents"])
-        joined = b"\n".join(item if isinstance(item, bytes) else _bytes(item) for item in contents.stream)
+        joined = b"\n".join(_to_bytes(item) for item in contents.stream)  # one item once `render` joined them
         contents.stream = [_artifacts(joined, orphans)]
 
 
 def _artifacts(stream: bytes, mcids: set[int]) -> bytes:
     """`stream` with each marked-content sequence of an id in `mcids` marked as a pagination artifact."""
     return _MARKED.sub(lambda m: ARTIFACT if int(m.group(2)) in mcids else m.group(0), stream)
-
-
-def _bytes(item) -> bytes:
-    from pydyf import _to_bytes
-
-    return _to_bytes(item)
 
 
 def _header_scopes(rendered) -> None:
