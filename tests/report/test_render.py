@@ -260,18 +260,54 @@ def test_pdf_structure_holds_every_text_or_marks_it_an_artifact_scopes_every_hea
     assert found["figures"] == 2 and found["outside"] == []  # boxes were in CSS pixels from the page's top
 
 
-def test_a_split_table_keeps_four_rows_a_page_and_says_it_continues(tmp_path):
-    import weasyprint
-
+def _long_tables() -> document.Document:
+    """A SYNTHETIC document of a 120-row table, which runs over several pages, and a 5-row one."""
     rows = [[f"P.1-{n}", "Foster telecommunication/ICT development " * 2] for n in range(1, 121)]
     table = document.TableBlock(1, "SYNTHETIC long table", ["Outcome", "Text"], rows)
     after = document.TableBlock(2, "SYNTHETIC short table", ["Outcome", "Text"], rows[:5])
-    doc = document.Document(
+    return document.Document(
         year=2090, synthetic=True, header=[("Group", "G")], title="T", summary="s", action_required="a",
         references=["r"], colophon="c", running_head="SYNTHETIC head",
         sections=[Section("Tables", [table, document.Paragraph("Between the tables.", 1), after])], annexes=[],
     )  # fmt: skip
-    pages = weasyprint.HTML(string=render.html(doc, for_print=True)).render().pages
+
+
+def test_a_table_over_several_pages_is_one_table_of_the_pdf_structure_with_its_caption_and_one_header(tmp_path):
+    import pikepdf
+
+    path = tmp_path / "long.pdf"
+    render.print_pdf(render.html(_long_tables(), for_print=True), path, str(tmp_path))
+    found = _structure(path.read_bytes())
+    assert found["untagged"] == []  # the header rows repeated on later pages are artifacts
+    with pikepdf.open(path) as pdf:
+        assert len(pdf.pages) >= 3
+        elements, ids, named = [], set(), []
+        stack = [pdf.Root.StructTreeRoot.K]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Array):
+                stack.extend(node)
+            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                elements.append(node)
+                ids.update([str(node.ID)] if "/ID" in node else [])
+                named += [str(h) for h in node.A.get("/Headers", [])] if node.S == "/TD" else []
+                stack.append(node.get("/K", pikepdf.Array()))
+        tables = [e for e in elements if e.S == "/Table"]
+        assert len(tables) == 2  # one per table, not one per page
+        for table in tables:
+            assert table.K[0].S == "/Caption"
+            assert [kid.S for kid in table.K].count("/THead") == 1
+        rows = [e for e in elements if e.S == "/TR"]
+        assert len(rows) == 121 + 6  # every body row once, and each table's header once
+        assert named and set(named) <= ids  # every cell names header cells the tree holds
+        sections = [e for e in elements if e.S == "/Sect"]
+        assert len(sections) == 1  # the section over several pages is one element too
+
+
+def test_a_split_table_keeps_four_rows_a_page_and_says_it_continues(tmp_path):
+    import weasyprint
+
+    pages = weasyprint.HTML(string=render.html(_long_tables(), for_print=True)).render().pages
 
     def texts(page, margins: bool) -> list[str]:
         from weasyprint.formatting_structure import boxes

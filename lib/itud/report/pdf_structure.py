@@ -11,6 +11,10 @@ WeasyPrint makes, which is why this is written by hand:
 - **Every table header cell has a scope**: `/Column` for a `<th scope="col">`, `/Row` for `scope="row"`.
   WeasyPrint writes only the cells' `/Headers`, so a header cell whose column holds only header cells (the
   top-left one) had neither.
+- **One element per HTML element.** WeasyPrint builds the tree page by page, so an element that runs over a
+  page break (a section, a paragraph, a table) was one element per page, and a table's continuation a second
+  `/Table` without its caption. The parts are joined (`sources` records which HTML element made each
+  structure element); the header row a table repeats on each page becomes a pagination artifact.
 - **Figure boxes are in page units.** WeasyPrint writes a figure's `/BBox` in CSS pixels from the top of the
   page; PDF wants points from the bottom (72/96 of a pixel, the page's height minus y).
 """
@@ -18,7 +22,10 @@ WeasyPrint makes, which is why this is written by hand:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pydyf
 from pydyf import _to_bytes  # how pydyf writes a stream's items (WeasyPrint's own dependency)
 
 PX_TO_PT = 72 / 96  # CSS pixels to PDF points: WeasyPrint draws each page at this scale (zoom 1)
@@ -26,11 +33,35 @@ ARTIFACT = b"/Artifact\n<</Type /Pagination>>\nBDC"
 _MARKED = re.compile(rb"/(\w+)\n<</MCID (\d+)>>\nBDC")  # how pydyf writes a tagged sequence's start
 
 
-def complete(rendered, pdf) -> None:
-    """Repair the structure tree of `pdf` (a pydyf PDF) that WeasyPrint made from `rendered` (its Document)."""
+@contextmanager
+def sources() -> Iterator[dict[int, object]]:
+    """While printing: the HTML element that made each structure element, by the element's object number.
+    (WeasyPrint 70.0's `pdf.tags._build_box_tree` makes the elements and keeps no link back to the HTML.)"""
+    from weasyprint.pdf import tags
+
+    build = tags._build_box_tree
+    made: dict[int, object] = {}
+
+    def recording(box, *args):
+        for element in build(box, *args):  # its recursion calls this too: children are recorded first
+            made.setdefault(element.number, getattr(box, "element", None))
+            yield element
+
+    tags._build_box_tree = recording
+    try:
+        yield made
+    finally:
+        tags._build_box_tree = build
+
+
+def complete(rendered, pdf, made: dict[int, object] | None = None) -> None:
+    """Repair the structure tree of `pdf` (a pydyf PDF) that WeasyPrint made from `rendered` (its Document);
+    `made` is what `sources` recorded while it printed (without it, split elements stay split)."""
     root = pdf.catalog.get("StructTreeRoot")
     if root is None:  # printed without tags: nothing to complete
         return
+    if made:
+        _join_split_elements(pdf, _obj(pdf, root), made)
     _margins_as_artifacts(pdf, _obj(pdf, root))
     _header_scopes(rendered)
     _figure_boxes_in_points(pdf)
@@ -57,6 +88,108 @@ def _reachable(pdf, root) -> set[int]:
         if hasattr(element, "get") and element.get("Type") == "/StructElem":
             stack.extend(element.get("K", []))
     return seen
+
+
+def _join_split_elements(pdf, root, made: dict[int, object]) -> None:
+    """Each run of sibling elements made by one HTML element (its parts on successive pages) as one element, and
+    a table's repeated header rows out of the tree (their text becomes an artifact); the parent tree follows."""
+    taken: dict[int, bytes] = {}  # a joined element's number -> the element that took its kids
+    header_ids: dict[str, pydyf.String] = {}  # a repeated header cell's ID -> the first header's cell ID
+    stack = [_obj(pdf, kid) for kid in root["K"]]
+    while stack:
+        parent = stack.pop()
+        kids = _without_repeated_headers(pdf, parent, made, header_ids)
+        joined: list = []
+        for kid in kids:
+            earlier = joined[-1] if joined else None
+            if _parts_of_one(pdf, made, earlier, kid):
+                first, later = _obj(pdf, earlier), _obj(pdf, kid)
+                first["K"].extend(_moved(kid_of_later, later, first, pdf) for kid_of_later in later["K"])
+                taken[_number(kid)] = earlier
+            else:
+                joined.append(kid)
+        parent["K"] = pydyf.Array(joined)
+        stack.extend(_obj(pdf, kid) for kid in joined if _is_element(kid) and _is_struct(_obj(pdf, kid)))
+    if header_ids:
+        _headers_renamed(pdf, header_ids)
+    nums = _obj(pdf, root["ParentTree"])["Nums"]  # per page, the element of each marked-content id; then links
+    for position in range(1, len(nums), 2):
+        entry = nums[position]
+        if isinstance(entry, pydyf.Array):
+            entry[:] = [taken.get(_number(ref), ref) if _is_element(ref) else ref for ref in entry]
+        elif _is_element(entry):  # an annotation's link element
+            nums[position] = taken.get(_number(entry), entry)
+
+
+def _parts_of_one(pdf, made: dict[int, object], earlier, kid) -> bool:
+    """Whether two sibling kids are parts of one HTML element: elements of one type made by it (a list item's
+    label and body, both made by the item, are two)."""
+    if not (_is_element(earlier) and _is_element(kid)) or made.get(_number(kid)) is None:
+        return False
+    return made.get(_number(earlier)) is made[_number(kid)] and _obj(pdf, earlier).get("S") == _obj(pdf, kid).get("S")
+
+
+def _is_element(kid) -> bool:
+    """Whether a structure element's kid is a reference (an element, or an annotation's OBJR)."""
+    return isinstance(kid, bytes) and kid.endswith(b" R")
+
+
+def _is_struct(element) -> bool:
+    return hasattr(element, "get") and element.get("Type") == "/StructElem"
+
+
+def _number(reference: bytes) -> int:
+    return int(reference.split()[0])
+
+
+def _moved(kid, later, first, pdf):
+    """`kid` of `later` as a kid of `first`: an element gets its new parent; a marked-content id on another
+    page becomes a marked-content reference that names its page."""
+    if _is_element(kid):
+        element = _obj(pdf, kid)
+        if _is_struct(element):
+            element["P"] = first.reference
+        return kid
+    if isinstance(kid, int) and later.get("Pg") != first.get("Pg"):
+        return pydyf.Dictionary({"Type": "/MCR", "Pg": later["Pg"], "MCID": kid})
+    return kid
+
+
+def _without_repeated_headers(pdf, parent, made: dict[int, object], header_ids: dict) -> list:
+    """A table's kids less the header (and footer) rows it repeats on each page after the first; each repeated
+    header cell's ID is mapped to the first header's, in `header_ids`, for the cells that name it."""
+    if parent.get("S") != "/Table":
+        return list(parent["K"])
+    kept: list = []
+    first_of: dict[int, object] = {}  # the first THead/TFoot made by an HTML element, by its element's identity
+    for kid in parent["K"]:
+        element = _obj(pdf, kid) if _is_element(kid) else None
+        source = made.get(_number(kid)) if element is not None else None
+        if element is not None and element.get("S") in ("/THead", "/TFoot") and source is not None:
+            if id(source) in first_of:
+                for repeated, original in zip(_cells(pdf, element), _cells(pdf, first_of[id(source)]), strict=False):
+                    if "ID" in repeated and "ID" in original:
+                        header_ids[repeated["ID"].string] = original["ID"]
+                continue
+            first_of[id(source)] = element
+        kept.append(kid)
+    return kept
+
+
+def _cells(pdf, group) -> list:
+    """The header and data cells of a row group (THead, TBody, TFoot), in order."""
+    return [
+        _obj(pdf, cell) for row in group["K"] if _is_element(row)
+        for cell in _obj(pdf, row)["K"] if _is_element(cell) and _obj(pdf, cell).get("S") in ("/TH", "/TD")
+    ]  # fmt: skip
+
+
+def _headers_renamed(pdf, header_ids: dict[str, pydyf.String]) -> None:
+    """Every cell's `/Headers` naming a repeated header cell names the first header's cell instead."""
+    for element in pdf.objects:
+        if _is_struct(element) and element.get("S") == "/TD" and "Headers" in element.get("A", {}):
+            headers = element["A"]["Headers"]
+            headers[:] = [header_ids.get(h.string, h) for h in headers]
 
 
 def _margins_as_artifacts(pdf, root) -> None:

@@ -644,7 +644,7 @@ def _docx_table(word, block: TableBlock) -> None:
     caption.add_run(block.caption)
     table = word.add_table(rows=1, cols=len(block.columns), style="Table Grid")
     table.autofit = False
-    _narrow_margins(table)
+    _cell_margins(table)
     _table_caption(table, f"Table {block.number}: {block.caption}")
     widths = [Cm(w) for w in _widths(block, TEXT_WIDTH_CM)]
     for cell, column in zip(table.rows[0].cells, block.columns, strict=True):
@@ -684,15 +684,16 @@ def _caption_label(paragraph, kind: str, number: int, title: str) -> None:
     paragraph.add_run(f": {title}").bold = True
 
 
-def _narrow_margins(table) -> None:
-    """Cell margins of 0.1 cm left and right (Word's default is 0.19 cm): wide tables keep their words whole."""
+def _cell_margins(table) -> None:
+    """Cell margins of 0.1 cm left and right (Word's default is 0.19 cm): wide tables keep their words whole;
+    0.07 cm above and below (Word's default is none), so a cell's text does not touch its borders, as in the PDF."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
     margins = OxmlElement("w:tblCellMar")
-    for side in ("left", "right"):
+    for side, twips in (("top", "40"), ("left", "57"), ("bottom", "40"), ("right", "57")):  # the schema's order
         edge = OxmlElement(f"w:{side}")
-        edge.set(qn("w:w"), "57")
+        edge.set(qn("w:w"), twips)
         edge.set(qn("w:type"), "dxa")
         margins.append(edge)
     _insert_before(table._tbl.tblPr, margins, ("tblLook", "tblCaption", "tblDescription"))
@@ -709,7 +710,7 @@ def _table_caption(table, text: str) -> None:
 
 
 CHAR_CM = 0.21  # width of an average character of 9 pt text, in cm: Calibri, or a wider substitute (DejaVu Sans)
-CELL_MARGINS_CM = 0.3  # the cell margins the tables set (0.1 cm each side, `_narrow_margins`), and some slack
+CELL_MARGINS_CM = 0.3  # the cell margins the tables set (0.1 cm each side, `_cell_margins`), and some slack
 BOLD = 1.1  # a bold header word is about a tenth wider
 
 
@@ -820,13 +821,13 @@ def print_pdf(page: str, path: Path, base_url: str) -> dict:
     embedded: dict[str, str] = {}
 
     def finish(rendered, pdf) -> None:  # WeasyPrint's finisher: the fonts are known once pages are drawn
-        pdf_structure.complete(rendered, pdf)  # PDF/UA: margins as artifacts, header scopes, figure boxes
+        pdf_structure.complete(rendered, pdf, made)  # PDF/UA: split elements joined, margins as artifacts, ...
         for font in rendered.fonts.values():
             data = get_hb_object_data(font.hb_face)  # the whole font file the subset was cut from
             embedded[font_file_name(data)] = hashlib.sha256(data).hexdigest()
 
     digest = page_digest(page)
-    with pinned_pdf_environment(), _page_contents_joined():
+    with pinned_pdf_environment(), _page_contents_joined(), pdf_structure.sources() as made:
         pdf = weasyprint.HTML(string=page, base_url=base_url).write_pdf(
             stylesheets=[weasyprint.CSS(string=font_faces())],
             pdf_variant="pdf/ua-1",
