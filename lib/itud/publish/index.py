@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from pathlib import Path
 
-from itud.publish.revisions import manifest_reason, revision_of
+from itud.publish.revisions import changes, manifest_reason, revision_of
 from itud.publish.versions import MANIFEST, read_manifest, versions
 
 INDEX = "index.html"
@@ -14,7 +15,7 @@ _LABELS = {"html": "HTML", "docx": "Word", "pdf": "PDF", "xlsx": "Excel"}
 
 
 def _git_date(version: Path) -> str:
-    """The date of the commit that added a version made before manifests recorded their date."""
+    """The date of the commit that added a version made before manifests recorded their date (the page says so)."""
     try:
         found = subprocess.run(
             ["git", "log", "--diff-filter=A", "-1", "--format=%cs", "--", MANIFEST],
@@ -22,7 +23,7 @@ def _git_date(version: Path) -> str:
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         found = ""
-    return f"{found} (commit date)" if found else "not recorded"
+    return found or "not recorded"
 
 
 SHOWN_CHANGES = 3  # the changes a row of the index lists; the changes block of the documents lists them all
@@ -51,16 +52,37 @@ def grouped_by_table(changes: list[str]) -> list[str]:
     return grouped
 
 
-def reader_reason(manifest: dict, version: Path, previous: Path | None) -> str:
+def reader_reason(manifest: dict, version: Path, previous: Path | None, year: int) -> str:
     """Why a version was published, as its readers find it: the first lines of its changes block (recorded in
-    its manifest since the index said so), else the reason its manifest gives."""
-    listed = grouped_by_table(manifest.get("changes") or [])
-    if not listed:
-        return manifest_reason(version, previous)
+    its manifest since the index said so; for an older version, worked out as the block works them out, from
+    its documents and the previous version's), then its note; the reason its manifest gives when neither says
+    anything (the first version)."""
+    recorded = manifest.get("changes") or (_worked_out(previous, version, year, _outputs(previous, version))
+                                            if previous else [])  # fmt: skip
+    listed = grouped_by_table(list(recorded))
+    note = (manifest.get("note") or "").strip().rstrip(".")
+    if not listed and not note:
+        said = manifest_reason(version, previous).rstrip(".")
+        return f"{said[:1].upper()}{said[1:]}."
     shown = [line[:1].upper() + line[1:].rstrip(".") for line in listed[:SHOWN_CHANGES]]
     more = len(listed) - len(shown)
-    return "; ".join(shown) + (f"; and {more} more (the documents' 'Changes in this revision' lists them)" if more
-                               else "") + "."  # fmt: skip
+    said = "; ".join(shown) + (f"; and {more} more (the documents' 'Changes in this revision' lists them)" if more
+                               else "")  # fmt: skip
+    return " ".join(part for part in (said and f"{said}.", note and f"{note[:1].upper()}{note[1:]}.") if part)
+
+
+def _outputs(*versions: Path) -> str:
+    """What the versions' manifests record of their documents (their checksums): the key of `_worked_out`."""
+    import json
+
+    return json.dumps([read_manifest(version).get("outputs") for version in versions], sort_keys=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _worked_out(previous: Path, version: Path, year: int, outputs: str) -> tuple[str, ...]:
+    """The changes block of a version that did not record it, worked out from the two versions' documents
+    (published versions do not change: a process works each out once; `outputs` keys it to their checksums)."""
+    return tuple(changes(previous, version, year))
 
 
 def _version_row(version: Path, previous: Path | None, year: str) -> dict:
@@ -74,7 +96,7 @@ def _version_row(version: Path, previous: Path | None, year: str) -> dict:
     return {
         "name": version.name,
         "published": manifest.get("published") or _git_date(version),
-        "reason": reader_reason(manifest, version, previous),
+        "reason": reader_reason(manifest, version, previous, int(year)),
         "revision": (f"Revision {number}" if (number := revision_of(version)) else "Original"),
         "links": links,
     }

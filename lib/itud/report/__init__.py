@@ -8,6 +8,7 @@ one `document.Document` and its HTML, DOCX, PDF, workbook and CSVs.
     document   section templates (Jinja's sandbox) + the notebooks' results -> `Document`
     render     `Document` -> HTML, DOCX, workbook, CSVs; the PDF's page
     docx_svg   the Word document's figures as SVG beside their PNG
+    placement  where the PDF's figures go: after the text that fills the page they do not fit on
     pdf_structure  the PDF's structure tree completed for PDF/UA (artifacts, header scopes, figure boxes)
     printer    the PDF printer (WeasyPrint in a process of its own)
     templates/ the HTML template and the Word house style

@@ -789,7 +789,8 @@ def _add_figure_data(parts: list[Section], layout: _Layout) -> None:
             label += "-1"
         taken.add(label)
         caption = FIGURE_DATA_CAPTION.format(figure=f"\u27e6ref:{block.label}\u27e7", title=block.title)
-        target.blocks.append(TableBlock(0, caption, list(data.columns), [list(r) for r in data.rows], label))
+        columns = [str(c)[:1].upper() + str(c)[1:] for c in data.columns]  # headed as every other table
+        target.blocks.append(TableBlock(0, caption, columns, [list(r) for r in data.rows], label))
         block.data_label = label
         reference = FIGURE_DATA_REFERENCE.format(table=f"\u27e6ref:{label}\u27e7")
         block.caption = f"{block.caption} {reference}"

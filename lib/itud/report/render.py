@@ -70,12 +70,18 @@ def figures_url(document: Document) -> str:
     return folders.pop().as_uri() + "/" if folders else ""
 
 
-_IDENTIFIER = re.compile(r"\b(?:[A-Z]{1,3}\.\d+(?:-\d+)*|Q\d+(?:-\d+)?/\d+)\b")  # D.4, D.4-2, Q1/1, Q7-1/2
+_IDENTIFIER = re.compile(
+    r"\b(?:[A-Z]{1,3}\.\d+(?:-\d+)*|Q\d+(?:-\d+)?/\d+)\b"  # D.4, D.4-2, Q1/1, Q7-1/2
+    r"|\bITU-[DRT]\b"  # the Sector's name (ITU-D), which a line broke at its hyphen
+    r"|\b[a-z]+(?:-[a-z]+)+/[a-z]+(?:-[a-z]+)+\b"  # a repository (open-sdg/sdg-translations)
+    r"|\(\d+ of \d+\)"  # a count beside a rate: (28 of 45)
+)
 
 
 def unbroken_ids(text: str) -> Markup:
-    """`text` escaped for HTML, each identifier (D.4-2, Q1/1) in a span that a line never breaks ("D." at one
-    line's end and "4" at the next's, as the PDF printed it)."""
+    """`text` escaped for HTML, each identifier (D.4-2, Q1/1, ITU-D, a repository's name) and each count beside
+    a rate ("(28 of 45)") in a span that a line never breaks ("D." at one line's end and "4" at the next's, as the
+    PDF printed it)."""
     escaped = str(escape(text))
     return Markup(_IDENTIFIER.sub(lambda m: f'<span class="id">{m.group(0)}</span>', escaped))
 
@@ -405,11 +411,13 @@ def write_docx(document: Document, path: Path) -> Path:
             if chunk:
                 word.add_paragraph(chunk, style=BOX)
     word.add_paragraph(style=NOTE)  # the Contact box is a box of its own, as in ITU's layout
-    word.add_paragraph("Contact:", style=BOX_LABEL)
+    contact = [word.add_paragraph("Contact:", style=BOX_LABEL)]
     for label, value in document.contact:
         line = word.add_paragraph(style=BOX)
         line.add_run(f"{label}: ").bold = True
         line.add_run(value)
+        contact.append(line)
+    _at_page_foot(contact)
     _docx_contents(word, document)
     for number, part in enumerate(document.parts):
         _docx_section(word, part, number)
@@ -420,6 +428,28 @@ def write_docx(document: Document, path: Path) -> Path:
     rewrite = {"docProps/core.xml": _without_dates, "docProps/app.xml": lambda _: _app_properties()}
     path.write_bytes(_stable_zip(buffer.getvalue(), rewrite))
     return path
+
+
+def _at_page_foot(paragraphs: list) -> None:
+    """The paragraphs in one frame at the foot of the page's text area, the width of the text (Word's
+    `w:framePr`: consecutive paragraphs with the same frame properties share one frame), as ITU places the
+    Contact box of a contribution's first page."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for paragraph in paragraphs:
+        frame = OxmlElement("w:framePr")
+        for key, value in (("w", str(round(TEXT_WIDTH_CM * 567))), ("wrap", "around"), ("vAnchor", "margin"),
+                           ("hAnchor", "margin"), ("xAlign", "center"), ("yAlign", "bottom")):  # fmt: skip
+            frame.set(qn(f"w:{key}"), value)
+        properties = paragraph._p.get_or_add_pPr()
+        _insert_before(properties, frame, ("widowControl", "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs",
+                                           "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct",
+                                           "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+                                           "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents",
+                                           "suppressOverlap", "jc", "textDirection", "textAlignment",
+                                           "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr",
+                                           "sectPr", "pPrChange"))  # fmt: skip
 
 
 def _cell_lines(cell, lines: list[str], style: str, bold_first: bool = False) -> None:
@@ -815,7 +845,7 @@ def print_pdf(page: str, path: Path, base_url: str) -> dict:
     import weasyprint
     from weasyprint.text.fonts import get_hb_object_data
 
-    from itud.report import pdf_structure
+    from itud.report import pdf_structure, placement
     from itud.run.buildinfo import font_file_name, pinned_pdf_environment, record
 
     embedded: dict[str, str] = {}
@@ -827,14 +857,15 @@ def print_pdf(page: str, path: Path, base_url: str) -> dict:
             embedded[font_file_name(data)] = hashlib.sha256(data).hexdigest()
 
     digest = page_digest(page)
+    options = {
+        "stylesheets": [weasyprint.CSS(string=font_faces())],
+        "pdf_variant": "pdf/ua-1",
+        "pdf_identifier": digest[:32].encode("ascii"),
+        "uncompressed_pdf": False,
+    }
     with pinned_pdf_environment(), _page_contents_joined(), pdf_structure.sources() as made:
-        pdf = weasyprint.HTML(string=page, base_url=base_url).write_pdf(
-            stylesheets=[weasyprint.CSS(string=font_faces())],
-            pdf_variant="pdf/ua-1",
-            pdf_identifier=digest[:32].encode("ascii"),
-            uncompressed_pdf=False,
-            finisher=finish,
-        )
+        rendered = placement.placed(page, base_url, lambda html: html.render(**options))  # figures float
+        pdf = rendered.write_pdf(finisher=finish, **options)
     path.write_bytes(pdf)
     return {**record(embedded), "page": digest}
 

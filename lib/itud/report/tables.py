@@ -44,7 +44,7 @@ def action_line_list(values: list[str]) -> str:
 
 def _listing(values: list) -> str:
     items = [str(v) for v in values]
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}" if items else "-"
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}" if items else "none"
 
 
 def coverage_by_group(mapping: Mapping | NotPublished, group_name: str) -> pd.DataFrame | NotPublished:
@@ -218,9 +218,9 @@ def links_to_review(review: pd.DataFrame, unit: str = "outcome") -> pd.DataFrame
     """`audit.review` in reader words: the unit, the SDG, add or check, the score and the evidence."""
     return pd.DataFrame({
         unit.capitalize(): review[unit], "SDG": review["SDG"],
-        "Suggestion": ["add?" if s.startswith("add") else "check" for s in review["suggestion"]],
+        "Suggestion": ["add" if s.startswith("add") else "check" for s in review["suggestion"]],
         "Score": [f"{v:.3f}" for v in review["score"]], "Best-matching targets": [list(m) for m in review["matched"]],
-        "Shared words": [", ".join(w) if w else "none distinctive" for w in review["shared words"]],
+        "Shared words": [", ".join(w) if w else "no distinctive word" for w in review["shared words"]],
     })  # fmt: skip
 
 
