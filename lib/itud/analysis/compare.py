@@ -118,6 +118,6 @@ def coverage_before_after(old: Edition, new: Edition) -> pd.DataFrame:
     rows = []
     for measure in measures:
         b, a = before.get(measure, NOT_PUBLISHED), after.get(measure, NOT_PUBLISHED)
-        change = a - b if isinstance(a, int) and isinstance(b, int) else "-"
+        change = a - b if isinstance(a, int) and isinstance(b, int) else "not available"
         rows.append({"measure": measure, str(old.year): b, str(new.year): a, "change": change})
     return pd.DataFrame(rows)

@@ -246,11 +246,12 @@ MISSING_CELL = "not available"
 
 
 def cell_text(value) -> str:
-    """A table cell as text: lists as "1, 3 and 17", NOT_PUBLISHED as "not available", floats trimmed."""
+    """A table cell as text: lists as "1, 3 and 17" (an empty list "none"), NOT_PUBLISHED as "not available",
+    floats trimmed."""
     if isinstance(value, ids.NotPublished):
         return MISSING_CELL
     if isinstance(value, list):
-        return listing(value) if value else "-"
+        return listing(value) if value else "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None:
