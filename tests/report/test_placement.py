@@ -26,7 +26,8 @@ def _page() -> str:
     return (
         '<html lang="en"><head><style>@page { size: A4; margin: 2cm } figure { margin: 0; break-inside: avoid }'
         " section.annex { break-before: page }</style></head><body><main>"
-        f'<section><h2 id="one">One</h2>{"".join(first)}</section><section><h2 id="two">Two</h2>{"".join(second)}</section>'
+        f'<section><h2 id="one">One</h2>{"".join(first)}</section>'
+        f'<section><h2 id="two">Two</h2>{"".join(second)}</section>'
         f'<section class="annex"><h2 id="annex">Annex</h2>{_paragraph(16)}</section></main></body></html>'
     )
 
