@@ -34,7 +34,10 @@ Goals: (a) <= 1.5 x (b); (d) <= 1 s; parallel <= 0.65 x serial on 2 cores.
     priorities builds. Goals ("Editions of any size again"): 1,000 outcomes in at most
     30 s and 500 MB, 10,000 in at most 150 s and 1.5 GB (the largest process), on two
     cores. Measured 2026-12-07, default priorities (40 and 400): 16.3 s / 240 MB and
-    61.4 s / 911 MB (the kernel of notebook 01 the largest process).
+    61.4 s / 911 MB (the kernel of notebook 01 the largest process). With the PDF's figures
+    placed (`itud.report.placement`, which prints a document of up to 30 pages again for each
+    figure it moves; these print on more, once): 17.6 s / 239 MB and 72.9 s / 925 MB, with other
+    work on the machine; a 1,000-outcome document placed, 38 pages printed nine times, took 51.9 s.
 The batch uses the real 2019 edition and the SYNTHETIC test editions 2090 and
 2091 (and 2092, a copy of 2091 made here), so the batch has an even number of
 years for two cores. Everything is written under a temporary folder.
