@@ -204,8 +204,14 @@ def _structure(pdf_bytes: bytes) -> dict:
 
     import pikepdf
 
-    found = {"untagged": [], "unscoped": 0, "headers": 0, "outside": [], "artifacts": 0, "figures": 0}
+    found = {"untagged": [], "unscoped": 0, "headers": 0, "outside": [], "artifacts": 0, "figures": 0, "links": 0,
+             "unprinted links": 0}  # fmt: skip
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        for page in pdf.pages:
+            for annotation in page.get("/Annots", []):
+                if annotation.get("/Subtype") == "/Link":
+                    found["links"] += 1
+                    found["unprinted links"] += not int(annotation.get("/F", 0)) & 4
         page_of = {page.objgen: n for n, page in enumerate(pdf.pages)}
         in_tree: set[tuple[int, int]] = set()  # (page, marked-content id) the tree reaches
         stack = [(pdf.Root.StructTreeRoot.K, None)]
@@ -258,6 +264,7 @@ def test_pdf_structure_holds_every_text_or_marks_it_an_artifact_scopes_every_hea
     assert found["untagged"] == []  # the running head and page numbers were marked text of no element
     assert found["artifacts"] > 0 and found["headers"] >= 3 and found["unscoped"] == 0
     assert found["figures"] == 2 and found["outside"] == []  # boxes were in CSS pixels from the page's top
+    assert found["links"] > 0 and found["unprinted links"] == 0  # the contents' links print
 
 
 def _long_tables() -> document.Document:

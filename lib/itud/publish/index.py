@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from itud.publish.revisions import changes, manifest_reason, revision_of
+from itud.publish.revisions import FORM_ONLY, changes, manifest_reason, revision_of
 from itud.publish.versions import MANIFEST, read_manifest, versions
 
 INDEX = "index.html"
@@ -64,6 +64,9 @@ def reader_reason(manifest: dict, version: Path, previous: Path | None, year: in
     if not listed and not note:
         said = manifest_reason(version, previous).rstrip(".")
         return f"{said[:1].upper()}{said[1:]}."
+    if previous and listed and listed[0].startswith(FORM_ONLY) and revision_of(version) != revision_of(previous):
+        listed[0] = listed[0].rstrip(".") + (f" (it was numbered {_revision_name(version)} before a new revision "
+                                             "meant that the text, tables, numbers or figures changed)")  # fmt: skip
     shown = [line[:1].upper() + line[1:].rstrip(".") for line in listed[:SHOWN_CHANGES]]
     more = len(listed) - len(shown)
     said = "; ".join(shown) + (f"; and {more} more (the documents' 'Changes in this revision' lists them)" if more
@@ -85,6 +88,10 @@ def _worked_out(previous: Path, version: Path, year: int, outputs: str) -> tuple
     return tuple(changes(previous, version, year))
 
 
+def _revision_name(version: Path) -> str:
+    return f"Revision {number}" if (number := revision_of(version)) else "Original"
+
+
 def _version_row(version: Path, previous: Path | None, year: str) -> dict:
     manifest = read_manifest(version)
     links = [
@@ -97,7 +104,7 @@ def _version_row(version: Path, previous: Path | None, year: str) -> dict:
         "name": version.name,
         "published": manifest.get("published") or _git_date(version),
         "reason": reader_reason(manifest, version, previous, int(year)),
-        "revision": (f"Revision {number}" if (number := revision_of(version)) else "Original"),
+        "revision": _revision_name(version),
         "links": links,
     }
 

@@ -48,6 +48,8 @@ class Revision:
     revision_changes: list[str] = field(default_factory=list)  # form only: what its revision itself changed
 
 
+FORM_ONLY = "The text, tables and numbers are those of"  # how a changes block opens for a change of form only
+
 def what_the_revision_changed(previous: Path, year: int) -> tuple[str, list[str]]:
     """For a version that changes only the form of `previous`'s revision: the version that began that revision,
     and what it changed since the version before it, as its changes block said (nothing for the original)."""
@@ -458,7 +460,7 @@ class _Paragraphs(_Reader):
     """The text of each <p> of a document, leaving out the revision block (it describes the change itself)."""
 
     skipped = frozenset({"nav", "footer"})  # the contents and the colophon are not paragraphs
-    skipped_classes = frozenset({"contribution"})  # nor is the meeting and document block
+    skipped_classes = frozenset({"contribution", "summary-label"})  # nor the meeting block, nor "Summary:"
     _text: list[str] | None = None
 
     def __init__(self) -> None:
@@ -599,7 +601,7 @@ def changes(old: Path, new: Path, year: int, *, numbers: bool = False) -> list[s
     if not lines and not figures:
         lines = unlisted_changes(old, new, year)  # [] only when `content` is the same: a change of form
     if not lines:
-        same = f"The text, tables and numbers are those of {document_name(old)}"
+        same = f"{FORM_ONLY} {document_name(old)}"
         lines = [same + ("." if figures else "; only the form changed.")]
     return lines + figures
 

@@ -15,6 +15,8 @@ WeasyPrint makes, which is why this is written by hand:
   page break (a section, a paragraph, a table) was one element per page, and a table's continuation a second
   `/Table` without its caption. The parts are joined (`sources` records which HTML element made each
   structure element); the header row a table repeats on each page becomes a pagination artifact.
+- **Links print.** A link's annotation has the Print flag (PDF/UA checkers warn of links without it: a
+  reader who prints the contents page gets its entries).
 - **Figure boxes are in page units.** WeasyPrint writes a figure's `/BBox` in CSS pixels from the top of the
   page; PDF wants points from the bottom (72/96 of a pixel, the page's height minus y).
 """
@@ -65,6 +67,7 @@ def complete(rendered, pdf, made: dict[int, object] | None = None) -> None:
     _margins_as_artifacts(pdf, _obj(pdf, root))
     _header_scopes(rendered)
     _figure_boxes_in_points(pdf)
+    _links_printed(pdf)
 
 
 def _obj(pdf, reference):
@@ -239,3 +242,10 @@ def _figure_boxes_in_points(pdf) -> None:
         element["A"]["BBox"] = type(box)(
             (x1 * PX_TO_PT, height - y2 * PX_TO_PT, x2 * PX_TO_PT, height - y1 * PX_TO_PT)
         )
+
+
+def _links_printed(pdf) -> None:
+    """The Print flag (bit 3, `/F 4`) on every link annotation."""
+    for element in pdf.objects:
+        if hasattr(element, "get") and element.get("Type") == "/Annot" and element.get("Subtype") == "/Link":
+            element["F"] = 4

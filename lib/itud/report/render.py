@@ -71,7 +71,8 @@ def figures_url(document: Document) -> str:
 
 
 _IDENTIFIER = re.compile(
-    r"\b(?:[A-Z]{1,3}\.\d+(?:-\d+)*|Q\d+(?:-\d+)?/\d+)\b"  # D.4, D.4-2, Q1/1, Q7-1/2
+    r"\b(?:[A-Z]{1,3}\.\d+(?:[.-]\d+)*|Q\d+(?:-\d+)?/\d+)\b"  # D.4, D.4-2, D.1.5, Q1/1, Q7-1/2
+    r"|\b(?:19|20)\d\d-(?:19|20)\d\d\b"  # a period of years (2020-2023)
     r"|\bITU-[DRT]\b"  # the Sector's name (ITU-D), which a line broke at its hyphen
     r"|\b[a-z]+(?:-[a-z]+)+/[a-z]+(?:-[a-z]+)+\b"  # a repository (open-sdg/sdg-translations)
     r"|\(\d+ of \d+\)"  # a count beside a rate: (28 of 45)
@@ -616,13 +617,34 @@ def _docx_section(word, part: Section, number: int = 0) -> None:
             paragraph = word.add_paragraph(style="List Number" if block.number else NOTE)
             if block.lead:
                 paragraph.add_run(block.lead + " ").bold = True
-            paragraph.add_run(block.text)
+            _add_unbroken(paragraph, block.text)
         elif isinstance(block, Box):
             _docx_box(word, block)
         elif isinstance(block, FigureBlock):
             _docx_figure(word, block)
         else:
             _docx_table(word, block)
+
+
+def _add_unbroken(paragraph, text: str) -> None:
+    """`text` as runs of `paragraph`, each identifier, period and count (`unbroken_ids`) in a run that Word
+    never breaks: its spaces no-break spaces, its hyphens Word's no-break hyphen (`w:noBreakHyphen`, which
+    Word finds, copies and reads as a hyphen). The HTML keeps them whole with CSS instead."""
+    from docx.oxml import OxmlElement
+
+    position = 0
+    for match in _IDENTIFIER.finditer(text):
+        if match.start() > position:
+            paragraph.add_run(text[position : match.start()])
+        run = paragraph.add_run()
+        for n, piece in enumerate(match.group(0).replace(" ", "\u00a0").split("-")):
+            if n:
+                run._r.append(OxmlElement("w:noBreakHyphen"))
+            if piece:
+                run._r.add_t(piece)
+        position = match.end()
+    if position < len(text) or not text:
+        paragraph.add_run(text[position:])
 
 
 def _docx_box(word, block: Box) -> None:
@@ -642,7 +664,7 @@ def _docx_box(word, block: Box) -> None:
         line.style = BOX_BULLET
         if item.lead:
             line.add_run(item.lead + " ").bold = True
-        line.add_run(item.text)
+        _add_unbroken(line, item.text)
     _table_caption(table, block.title or "Box")
     word.add_paragraph(style=NOTE)
 
@@ -688,7 +710,7 @@ def _docx_table(word, block: TableBlock) -> None:
             cell.paragraphs[0].style = TABLE_TEXT
             for text, mark in pieces:
                 if text:
-                    cell.paragraphs[0].add_run(text)
+                    _add_unbroken(cell.paragraphs[0], text)
                 if mark:
                     cell.paragraphs[0].add_run(mark).font.superscript = True
     rows = list(table.rows)
