@@ -65,3 +65,22 @@ def test_the_index_says_a_table_s_changed_cells_once():
                "Table 4: One, D.1-1, SDGs: 1 -> 1 and 2", "table added: Table 5: New"]  # fmt: skip
     assert grouped_by_table(changes) == ["Table 2: 5 cells changed", "paragraph reworded: “26. This section …”",
                                          "Table 4: 1 cell changed", "table added: Table 5: New"]  # fmt: skip
+
+
+def test_a_retitled_table_is_listed_with_its_old_title_and_identifiers_in_a_caption_are_read(tmp_path):
+    from itud.publish.revisions import table_changes
+
+    def version(name: str, caption: str) -> None:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "report-2090.html").write_text(
+            '<table class="data" id="t"><caption id="caption-t">Table 1: ' + caption + "</caption>"
+            "<thead><tr><th>Outcome</th></tr></thead><tbody><tr><th>P.1-1</th></tr></tbody></table>",
+            encoding="utf-8",
+        )
+
+    version("v1", 'SYNTHETIC outcomes of <span class="id">P.1</span>')
+    version("v2", 'SYNTHETIC outcomes of <span class="id">P.1</span>, renamed')
+    assert table_changes(tmp_path / "v1", tmp_path / "v2", 2090) == [
+        "Table 1: SYNTHETIC outcomes of P.1, renamed: retitled (it was \u201cSYNTHETIC outcomes of P.1\u201d)"
+    ]

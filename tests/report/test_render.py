@@ -205,7 +205,7 @@ def _structure(pdf_bytes: bytes) -> dict:
     import pikepdf
 
     found = {"untagged": [], "unscoped": 0, "headers": 0, "outside": [], "artifacts": 0, "figures": 0, "links": 0,
-             "unprinted links": 0}  # fmt: skip
+             "unprinted links": 0, "empty": 0}  # fmt: skip
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         for page in pdf.pages:
             for annotation in page.get("/Annots", []):
@@ -226,6 +226,8 @@ def _structure(pdf_bytes: bytes) -> dict:
                 if node.get("/Type") == "/MCR":
                     in_tree.add((page, int(node.MCID)))
                 elif "/S" in node:
+                    kids = node.get("/K")  # an element that holds nothing: no kids, or an empty array of them
+                    found["empty"] += kids is None or (isinstance(kids, pikepdf.Array) and len(kids) == 0)
                     attributes = node.get("/A")
                     attributes = list(attributes) if isinstance(attributes, pikepdf.Array) else [attributes]
                     if node.S == "/TH":
@@ -265,6 +267,7 @@ def test_pdf_structure_holds_every_text_or_marks_it_an_artifact_scopes_every_hea
     assert found["artifacts"] > 0 and found["headers"] >= 3 and found["unscoped"] == 0
     assert found["figures"] == 2 and found["outside"] == []  # boxes were in CSS pixels from the page's top
     assert found["links"] > 0 and found["unprinted links"] == 0  # the contents' links print
+    assert found["empty"] == 0  # an empty text object where the Contact box floats to the foot was an element
 
 
 def _long_tables() -> document.Document:

@@ -120,7 +120,10 @@ def index_html(reports_dir: Path) -> str:
         if rows:
             rows[-1]["current"] = True  # the newest version is the year's current one
             years.append({"year": year_dir.name, "versions": rows[::-1]})
+    from itud.report.render import unbroken_ids
+
     env = Environment(loader=PackageLoader("itud.publish", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["unbroken_ids"] = unbroken_ids  # identifiers and counts kept on one line, as in the documents
     return env.get_template("index.html.j2").render(years=years)
 
 

@@ -290,14 +290,14 @@ def _read_csv(path: Path) -> list[list[str]]:
         return list(csv.reader(handle))
 
 
-_CAPTION = re.compile(r'<caption id="caption-([^"]+)">(Table \d+: [^<]*)</caption>')
+_CAPTION = re.compile(r'<caption id="caption-([^"]+)">(Table \d+: .*?)</caption>', re.S)  # spans inside: identifiers
 
 
 def _captions(version: Path, year: int) -> dict[str, str]:
     """{table label: "Table 2: its caption"} as a version's HTML document numbers and titles its tables."""
     page = version / f"report-{year}.html"
     text = page.read_text(encoding="utf-8") if page.exists() else ""
-    return {label: html.unescape(caption) for label, caption in _CAPTION.findall(text)}
+    return {label: html.unescape(re.sub(r"<[^>]+>", "", caption)) for label, caption in _CAPTION.findall(text)}
 
 
 class _Tables(_Reader):
@@ -365,6 +365,9 @@ def table_changes(old: Path, new: Path, year: int | None = None) -> list[str]:
     lines += [f"table added: {name(label, named_after)}" for label in sorted(set(after) - set(before))]
     lines += [f"table removed: {name(label, named_before)}" for label in sorted(set(before) - set(after))]
     for label in sorted(set(before) & set(after)):
+        title_before, title_after = (_untitled_number(named.get(label, "")) for named in (named_before, named_after))
+        if title_before and title_after and title_before != title_after:
+            lines.append(f"{name(label, named_after)}: retitled (it was \u201c{title_before}\u201d)")
         a, b = before[label], after[label]
         if a == b:
             continue
@@ -380,6 +383,11 @@ def table_changes(old: Path, new: Path, year: int | None = None) -> list[str]:
     if rewritten:
         lines.append(f"numbers rewritten: {rewritten} table cells show the same values with other decimals")
     return lines
+
+
+def _untitled_number(caption: str) -> str:
+    """A table's caption without its number ("Table 2: Coverage" -> "Coverage"): a renumbered table keeps its title."""
+    return re.sub(r"^Table \d+: ", "", caption)
 
 
 def _same_number(x: str, y: str) -> bool:

@@ -15,6 +15,8 @@ WeasyPrint makes, which is why this is written by hand:
   page break (a section, a paragraph, a table) was one element per page, and a table's continuation a second
   `/Table` without its caption. The parts are joined (`sources` records which HTML element made each
   structure element); the header row a table repeats on each page becomes a pagination artifact.
+- **No empty elements.** A marked sequence that shows nothing (an empty text object, where a box of the first
+  page floats to its foot) loses its mark, and an element that holds nothing (an empty box's) leaves the tree.
 - **Links print.** A link's annotation has the Print flag (PDF/UA checkers warn of links without it: a
   reader who prints the contents page gets its entries).
 - **Figure boxes are in page units.** WeasyPrint writes a figure's `/BBox` in CSS pixels from the top of the
@@ -64,6 +66,8 @@ def complete(rendered, pdf, made: dict[int, object] | None = None) -> None:
         return
     if made:
         _join_split_elements(pdf, _obj(pdf, root), made)
+    _empty_marks_dropped(pdf, _obj(pdf, root))
+    _empty_elements_dropped(pdf, _obj(pdf, root))
     _margins_as_artifacts(pdf, _obj(pdf, root))
     _header_scopes(rendered)
     _figure_boxes_in_points(pdf)
@@ -195,6 +199,47 @@ def _headers_renamed(pdf, header_ids: dict[str, pydyf.String]) -> None:
             headers[:] = [header_ids.get(h.string, h) for h in headers]
 
 
+_EMPTY = re.compile(rb"/\w+\n<</MCID (\d+)>>\nBDC\nBT\nET\nEMC")  # a tagged text object showing nothing
+
+
+def _empty_marks_dropped(pdf, root) -> None:
+    """Each marked sequence that shows nothing unmarked, its element out of the tree (and each parent it leaves
+    empty), and its entry in the parent tree null."""
+    nums = _obj(pdf, root["ParentTree"])["Nums"]
+    for page_number, page_reference in enumerate(pdf.page_references):
+        contents = _obj(pdf, _obj(pdf, page_reference)["Contents"])
+        joined = b"\n".join(_to_bytes(item) for item in contents.stream)
+        empty = [int(m.group(1)) for m in _EMPTY.finditer(joined)]
+        if not empty:
+            continue
+        mcids = nums[2 * page_number + 1]
+        for mcid in empty:
+            reference, mcids[mcid] = mcids[mcid], b"null"
+            if not _is_element(reference):
+                continue
+            element = _obj(pdf, reference)
+            element["K"] = pydyf.Array(k for k in element["K"] if k != mcid)
+            while _is_struct(element) and not element["K"]:  # an element left empty leaves its parent
+                parent = _obj(pdf, element["P"])
+                parent["K"] = pydyf.Array(k for k in parent["K"] if k != reference)
+                reference, element = element["P"], parent
+        contents.stream = [_EMPTY.sub(b"BT\nET", joined)]
+
+
+def _empty_elements_dropped(pdf, root) -> None:
+    """Every structure element that holds nothing out of the tree, innermost first (a parent left empty goes too)."""
+    order, stack = [], [_obj(pdf, kid) for kid in root["K"] if _is_element(kid)]
+    while stack:  # every element, each before its kids; walked back to front below: kids before their parents
+        element = stack.pop()
+        if _is_struct(element):
+            order.append(element)
+            stack.extend(_obj(pdf, kid) for kid in element.get("K", []) if _is_element(kid))
+    for element in reversed(order):
+        if not element.get("K"):
+            parent = _obj(pdf, element["P"])
+            parent["K"] = pydyf.Array(k for k in parent["K"] if k != element.reference)
+
+
 def _margins_as_artifacts(pdf, root) -> None:
     """Marked content whose structure element the tree does not reach (the page margins' text) as artifacts."""
     reachable = _reachable(pdf, root)
@@ -203,7 +248,7 @@ def _margins_as_artifacts(pdf, root) -> None:
         mcids = nums[2 * page_number + 1]  # the page's structure element per marked-content id, in id order
         orphans = {
             mcid for mcid, element in enumerate(mcids)
-            if isinstance(element, bytes) and int(element.split()[0]) not in reachable
+            if _is_element(element) and _number(element) not in reachable
         }  # fmt: skip
         if not orphans:
             continue

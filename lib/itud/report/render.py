@@ -75,7 +75,7 @@ _IDENTIFIER = re.compile(
     r"|\b(?:19|20)\d\d-(?:19|20)\d\d\b"  # a period of years (2020-2023)
     r"|\bITU-[DRT]\b"  # the Sector's name (ITU-D), which a line broke at its hyphen
     r"|\b[a-z]+(?:-[a-z]+)+/[a-z]+(?:-[a-z]+)+\b"  # a repository (open-sdg/sdg-translations)
-    r"|\(\d+ of \d+\)"  # a count beside a rate: (28 of 45)
+    r"|\(\d+ (?:[a-z]+ )?of \d+\)"  # a count beside a rate: (28 of 45), (67 pairs of 187)
 )
 
 
@@ -683,7 +683,7 @@ def _docx_figure(word, block: FigureBlock) -> None:
     caption = word.add_paragraph(style="Caption")
     caption.paragraph_format.keep_with_next = False
     _caption_label(caption, "Figure", block.number, f"{block.title}. ")
-    caption.add_run(block.caption)
+    _add_unbroken(caption, block.caption)
 
 
 def _docx_table(word, block: TableBlock) -> None:
@@ -693,7 +693,7 @@ def _docx_table(word, block: TableBlock) -> None:
 
     caption = word.add_paragraph(style="Caption")
     _caption_label(caption, "Table", block.number, "")
-    caption.add_run(block.caption)
+    _add_unbroken(caption, block.caption)
     table = word.add_table(rows=1, cols=len(block.columns), style="Table Grid")
     table.autofit = False
     _cell_margins(table)
