@@ -75,7 +75,7 @@ _IDENTIFIER = re.compile(
     r"|\b(?:19|20)\d\d-(?:19|20)\d\d\b"  # a period of years (2020-2023)
     r"|\bITU-[DRT]\b"  # the Sector's name (ITU-D), which a line broke at its hyphen
     r"|\b[a-z]+(?:-[a-z]+)+/[a-z]+(?:-[a-z]+)+\b"  # a repository (open-sdg/sdg-translations)
-    r"|\(\d+ (?:[a-z]+ )?of \d+\)"  # a count beside a rate: (28 of 45), (67 pairs of 187)
+    r"|\(\d+ (?:[a-z]+ )?of \d+\)"  # a count beside a rate: (28 of 45), (5 pairs of 12)
 )
 
 
