@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -76,8 +77,6 @@ def reader_reason(manifest: dict, version: Path, previous: Path | None, year: in
 
 def _outputs(*versions: Path) -> str:
     """What the versions' manifests record of their documents (their checksums): the key of `_worked_out`."""
-    import json
-
     return json.dumps([read_manifest(version).get("outputs") for version in versions], sort_keys=True)
 
 

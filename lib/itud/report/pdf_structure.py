@@ -76,7 +76,7 @@ def complete(rendered, pdf, made: dict[int, object] | None = None) -> None:
 
 def _obj(pdf, reference):
     """The pydyf object a reference (b"12 0 R") names."""
-    return pdf.objects[int(reference.split()[0])]
+    return pdf.objects[_number(reference)]
 
 
 def _reachable(pdf, root) -> set[int]:
@@ -85,14 +85,11 @@ def _reachable(pdf, root) -> set[int]:
     stack = list(root["K"])
     while stack:
         kid = stack.pop()
-        if not isinstance(kid, bytes) or not kid.endswith(b" R"):
-            continue  # a marked-content id (an int) or an annotation's number
-        number = int(kid.split()[0])
-        if number in seen:
-            continue
-        seen.add(number)
-        element = pdf.objects[number]
-        if hasattr(element, "get") and element.get("Type") == "/StructElem":
+        if not _is_element(kid) or _number(kid) in seen:
+            continue  # a marked-content id (an int), or an element already reached
+        seen.add(_number(kid))
+        element = _obj(pdf, kid)
+        if _is_struct(element):
             stack.extend(element.get("K", []))
     return seen
 
@@ -203,8 +200,8 @@ _EMPTY = re.compile(rb"/\w+\n<</MCID (\d+)>>\nBDC\nBT\nET\nEMC")  # a tagged tex
 
 
 def _empty_marks_dropped(pdf, root) -> None:
-    """Each marked sequence that shows nothing unmarked, its element out of the tree (and each parent it leaves
-    empty), and its entry in the parent tree null."""
+    """Each marked sequence that shows nothing unmarked, out of its element's kids, and its entry in the parent
+    tree null."""
     nums = _obj(pdf, root["ParentTree"])["Nums"]
     for page_number, page_reference in enumerate(pdf.page_references):
         contents = _obj(pdf, _obj(pdf, page_reference)["Contents"])
@@ -213,16 +210,11 @@ def _empty_marks_dropped(pdf, root) -> None:
         if not empty:
             continue
         mcids = nums[2 * page_number + 1]
-        for mcid in empty:
+        for mcid in empty:  # an element this leaves empty goes with the others (`_empty_elements_dropped`)
             reference, mcids[mcid] = mcids[mcid], b"null"
-            if not _is_element(reference):
-                continue
-            element = _obj(pdf, reference)
-            element["K"] = pydyf.Array(k for k in element["K"] if k != mcid)
-            while _is_struct(element) and not element["K"]:  # an element left empty leaves its parent
-                parent = _obj(pdf, element["P"])
-                parent["K"] = pydyf.Array(k for k in parent["K"] if k != reference)
-                reference, element = element["P"], parent
+            if _is_element(reference):
+                element = _obj(pdf, reference)
+                element["K"] = pydyf.Array(k for k in element["K"] if k != mcid)
         contents.stream = [_EMPTY.sub(b"BT\nET", joined)]
 
 

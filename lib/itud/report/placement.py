@@ -77,16 +77,16 @@ def next_move(rendered, root) -> Move | None:
         for box in blocks:
             heights[id(box.element)] = heights.get(id(box.element), 0.0) + box.margin_height()
     parents = _parents(root)
-    empty = shares_empty(rendered)
+    empty = [_share_empty(page._page_box, blocks) for page, blocks in zip(rendered.pages, pages, strict=True)]
     for number in range(1, len(pages) - 1):  # the first page is laid out as ITU's first page; the last may end short
         following = pages[number + 1]
         if not pages[number] or not following or following[0].element_tag != "figure":
             continue
-        if empty[number] <= 1 - FILL or _is_fixed(parents[following[0].element], parents):
+        if empty[number] <= 1 - FILL or _is_fixed(parents[following[0].element]):
             continue
         gap = empty[number] * rendered.pages[number]._page_box.height
         run = _run(following[0].element, parents)
-        chosen = _filling(_text_after(run[-1], parents, root), heights, gap)
+        chosen = _filling(_text_after(run[-1], parents), heights, gap)
         if chosen:
             return Move(tuple(_path(f, parents) for f in run), _path(chosen[-1], parents))
     return None
@@ -121,12 +121,13 @@ def _splits(block) -> bool:
 
 def shares_empty(rendered) -> list[float]:
     """Per page of a WeasyPrint Document, the share of its text area left empty under its last block."""
-    shares = []
-    for page in rendered.pages:
-        box, blocks = page._page_box, _blocks(page)
-        used = max((block.position_y + block.margin_height() for block in blocks), default=box.content_box_y())
-        shares.append((box.content_box_y() + box.height - used) / box.height)
-    return shares
+    return [_share_empty(page._page_box, _blocks(page)) for page in rendered.pages]
+
+
+def _share_empty(box, blocks: list) -> float:
+    """The share of a page box's text area left empty under the last of its `blocks`."""
+    used = max((block.position_y + block.margin_height() for block in blocks), default=box.content_box_y())
+    return (box.content_box_y() + box.height - used) / box.height
 
 
 def _blocks(page) -> list:
@@ -158,7 +159,7 @@ def _run(figure, parents: dict) -> list:
     return run
 
 
-def _text_after(element, parents: dict, root) -> list:
+def _text_after(element, parents: dict) -> list:
     """The blocks after `element` up to the next figure, through the sections after its own (headings
     included), stopping at an annex or an appendix."""
     section = parents[element]
@@ -168,7 +169,7 @@ def _text_after(element, parents: dict, root) -> list:
     if container is not None and section.tag == "section":
         later = list(container)[list(container).index(section) + 1 :]
         for other in later:
-            if other.tag != "section" or _is_fixed(other, parents):
+            if other.tag != "section" or _is_fixed(other):
                 break
             blocks += list(other)
     text = []
@@ -179,8 +180,8 @@ def _text_after(element, parents: dict, root) -> list:
     return text
 
 
-def _is_fixed(section, parents: dict) -> bool:
-    """Whether `section` (or the section holding it) is an annex or an appendix."""
+def _is_fixed(section) -> bool:
+    """Whether `section` is an annex or an appendix."""
     classes = (section.get("class") or "").split()
     return any(kind in classes for kind in FIXED)
 
